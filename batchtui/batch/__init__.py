@@ -1,0 +1,1 @@
+"""The Azure Batch data plane: client, auth, models and errors. Never imports Textual."""

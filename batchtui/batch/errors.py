@@ -1,0 +1,92 @@
+"""The one family of exceptions the data plane raises.
+
+Everything the client can fail with is a :class:`BatchClientError`, so callers (the
+dashboard, ``--once``) need a single ``except`` and never see an httpx or JSON exception.
+No secret is ever put into an exception: messages are built from the service's text, the
+status and the request id only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+# The service appends "\nRequestId:<guid>\nTime:<iso>" to every error message.
+_TAIL = re.compile(r"\s*\n?RequestId:[^\n]*(\nTime:[^\n]*)?\s*$")
+
+
+def strip_request_tail(message: str) -> str:
+    """Drop the ``RequestId:/Time:`` tail the service appends to error messages."""
+    return _TAIL.sub("", message).rstrip()
+
+
+class BatchClientError(Exception):
+    """Base of every error raised by ``batchtui.batch``."""
+
+    #: short, human cause for status lines ("throttled", "offline", ...)
+    kind: str = "error"
+
+
+class ModelError(BatchClientError):
+    """A response body did not have the shape the Batch API documents."""
+
+    kind = "bad response"
+
+
+class ConfigError(BatchClientError):
+    """Settings are missing or invalid; the message says what to set."""
+
+    kind = "config"
+
+
+class InsecureEndpointError(ConfigError):
+    """Credentials would travel over plain http to a non-loopback host."""
+
+
+class TransportError(BatchClientError):
+    """The service could not be reached (connection refused, DNS, timeout)."""
+
+    kind = "offline"
+
+
+class AuthError(BatchClientError):
+    """A credential could not be obtained (Entra ID token acquisition failed)."""
+
+    kind = "auth"
+
+
+@dataclass(eq=False)
+class BatchServiceError(BatchClientError):
+    """A non-2xx answer from the Batch service (or from something in front of it)."""
+
+    status: int
+    code: str | None = None
+    message: str = ""
+    values: Mapping[str, str] = field(default_factory=dict)
+    request_id: str | None = None
+    retry_after: float | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        head = f"HTTP {self.status}"
+        if self.code:
+            head += f" {self.code}"
+        text = f"{head}: {self.message}" if self.message else head
+        if self.request_id:
+            text += f" (request-id {self.request_id})"
+        return text
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        if self.status == 429 or self.code in {"TooManyRequests", "ServerBusy"}:
+            return "throttled"
+        if self.status in (401, 403):
+            return "auth"
+        if self.status == 404:
+            return "not found"
+        if self.status >= 500:
+            return "service error"
+        return "error"
