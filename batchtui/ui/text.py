@@ -1,0 +1,90 @@
+"""Service text made safe to show, and the small formatters every screen shares.
+
+Everything the Batch service sends (ids, display names, failure messages, command lines,
+node URLs) is data. It must reach the screen as exactly those characters: never parsed as
+Rich/Textual markup, and with control characters (ANSI escapes, CR, BEL, ...) made visible
+instead of acted upon, so a hostile payload cannot restyle, move or clear the terminal.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from rich.text import Text
+
+# C0 controls except TAB/LF, DEL, and C1 controls (which include the 8-bit CSI 0x9b).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Characters that change layout or direction without being visible.
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def _escape_control(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
+
+
+def clean(value: object, *, single_line: bool = True) -> str:
+    """Plain text with every control character shown as ``\\xNN``.
+
+    Tabs and newlines are kept when ``single_line`` is False (detail panes); in table cells
+    they become visible escapes so one value cannot take several rows.
+    """
+    if value is None:
+        return ""
+    s = value if isinstance(value, str) else str(value)
+    s = _CONTROL.sub(_escape_control, s)
+    s = _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", s)
+    if single_line:
+        s = s.replace("\t", "\\t").replace("\n", "\\n")
+    return s
+
+
+def literal(value: object, style: str = "", *, single_line: bool = True, limit: int | None = None) -> Text:
+    """A Rich ``Text`` holding service text literally (no markup is ever parsed)."""
+    s = clean(value, single_line=single_line)
+    if limit is not None and len(s) > limit:
+        s = s[: max(limit - 1, 0)] + "…"
+    return Text(s, style=style, no_wrap=single_line, end="")
+
+
+def fmt_duration(delta: timedelta | float | None) -> str:
+    """Compact human duration: 45s, 12m03s, 3h05m, 4d02h."""
+    if delta is None:
+        return ""
+    seconds = delta.total_seconds() if isinstance(delta, timedelta) else float(delta)
+    if seconds < 0:
+        seconds = 0
+    s = int(seconds)
+    if s < 60:
+        return f"{s}s"
+    m, s = divmod(s, 60)
+    if m < 60:
+        return f"{m}m{s:02d}s"
+    h, m = divmod(m, 60)
+    if h < 24:
+        return f"{h}h{m:02d}m"
+    d, h = divmod(h, 24)
+    if d > 9999:
+        return "unlimited"
+    return f"{d}d{h:02d}h"
+
+
+def fmt_age(when: datetime | None, now: datetime) -> str:
+    """How long ago ``when`` was, relative to ``now`` (both aware UTC)."""
+    if when is None:
+        return ""
+    return fmt_duration(now - when)
+
+
+def fmt_time(when: datetime | None) -> str:
+    """UTC wall-clock time of an event, compact enough for a table cell."""
+    if when is None:
+        return ""
+    return when.strftime("%m-%d %H:%M:%S")
+
+
+def runtime(start: datetime | None, end: datetime | None, now: datetime) -> timedelta | None:
+    """Run time so far (or in total once ended)."""
+    if start is None:
+        return None
+    return (end or now) - start
