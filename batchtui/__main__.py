@@ -1,0 +1,5 @@
+"""``python -m batchtui``."""
+
+from batchtui.cli import run
+
+run()

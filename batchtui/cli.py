@@ -1,0 +1,203 @@
+"""Command line: argv -> settings -> the dashboard, ``--once``, or ``batchtui sim``.
+
+Imports are deferred on purpose: ``--once`` and ``sim`` never load Textual, and a bad
+flag is reported before anything heavy is imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from typing import TYPE_CHECKING, NoReturn
+
+from batchtui import __version__
+from batchtui.batch.models import JOB_STATES
+
+if TYPE_CHECKING:
+    from batchtui.batch.client import BatchClient, RequestEvent
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+STATES = ("all", *JOB_STATES)
+
+log = logging.getLogger("batchtui")
+
+
+class UsageError(Exception):
+    """Bad input from the operator: reported as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, no usage dump: the operator sees what to fix, --help has the rest.
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _refresh(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--refresh wants a number of seconds, not {value!r}") from None
+    if not seconds > 0 or seconds != seconds or seconds == float("inf"):
+        raise argparse.ArgumentTypeError(f"--refresh must be more than 0 seconds, not {value}")
+    return seconds
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="batchtui",
+        description="A keyboard-driven terminal dashboard for Azure Batch.",
+        epilog=(
+            "Account settings are taken, in this order, from: the flags below; the environment "
+            "(AZURE_BATCH_ENDPOINT, AZURE_BATCH_ACCOUNT, AZURE_BATCH_ACCESS_KEY, AZURE_BATCH_AUTH_MODE); "
+            "the [batch] section written by `az batch account login`; batchtui's config.toml. "
+            "`batchtui sim --help` serves a simulated account."
+        ),
+    )
+    p.add_argument("--version", action="version", version=f"batchtui {__version__}")
+    conn = p.add_argument_group("account")
+    conn.add_argument("--endpoint", help="Batch account URL, e.g. https://myacct.eastus.batch.azure.com")
+    conn.add_argument("--account", help="Batch account name (needed for Shared Key)")
+    conn.add_argument("--key", help="account key (base64); prefer AZURE_BATCH_ACCESS_KEY")
+    conn.add_argument("--auth", choices=("shared_key", "aad"), help="sign-in: shared_key or aad (Entra ID)")
+    conn.add_argument("--profile", help="named account from batchtui's config.toml")
+    conn.add_argument("--api-version", help="Batch REST api-version (default 2025-06-01)")
+    conn.add_argument(
+        "--demo", action="store_true", help="use a built-in simulated account (no Azure needed)"
+    )
+    view = p.add_argument_group("dashboard")
+    view.add_argument("--refresh", type=_refresh, default=5.0, metavar="SECONDS", help="default 5")
+    view.add_argument("--state", choices=STATES, default="all", help="which jobs to list (default all)")
+    view.add_argument("--theme", help="colour theme name")
+    p.add_argument("--once", action="store_true", help="print jobs and task counts once and exit")
+    p.add_argument("-o", "--output", choices=("json", "table"), default="table", help="with --once")
+    p.add_argument("--log", metavar="FILE", help="write a diagnostic log (requests, retries, errors)")
+    return p
+
+
+def _log_event(event: RequestEvent) -> None:
+    # URL and request ids only: credentials travel in headers, which are never logged.
+    level = logging.WARNING if event.error or (event.status or 0) >= 400 else logging.INFO
+    log.log(
+        level,
+        "%s %s -> %s request-id=%s client-request-id=%s attempt=%d %.0fms%s%s",
+        event.method,
+        event.url,
+        event.status if event.status is not None else "-",
+        event.request_id or "-",
+        event.client_request_id,
+        event.attempt,
+        event.elapsed * 1000,
+        f" error={event.error}" if event.error else "",
+        f" retry_in={event.retry_in:.1f}s" if event.retry_in is not None else "",
+    )
+
+
+def _setup_log(path: str | None) -> bool:
+    if not path:
+        return False
+    try:
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write the log file {path}: {exc.strerror or exc}") from None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    return True
+
+
+def _make_client(args: argparse.Namespace, logging_on: bool) -> tuple[BatchClient, str, list[str]]:
+    """The client for the chosen account, a label for the status line, and config warnings."""
+    on_event = _log_event if logging_on else None
+    if args.demo:
+        from batchtui.demo import demo_client
+
+        sim, client = demo_client(api_version=args.api_version, on_event=on_event)
+        return client, f"{sim.config.account} (demo)", []
+
+    from batchtui.batch.client import BatchClient
+    from batchtui.config import resolve_settings
+
+    settings = resolve_settings(
+        endpoint=args.endpoint,
+        account=args.account,
+        key=args.key,
+        auth=args.auth,
+        api_version=args.api_version,
+        profile=args.profile,
+    )
+    client = BatchClient.from_settings(settings, on_event=on_event)
+    label = settings.account or settings.endpoint
+    return client, label, list(getattr(settings, "warnings", ()))
+
+
+def _run_once(args: argparse.Namespace, client: BatchClient) -> int:
+    from batchtui.once import collect, render_json, render_table
+
+    async def go() -> str:
+        try:
+            result = await collect(client, state=args.state)
+        finally:
+            await client.aclose()
+        return render_json(result) if args.output == "json" else render_table(result)
+
+    sys.stdout.write(asyncio.run(go()) + "\n")
+    return 0
+
+
+def _run_dashboard(args: argparse.Namespace, client: BatchClient, label: str, warnings: list[str]) -> int:
+    from batchtui.ui.app import make_app
+    from batchtui.ui.themes import available_theme_names
+
+    if args.theme is not None and args.theme not in available_theme_names():
+        asyncio.run(client.aclose())
+        names = ", ".join(sorted(available_theme_names()))
+        raise UsageError(f"unknown theme {args.theme!r}; choose one of: {names}")
+    app = make_app(
+        client,
+        refresh=args.refresh,
+        theme=args.theme,
+        state=None if args.state == "all" else args.state,
+        account_label=label,
+    )
+    app.run()
+    return app.return_code or 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["sim"]:
+        from batchtui.sim.cli import main as sim_main
+
+        return sim_main(argv[1:])
+
+    args = build_parser().parse_args(argv)
+    from batchtui.batch.errors import BatchClientError, ConfigError
+
+    try:
+        logging_on = _setup_log(args.log)
+        client, label, warnings = _make_client(args, logging_on)
+        for warning in warnings:
+            print(f"batchtui: warning: {warning}", file=sys.stderr)
+        if args.once:
+            return _run_once(args, client)
+        return _run_dashboard(args, client, label, warnings)
+    except (UsageError, ConfigError) as exc:
+        print(f"batchtui: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BatchClientError as exc:
+        log.error("%s", exc)
+        print(f"batchtui: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+
+
+def run() -> NoReturn:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()
