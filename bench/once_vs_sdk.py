@@ -1,0 +1,67 @@
+"""Benchmark 1: `batchtui --once` against the official azure-batch SDK doing the same work.
+
+Both run as fresh processes (what an operator or a cron job pays), against one
+`batchtui sim` on loopback with 20 ms of latency per request, in the same run.
+Each figure is the median wall time of --repeat runs; both outputs are checked to hold
+every job with its task counts, so a fast wrong answer cannot win.
+
+    python bench/once_vs_sdk.py [--sizes 50,200,1000] [--repeat 3] [--latency-ms 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from simserver import sim_server  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
+    start = time.perf_counter()
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, timeout=600).stdout
+    return time.perf_counter() - start, out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="50,200,1000")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--latency-ms", type=float, default=20)
+    args = ap.parse_args()
+
+    rows = []
+    for n in (int(s) for s in args.sizes.split(",")):
+        with sim_server("--jobs", str(n), "--latency-ms", str(args.latency_ms), "--time-scale", "0") as sim:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_BATCH_")}
+            env.update(sim.env)
+            ours, sdk = [], []
+            for _ in range(args.repeat):
+                t, out = timed([sys.executable, "-m", "batchtui", "--once", "-o", "json"], env)
+                doc = json.loads(out)
+                ok = len(doc["jobs"]) == n and all(j["taskCounts"] is not None for j in doc["jobs"])
+                assert ok, f"--once returned {len(doc['jobs'])} jobs or missing counts"
+                ours.append(t)
+                t, out = timed([sys.executable, str(HERE / "sdk_task_counts.py")], env)
+                assert out.split() == [str(n), str(n)], f"SDK script printed {out!r}"
+                sdk.append(t)
+            a, b = statistics.median(ours), statistics.median(sdk)
+            rows.append((n, a, b, b / a))
+
+    print(f"\nBenchmark 1: jobs + task counts, sim on loopback, {args.latency_ms:g} ms latency, "
+          f"median of {args.repeat}")
+    print(f"{'jobs':>6}  {'batchtui --once':>16}  {'azure-batch SDK':>16}  {'speed-up':>9}")
+    for n, a, b, r in rows:
+        print(f"{n:>6}  {a:>15.2f}s  {b:>15.2f}s  {r:>8.1f}x")
+
+
+if __name__ == "__main__":
+    main()
