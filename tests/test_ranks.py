@@ -1,0 +1,190 @@
+"""Rank summary and MPI failure detection (batchtui.ui.ranks) and the task query (task_query)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from batchtui.batch.models import Subtask, Task, TaskCounts
+from batchtui.ui import task_query
+from batchtui.ui.ranks import (
+    Rank,
+    collect_ranks,
+    detect_alerts,
+    failed_while_running,
+    stragglers,
+    summarize,
+)
+from batchtui.ui.task_query import TaskQuery, expected_total, load_note, near_bottom
+
+T0 = datetime(2026, 11, 21, 6, 0, tzinfo=UTC)
+
+
+def iso(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def sub(i: int, state: str, *, start: float | None = 0, end: float | None = None, exit_code=None,
+        result=None, code=None, node="tvm-1") -> Subtask:
+    body: dict = {"id": i, "state": state, "nodeInfo": {"nodeId": node, "poolId": "mpi-pool"}}
+    if start is not None:
+        body["startTime"] = iso(T0 + timedelta(seconds=start))
+    if end is not None:
+        body["endTime"] = iso(T0 + timedelta(seconds=end))
+    if exit_code is not None:
+        body["exitCode"] = exit_code
+    if result is not None:
+        body["result"] = result
+    if code is not None:
+        body["failureInfo"] = {"category": "usererror", "code": code, "message": "boom"}
+    return Subtask.parse(body)
+
+
+def mpi_task(state: str = "running", n: int = 8, **execution) -> Task:
+    return Task.parse({
+        "id": "mpi-1",
+        "state": state,
+        "multiInstanceSettings": {"numberOfInstances": n, "coordinationCommandLine": "cmd /c start"},
+        "executionInfo": {"startTime": iso(T0), "retryCount": 0, "requeueCount": 0, **execution},
+        "nodeInfo": {"nodeId": "tvm-0", "poolId": "mpi-pool"},
+    })
+
+
+# ----------------------------------------------------------------------------- summary
+
+
+def test_summary_reads_like_the_issue_example() -> None:
+    subs = [sub(i, "running") for i in range(1, 6)]
+    subs += [sub(6, "completed", end=30, exit_code=1, result="failure"), sub(7, "preparing", start=None)]
+    ranks = collect_ranks(mpi_task(), subs)
+    assert [r.id for r in ranks] == [0, 1, 2, 3, 4, 5, 6, 7]
+    assert ranks[0].primary and ranks[0].node_id == "tvm-0"
+    assert summarize(ranks, 8).text == "6/8 running, 1 failed, 1 preparing"
+
+
+def test_ranks_not_listed_yet_count_as_waiting() -> None:
+    ranks = collect_ranks(mpi_task(state="active"), [])
+    assert summarize(ranks, 8).text == "0/8 running, 8 waiting"
+
+
+def test_primary_is_not_added_twice_when_the_service_lists_rank_zero() -> None:
+    subs = [sub(i, "running") for i in range(8)]
+    ranks = collect_ranks(mpi_task(), subs)
+    assert [r.id for r in ranks] == list(range(8))
+    assert not any(r.primary for r in ranks)
+    assert summarize(ranks, 8).text == "8/8 running"
+
+
+def test_completed_without_result_falls_back_to_exit_code() -> None:
+    ok = Rank(id=1, state="completed", exit_code=0)
+    bad = Rank(id=2, state="completed", exit_code=137)
+    assert (ok.category, bad.category) == ("succeeded", "failed")
+    assert summarize([ok, bad], 2).text == "0/2 running, 1 failed, 1 succeeded"
+
+
+def test_unknown_states_are_counted_under_their_own_name() -> None:
+    ranks = [Rank(id=1, state="running"), Rank(id=2, state="hibernating")]
+    assert summarize(ranks, 2).text == "1/2 running, 1 hibernating"
+
+
+# ----------------------------------------------------------------------------- alerts
+
+
+def test_one_rank_failed_while_others_keep_running() -> None:
+    subs = [sub(i, "running") for i in range(1, 8)]
+    subs[2] = sub(3, "completed", end=40, exit_code=137, result="failure", code="FailureExitCode")
+    ranks = collect_ranks(mpi_task(), subs)
+    alert = failed_while_running(ranks)
+    assert alert is not None and alert.rank_ids == (3,)
+    assert alert.message == (
+        "rank 3 failed (exit 137, FailureExitCode) while 7 others keep running: the MPI job may hang"
+    )
+
+
+def test_no_failure_alert_once_nothing_runs() -> None:
+    ranks = [Rank(id=1, state="completed", result="failure", exit_code=1), Rank(id=2, state="completed",
+             result="success", exit_code=0)]
+    assert failed_while_running(ranks) is None
+
+
+def test_straggler_runs_far_longer_than_its_completed_peers() -> None:
+    peers = [sub(i, "completed", start=0, end=600, exit_code=0, result="success") for i in range(1, 7)]
+    slow = sub(7, "running", start=0)
+    ranks = collect_ranks(mpi_task(state="running"), [*peers, slow])
+    # The primary (still running, since the task is) and rank 7 both exceed 2 × 10 min.
+    now = T0 + timedelta(minutes=25)
+    alert = stragglers(ranks, now)
+    assert alert is not None and alert.kind == "straggler"
+    assert alert.rank_ids == (0, 7)
+    assert alert.message == (
+        "straggler: ranks 0, 7 still running after 25m00s; 6 completed peers took 10m00s (median)"
+    )
+    assert stragglers(ranks, T0 + timedelta(minutes=15)) is None
+
+
+def test_straggler_needs_a_real_gap_for_short_tasks() -> None:
+    ranks = [
+        Rank(id=1, state="completed", result="success", start_time=T0, end_time=T0 + timedelta(seconds=5)),
+        Rank(id=2, state="running", start_time=T0),
+    ]
+    # 3× the 5 s baseline is noise, not a straggler; 65 s is past baseline + 60 s.
+    assert stragglers(ranks, T0 + timedelta(seconds=15)) is None
+    assert stragglers(ranks, T0 + timedelta(seconds=65)) is not None
+
+
+def test_failed_peers_do_not_make_a_baseline() -> None:
+    ranks = [
+        Rank(id=1, state="completed", result="failure", start_time=T0, end_time=T0 + timedelta(seconds=3)),
+        Rank(id=2, state="running", start_time=T0),
+    ]
+    alerts = detect_alerts(ranks, T0 + timedelta(hours=1))
+    assert [a.kind for a in alerts] == ["rank-failed"]
+
+
+# ----------------------------------------------------------------------------- task query
+
+
+def test_state_filters_send_the_documented_odata() -> None:
+    by_key = {f.key: f for f in task_query.STATE_FILTERS}
+    assert by_key["a"].odata is None
+    assert by_key["1"].odata == "state eq 'active'"
+    assert by_key["2"].odata == "state eq 'running' or state eq 'preparing'"
+    assert by_key["3"].odata == "state eq 'completed'"
+    assert by_key["4"].odata == "executionInfo/result eq 'failure'"
+    # Keys must not clash with the screens' common bindings.
+    assert not {f.key for f in task_query.STATE_FILTERS} & set("jkgGspq?/")
+
+
+def test_query_selects_only_what_is_shown_and_grows_by_steps() -> None:
+    q = TaskQuery()
+    assert q.odata_filter is None and q.max_results == 1000
+    assert {"id", "state", "executionInfo", "nodeInfo", "multiInstanceSettings"} <= set(q.select)
+    assert "commandLine" not in q.select  # fetched per task, on demand
+    q2 = q.with_filter("failed").grown().grown()
+    assert q2.odata_filter == "executionInfo/result eq 'failure'"
+    assert q2.cap == task_query.INITIAL_CAP + 2 * task_query.CAP_STEP
+    assert q2.with_filter("active").cap == task_query.INITIAL_CAP
+    assert TaskQuery(cap=200).max_results == 200
+    with pytest.raises(KeyError):
+        TaskQuery(filter_name="sleeping")
+
+
+def test_expected_total_and_note() -> None:
+    counts = TaskCounts(active=90_000, running=4_000, completed=6_000, succeeded=5_000, failed=1_000)
+    assert expected_total("all", counts) == 100_000
+    assert expected_total("running", counts) == 4_000
+    assert expected_total("failed", counts) == 1_000
+    assert expected_total("all", None) is None
+    assert load_note(5_000, True, 100_000) == "showing 5,000 of ~100,000 tasks: scroll down for more"
+    # Counts lag: when they claim fewer than we hold, do not print a nonsense "of".
+    assert load_note(5_000, True, 4_000) == (
+        "showing the first 5,000 tasks (more on the service): scroll down for more"
+    )
+    assert load_note(120, False, 120) == ""
+
+
+def test_near_bottom() -> None:
+    assert not near_bottom(0, 5000)
+    assert near_bottom(4960, 5000)
+    assert not near_bottom(0, 0)
