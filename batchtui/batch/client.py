@@ -1,0 +1,476 @@
+"""An async client for the read calls the dashboard makes to one Batch account.
+
+One ``httpx.AsyncClient`` per account. Every call goes through :meth:`BatchClient._get`, which
+adds the headers the service documents, bounds concurrency, retries what is worth retrying
+and turns every failure into a :class:`BatchClientError`, so callers never see httpx or JSON
+exceptions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from batchtui.batch.auth import EntraIdAuth, SharedKeyAuth, check_endpoint, ocp_date_now
+from batchtui.batch.errors import (
+    BatchClientError,
+    BatchServiceError,
+    ModelError,
+    TransportError,
+    strip_request_tail,
+)
+from batchtui.batch.models import (
+    Job,
+    Page,
+    Subtask,
+    Task,
+    TaskCountsResult,
+    parse_job,
+    parse_job_page,
+    parse_subtask_page,
+    parse_task,
+    parse_task_counts,
+    parse_task_page,
+)
+from batchtui.batch.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
+
+if TYPE_CHECKING:
+    from batchtui.config import AccountSettings
+
+__all__ = [
+    "DEFAULT_API_VERSION",
+    "BatchClient",
+    "ClientStats",
+    "RequestEvent",
+    "RetryPolicy",
+]
+
+DEFAULT_API_VERSION = "2025-06-01"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RequestEvent:
+    """One attempt of one request, for ``--log`` and the status line. Carries no secret."""
+
+    method: str
+    url: str
+    status: int | None
+    request_id: str | None
+    client_request_id: str
+    attempt: int  # 1-based
+    elapsed: float  # seconds this attempt took
+    error: str | None  # why the attempt failed, if it did
+    retry_in: float | None  # set when this attempt will be retried after that delay
+
+
+@dataclass
+class ClientStats:
+    """Cheap running counters.
+
+    ``requests`` counts HTTP attempts sent, ``retries`` the attempts that were followed by
+    another, ``throttled`` the 429/503 answers, ``errors`` the calls that finally failed.
+    """
+
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    bytes_received: int = 0
+    errors: int = 0
+
+
+def _join_select(select: Sequence[str] | str | None) -> str | None:
+    if select is None:
+        return None
+    if isinstance(select, str):
+        return select or None
+    return ",".join(s for s in select if s) or None
+
+
+def _segment(value: str, what: str) -> str:
+    if not value:
+        raise BatchClientError(f"{what} must not be empty")
+    return quote(value, safe="")
+
+
+class BatchClient:
+    """Read-only access to the jobs and tasks of one Batch account."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        auth: httpx.Auth | None = None,
+        *,
+        account: str | None = None,
+        api_version: str = DEFAULT_API_VERSION,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_concurrency: int = 16,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        on_event: Callable[[RequestEvent], None] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        server_timeout: int | None = None,
+    ) -> None:
+        if "://" not in endpoint:
+            endpoint = f"https://{endpoint.strip()}"
+        self.endpoint = check_endpoint(endpoint, with_credentials=auth is not None)
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        self.account = account
+        self.api_version = api_version
+        self.stats = ClientStats()
+        self.retry = retry or RetryPolicy()
+        # sent as the lower-case `timeout` query parameter (server-side limit, seconds)
+        self.server_timeout = server_timeout
+        self._auth = auth
+        self._owned_auth: EntraIdAuth | None = None
+        self._on_event = on_event
+        self._sleep = sleep
+        self._rand: Callable[[], float] = random.random
+        self._semaphore = asyncio.Semaphore(max_concurrency)
+        origin = urlsplit(self.endpoint)
+        self._origin = (origin.scheme, (origin.hostname or "").lower(), origin.port)
+        self._http = httpx.AsyncClient(
+            auth=auth,
+            transport=transport,
+            timeout=timeout,
+            headers={"Accept": "application/json"},
+            follow_redirects=False,  # a redirect would carry our Authorization elsewhere
+        )
+
+    def __repr__(self) -> str:
+        return f"BatchClient(endpoint={self.endpoint!r}, account={self.account!r})"
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: AccountSettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        **kw: Any,
+    ) -> BatchClient:
+        """A client signed in the way ``settings`` says (Shared Key or Entra ID)."""
+        owned: EntraIdAuth | None = None
+        if settings.auth_mode == "shared_key":
+            if not settings.account or not settings.key:
+                raise BatchClientError("Shared Key authentication needs both an account and a key")
+            auth: httpx.Auth = SharedKeyAuth(settings.account, settings.key)
+        else:
+            owned = EntraIdAuth(endpoint=settings.endpoint)
+            auth = owned
+        kw.setdefault("api_version", settings.api_version)
+        kw.setdefault("account", settings.account)
+        client = cls(settings.endpoint, auth, transport=transport, **kw)
+        client._owned_auth = owned
+        return client
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def aclose(self) -> None:
+        """Close the connection pool and any Entra ID credential this client created."""
+        try:
+            await self._http.aclose()
+        finally:
+            if self._owned_auth is not None:
+                owned, self._owned_auth = self._owned_auth, None
+                await owned.aclose()
+
+    async def __aenter__(self) -> BatchClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # ------------------------------------------------------------------ calls
+
+    async def list_jobs(
+        self,
+        *,
+        filter: str | None = None,
+        select: Sequence[str] | None = None,
+        max_results: int | None = None,
+        limit: int | None = None,
+    ) -> list[Job]:
+        """All jobs (following ``odata.nextLink`` to the end), or the first ``limit``."""
+        if limit is not None and max_results is None:
+            max_results = max(1, min(limit, 1000))
+        return await self._collect(
+            self.iter_job_pages(filter=filter, select=select, max_results=max_results), limit
+        )
+
+    def iter_job_pages(
+        self,
+        *,
+        filter: str | None = None,
+        select: Sequence[str] | None = None,
+        max_results: int | None = None,
+    ) -> AsyncIterator[Page[Job]]:
+        """Pages of jobs, one GET per page, fetched only as the iterator is advanced."""
+        params = {"maxresults": max_results, "$filter": filter, "$select": _join_select(select)}
+        return self._pages("list_jobs", "/jobs", params, parse_job_page)
+
+    async def get_job(self, job_id: str, *, select: Sequence[str] | None = None) -> Job:
+        path = f"/jobs/{_segment(job_id, 'job id')}"
+        body = await self._get_json("get_job", self._url(path, {"$select": _join_select(select)}))
+        return self._parse("get_job", parse_job, body)
+
+    async def get_task_counts(self, job_id: str) -> TaskCountsResult:
+        path = f"/jobs/{_segment(job_id, 'job id')}/taskcounts"
+        body = await self._get_json("get_task_counts", self._url(path, {}))
+        return self._parse("get_task_counts", parse_task_counts, body)
+
+    async def list_tasks(
+        self,
+        job_id: str,
+        *,
+        filter: str | None = None,
+        select: Sequence[str] | None = None,
+        max_results: int | None = None,
+        limit: int | None = None,
+    ) -> list[Task]:
+        """All tasks of a job (following ``odata.nextLink``), or the first ``limit``."""
+        if limit is not None and max_results is None:
+            max_results = max(1, min(limit, 1000))
+        return await self._collect(
+            self.iter_task_pages(job_id, filter=filter, select=select, max_results=max_results), limit
+        )
+
+    def iter_task_pages(
+        self,
+        job_id: str,
+        *,
+        filter: str | None = None,
+        select: Sequence[str] | None = None,
+        max_results: int | None = None,
+    ) -> AsyncIterator[Page[Task]]:
+        path = f"/jobs/{_segment(job_id, 'job id')}/tasks"
+        params = {"maxresults": max_results, "$filter": filter, "$select": _join_select(select)}
+        return self._pages("list_tasks", path, params, parse_task_page)
+
+    async def get_task(self, job_id: str, task_id: str, *, select: Sequence[str] | None = None) -> Task:
+        path = f"/jobs/{_segment(job_id, 'job id')}/tasks/{_segment(task_id, 'task id')}"
+        body = await self._get_json("get_task", self._url(path, {"$select": _join_select(select)}))
+        return self._parse("get_task", parse_task, body)
+
+    async def list_subtasks(
+        self, job_id: str, task_id: str, *, select: Sequence[str] | None = None
+    ) -> list[Subtask]:
+        """The subtasks (ranks) of a multi-instance task, all pages."""
+        path = f"/jobs/{_segment(job_id, 'job id')}/tasks/{_segment(task_id, 'task id')}/subtasksinfo"
+        pages = self._pages("list_subtasks", path, {"$select": _join_select(select)}, parse_subtask_page)
+        return await self._collect(pages, None)
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _url(self, path: str, params: Mapping[str, object]) -> str:
+        # Built by hand rather than with httpx params: httpx writes spaces as '+', the SDKs
+        # (and the Shared Key vectors) use %20, which no server can misread.
+        query = [("api-version", self.api_version)]
+        query += [(k, str(v)) for k, v in params.items() if v is not None and v != ""]
+        if self.server_timeout is not None:
+            query.append(("timeout", str(self.server_timeout)))
+        encoded = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in query)
+        return f"{self.endpoint}{path}?{encoded}"
+
+    async def _pages(
+        self,
+        call: str,
+        path: str,
+        params: Mapping[str, object],
+        parse: Callable[[object], Page[T]],
+    ) -> AsyncIterator[Page[T]]:
+        url: str | None = self._url(path, params)
+        seen: set[str] = set()
+        while url is not None:
+            body = await self._get_json(call, url)
+            page = self._parse(call, parse, body)
+            yield page
+            url = page.next_link
+            if url is not None:
+                self._check_next_link(call, url)
+                if url in seen:
+                    raise ModelError(f"{call}: odata.nextLink repeats a page already fetched")
+                seen.add(url)
+
+    def _check_next_link(self, call: str, link: str) -> None:
+        # Followed verbatim, but only to the account we talk to: the Authorization header
+        # goes with it.
+        try:
+            parts = urlsplit(link)
+            origin = (parts.scheme, (parts.hostname or "").lower(), parts.port)
+        except ValueError:
+            raise ModelError(f"{call}: odata.nextLink is not a URL") from None
+        if origin != self._origin:
+            raise ModelError(f"{call}: odata.nextLink points away from {self.endpoint}; not followed")
+
+    @staticmethod
+    async def _collect(pages: AsyncIterator[Page[T]], limit: int | None) -> list[T]:
+        items: list[T] = []
+        try:
+            async for page in pages:
+                items.extend(page.items)
+                if limit is not None and len(items) >= limit:
+                    return items[:limit]
+        finally:
+            aclose = getattr(pages, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        return items
+
+    def _parse(self, call: str, parse: Callable[[object], T], body: object) -> T:
+        try:
+            return parse(body)
+        except ModelError as exc:
+            self.stats.errors += 1
+            raise ModelError(f"{call}: {exc}") from None
+
+    async def _get_json(self, call: str, url: str) -> object:
+        response_body = await self._request(call, "GET", url)
+        try:
+            return json.loads(response_body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            self.stats.errors += 1
+            raise ModelError(f"{call}: the response is not JSON ({exc.__class__.__name__})") from None
+
+    async def _request(self, call: str, method: str, url: str) -> bytes:
+        """Send with retries; return the 2xx body or raise a BatchClientError."""
+        policy = self.retry
+        attempt = 0
+        while True:
+            attempt += 1
+            crid = str(uuid.uuid4())  # fresh per attempt: it names one wire request
+            headers = {
+                "client-request-id": crid,
+                "return-client-request-id": "true",
+                "ocp-date": ocp_date_now(),
+            }
+            started = time.monotonic()
+            status: int | None = None
+            request_id: str | None = None
+            failure: BatchClientError
+            retryable: bool
+            retry_after: float | None = None
+            try:
+                async with self._semaphore:
+                    self.stats.requests += 1
+                    response = await self._http.request(method, url, headers=headers)
+                    try:
+                        body = await response.aread()
+                    finally:
+                        await response.aclose()
+            except BatchClientError as exc:  # raised by an auth flow (AuthError, ConfigError)
+                self._emit(method, url, None, None, crid, attempt, started, str(exc), None)
+                self.stats.errors += 1
+                raise
+            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+                failure = TransportError(f"{call}: {self._describe(exc)}")
+                retryable = True
+            except httpx.HTTPError as exc:
+                failure = TransportError(f"{call}: {self._describe(exc)}")
+                retryable = False
+            else:
+                status = response.status_code
+                request_id = response.headers.get("request-id")
+                self.stats.bytes_received += len(body)
+                if 200 <= status < 300:
+                    self._emit(method, url, status, request_id, crid, attempt, started, None, None)
+                    return body
+                retry_after = parse_retry_after(response.headers)
+                failure = self._service_error(status, body, response, retry_after)
+                if status == 429 or status == 503:
+                    self.stats.throttled += 1
+                retryable = status in RETRYABLE_STATUSES
+            delay: float | None = None
+            if retryable and attempt < policy.max_attempts:
+                delay = policy.delay(attempt - 1, retry_after, self._rand)
+            self._emit(method, url, status, request_id, crid, attempt, started, str(failure), delay)
+            if delay is None:
+                self.stats.errors += 1
+                raise failure
+            self.stats.retries += 1
+            await self._sleep(delay)
+
+    @staticmethod
+    def _describe(exc: httpx.HTTPError) -> str:
+        text = str(exc).strip()
+        kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection failed"
+        return f"{kind} ({type(exc).__name__}{': ' + text if text else ''})"
+
+    @staticmethod
+    def _service_error(
+        status: int, body: bytes, response: httpx.Response, retry_after: float | None
+    ) -> BatchServiceError:
+        request_id = response.headers.get("request-id")
+        reason = response.reason_phrase or ""
+        payload: object = None
+        try:
+            payload = json.loads(body) if body else None
+        except (ValueError, UnicodeDecodeError):
+            payload = None
+        if isinstance(payload, Mapping) and isinstance(payload.get("odata.error"), Mapping):
+            payload = payload["odata.error"]  # the older OData error envelope
+        if isinstance(payload, Mapping) and ("code" in payload or "message" in payload):
+            code = payload.get("code")
+            message = payload.get("message")
+            if isinstance(message, Mapping):
+                message = message.get("value")
+            values: dict[str, str] = {}
+            raw_values = payload.get("values")
+            if isinstance(raw_values, list):
+                for item in raw_values:
+                    if isinstance(item, Mapping) and item.get("key") is not None:
+                        values[str(item["key"])] = "" if item.get("value") is None else str(item["value"])
+            return BatchServiceError(
+                status=status,
+                code=str(code) if code is not None else None,
+                message=strip_request_tail(str(message)) if message is not None else reason,
+                values=values,
+                request_id=request_id,
+                retry_after=retry_after,
+            )
+        content_type = response.headers.get("content-type", "").split(";")[0].strip() or "no content type"
+        what = "an empty body" if not body else f"a {content_type} body, not a Batch error"
+        message = f"{reason + ': ' if reason else ''}the server answered with {what}"
+        return BatchServiceError(
+            status=status, message=message, request_id=request_id, retry_after=retry_after
+        )
+
+    def _emit(
+        self,
+        method: str,
+        url: str,
+        status: int | None,
+        request_id: str | None,
+        client_request_id: str,
+        attempt: int,
+        started: float,
+        error: str | None,
+        retry_in: float | None,
+    ) -> None:
+        if self._on_event is None:
+            return
+        event = RequestEvent(
+            method=method,
+            url=url,
+            status=status,
+            request_id=request_id,
+            client_request_id=client_request_id,
+            attempt=attempt,
+            elapsed=time.monotonic() - started,
+            error=error,
+            retry_in=retry_in,
+        )
+        try:
+            self._on_event(event)
+        except Exception:  # noqa: S110 - a broken log sink must not break the data plane
+            pass

@@ -1,0 +1,38 @@
+"""Shared fixtures. Keep this small and general: every test file may rely on it."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Never read or write the developer's real home, Azure CLI config or batchtui config."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("USERPROFILE", str(home))
+    monkeypatch.setenv("AZURE_CONFIG_DIR", str(home / ".azure"))
+    monkeypatch.setenv("BATCHTUI_CONFIG_DIR", str(home / "batchtui-config"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    for name in list(os.environ):
+        if name.startswith("AZURE_BATCH_"):
+            monkeypatch.delenv(name)
+    return home
+
+
+def load_data(name: str) -> Any:
+    """A file from tests/data, parsed."""
+    return json.loads((DATA / name).read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def data() -> Any:
+    """``data("Jobs_ListJobs.json")`` -> the parsed JSON of a file in tests/data."""
+    return load_data
