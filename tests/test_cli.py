@@ -1,0 +1,168 @@
+"""The command line as an operator meets it: one-line errors with exit 2, --once output, logs."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from batchtui.cli import main
+
+KEY = base64.b64encode(b"k" * 64).decode()
+ENDPOINT = "https://acct.eastus.batch.azure.com"
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse exits by itself
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_usage_error(code: int, out: str, err: str, *needles: str) -> None:
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("batchtui: error: ")
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0], f"{needle!r} not in {lines[0]!r}"
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--refresh", "0"], "--refresh"),
+        (["--refresh", "-3"], "--refresh"),
+        (["--refresh", "soon"], "--refresh"),
+        (["--state", "sleeping"], "--state"),
+        (["--auth", "password"], "--auth"),
+        (["--output", "xml", "--once"], "--output"),
+    ],
+)
+def test_bad_flags_give_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], argv, needle) -> None:
+    code, out, err = run_cli(capsys, *argv)
+    assert_one_line_usage_error(code, out, err, needle)
+
+
+def test_missing_endpoint_says_what_to_set(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "--once")
+    assert_one_line_usage_error(code, out, err, "AZURE_BATCH_ENDPOINT", "--endpoint")
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--endpoint", "https://", "--account", "a", "--key", KEY], "endpoint"),
+        (["--endpoint", "not a url at all", "--account", "a", "--key", KEY], "endpoint"),
+        (["--endpoint", ENDPOINT, "--account", "a", "--key", "not*base64!"], "base64"),
+        (["--endpoint", ENDPOINT, "--key", KEY], "account"),
+        (["--endpoint", "http://batch.example.com", "--account", "a", "--key", KEY], "http"),
+    ],
+)
+def test_bad_account_settings(capsys: pytest.CaptureFixture[str], argv, needle) -> None:
+    code, out, err = run_cli(capsys, "--once", *argv)
+    assert_one_line_usage_error(code, out, err, needle)
+    assert KEY not in err
+
+
+def test_broken_config_file_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("BATCHTUI_CONFIG_DIR", str(tmp_path))
+    (tmp_path / "config.toml").write_text("[accounts.prod\nendpoint = 'x'\n")
+    code, out, err = run_cli(capsys, "--once")
+    assert_one_line_usage_error(code, out, err, "config.toml")
+
+
+def test_unknown_key_in_config_is_reported(capsys, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("BATCHTUI_CONFIG_DIR", str(tmp_path))
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[accounts.prod]\nendpoint = "{ENDPOINT}"\naccount = "a"\nkee = "{KEY}"\n')
+    cfg.chmod(0o600)
+    code, out, err = run_cli(capsys, "--once")
+    assert_one_line_usage_error(code, out, err, "kee")
+
+
+def test_once_json_against_the_demo(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "--demo", "--once", "-o", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert set(doc) == {"endpoint", "account", "fetched_at", "jobs"}
+    assert doc["account"] == "demo"
+    assert doc["fetched_at"].endswith("Z")
+    assert len(doc["jobs"]) > 5
+    states = [j["state"] for j in doc["jobs"]]
+    assert "active" in states and "completed" in states
+    # active jobs are listed first
+    first_inactive = next(i for i, s in enumerate(states) if s != "active")
+    assert all(s != "active" for s in states[first_inactive:])
+    for job in doc["jobs"]:
+        assert set(job) == {
+            "id", "displayName", "state", "poolId", "creationTime", "taskCounts", "taskSlotCounts", "error",
+        }
+        assert job["error"] is None
+        c = job["taskCounts"]
+        assert set(c) == {"active", "running", "completed", "succeeded", "failed"}
+        assert c["succeeded"] + c["failed"] == c["completed"]
+        assert job["taskSlotCounts"]["completed"] >= c["completed"]
+
+
+def test_once_state_filter(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "--demo", "--once", "-o", "json", "--state", "completed")
+    assert code == 0
+    jobs = json.loads(out)["jobs"]
+    assert jobs and {j["state"] for j in jobs} == {"completed"}
+
+
+def test_once_table(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "--demo", "--once", "-o", "table")
+    assert code == 0
+    lines = out.splitlines()
+    header = ["JOB", "STATE", "POOL", "ACTIVE", "RUNNING", "SUCCEEDED", "FAILED", "DONE%", "NOTE"]
+    assert lines[0].split() == header
+    assert "jobs · demo" in lines[-1]
+
+
+def test_once_does_not_import_the_ui() -> None:
+    code = (
+        "import sys, io, contextlib\n"
+        "from batchtui.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    rc = main(['--demo', '--once', '-o', 'json'])\n"
+        "print(rc, any(m == 'textual' or m.startswith('textual.') for m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["0", "False"]
+
+
+def test_log_file_has_requests_and_no_secret(capsys, tmp_path: Path) -> None:
+    from batchtui.sim import DEMO_KEY
+
+    log = tmp_path / "batchtui.log"
+    code, _, err = run_cli(capsys, "--demo", "--once", "-o", "json", "--log", str(log))
+    assert code == 0, err
+    text = log.read_text()
+    assert "GET http://127.0.0.1:8765/jobs?" in text
+    assert "request-id=" in text and "request-id=-" not in text.splitlines()[0]
+    assert DEMO_KEY not in text
+    assert "SharedKey" not in text
+
+
+def test_unwritable_log_is_a_usage_error(capsys, tmp_path: Path) -> None:
+    code, out, err = run_cli(capsys, "--demo", "--once", "--log", str(tmp_path / "no" / "such" / "dir.log"))
+    assert_one_line_usage_error(code, out, err, "log")
+
+
+def test_console_script_reports_without_traceback() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "batchtui", "--refresh", "-3"], capture_output=True, text=True
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1
