@@ -15,7 +15,7 @@ import hmac
 import ipaddress
 import time
 from collections.abc import AsyncGenerator, Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -290,11 +290,9 @@ class EntraIdAuth(httpx.Auth):
 
     async def aclose(self) -> None:
         """Close the credential if this object created it (a given one belongs to the caller)."""
-        credential, self._credential = self._credential, None
         self._token = None
-        if credential is not None and self._owns_credential:
-            close: Any = getattr(credential, "close", None)
-            if close is not None:
-                await close()
-        elif credential is not None:
-            self._credential = credential
+        if not self._owns_credential:
+            return
+        credential, self._credential = self._credential, None
+        if credential is not None:
+            await credential.close()
