@@ -13,6 +13,7 @@ import email.utils
 import hashlib
 import hmac
 import ipaddress
+import re
 import time
 from collections.abc import AsyncGenerator, Generator
 from typing import TYPE_CHECKING
@@ -62,6 +63,17 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
+_HOST_NAME = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*\.?", re.IGNORECASE)
+
+
+def _valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return len(host) <= 253 and _HOST_NAME.fullmatch(host) is not None
+    return True
+
+
 def check_endpoint(endpoint: str, *, with_credentials: bool) -> str:
     """Validate an endpoint URL (scheme and host present); refuse credentials over plain http.
 
@@ -79,6 +91,8 @@ def check_endpoint(endpoint: str, *, with_credentials: bool) -> str:
         raise ConfigError(
             f"endpoint {text!r} is not a valid URL: expected https://<account>.<region>.batch.azure.com"
         )
+    if not _valid_host(parts.hostname):
+        raise ConfigError(f"endpoint {text!r} is not a valid URL: bad host name")
     if parts.username or parts.password:
         raise ConfigError("endpoint must not contain a user name or password")
     if parts.query or parts.fragment:
