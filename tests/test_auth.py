@@ -308,3 +308,15 @@ asyncio.run(main())
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "DefaultAzureCredential"
+
+
+async def test_a_failed_refresh_is_shared_by_the_requests_queued_behind_it() -> None:
+    cred = FakeCredential(delay=0.05)
+    cred.fail = ClientAuthenticationError("no identity available")
+    auth = EntraIdAuth(cred)
+    auth._clock = lambda: cred.now
+    results = await asyncio.gather(*(auth.token() for _ in range(20)), return_exceptions=True)
+    assert len(cred.calls) == 1
+    assert all(isinstance(r, AuthError) and "no identity available" in str(r) for r in results)
+    cred.fail = None  # a later request tries again
+    assert await auth.token() == "token-2"

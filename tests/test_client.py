@@ -533,3 +533,27 @@ async def test_shared_key_requests_are_signed_and_next_link_signed_with_its_own_
     for e in events:
         assert KEY not in repr(e) and "SharedKey" not in repr(e)
     assert KEY not in repr(client) and KEY not in repr(auth)
+
+
+async def test_next_link_with_default_port_or_relative_is_followed() -> None:
+    explicit = "https://myaccount.eastus.batch.azure.com:443/jobs?api-version=2025-06-01&$skiptoken=p2"
+    rec = Recorder(
+        ok(_job_page(["job-1"], explicit)),
+        ok(_job_page(["job-2"], "/jobs?api-version=2025-06-01&$skiptoken=p3")),
+        ok(_job_page(["job-3"], None)),
+    )
+    client, _ = make_client(rec)
+    async with client:
+        jobs = await client.list_jobs()
+    assert [j.id for j in jobs] == ["job-1", "job-2", "job-3"]
+    assert rec.requests[2].url.params["$skiptoken"] == "p3"
+    assert rec.requests[2].url.host == "myaccount.eastus.batch.azure.com"
+
+
+async def test_a_next_link_loop_is_cut() -> None:
+    rec = Recorder(ok(_job_page(["job-1"], NEXT2)))
+    client, _ = make_client(rec)
+    async with client:
+        with pytest.raises(ModelError, match="repeats a page"):
+            await client.list_jobs()
+    assert len(rec.requests) == 2

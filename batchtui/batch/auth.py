@@ -242,43 +242,55 @@ class EntraIdAuth(httpx.Auth):
         self._lock = asyncio.Lock()
         self._clock = time.time
         self.token_requests = 0  # how many times we asked the credential (for tests and --log)
+        self._failures = 0
+        self._last_error: str | None = None
 
     def __repr__(self) -> str:
         return f"EntraIdAuth(scope={self.scope!r})"
 
     __str__ = __repr__
 
-    def _fresh(self, token: AccessToken | None) -> bool:
-        return token is not None and token.expires_on - self._clock() > REFRESH_MARGIN
+    def _fresh(self, token: AccessToken) -> bool:
+        return token.expires_on - self._clock() > REFRESH_MARGIN
 
     async def token(self) -> str:
         """A valid access token, from the cache when it is not about to expire."""
         cached = self._token
-        if self._fresh(cached):
-            assert cached is not None
+        if cached is not None and self._fresh(cached):
             return cached.token
+        failures_seen = self._failures
         async with self._lock:
-            if self._fresh(self._token):  # somebody else refreshed while we waited
-                assert self._token is not None
-                return self._token.token
-            if self._credential is None:
-                try:
-                    self._credential = _default_credential()
-                except Exception as exc:  # ImportError, ValueError from bad env config, ...
-                    raise AuthError(
-                        f"cannot set up Microsoft Entra ID sign-in: {_one_line(str(exc))}"
-                    ) from None
-            self.token_requests += 1
+            token = self._token
+            if token is not None and self._fresh(token):  # somebody refreshed while we waited
+                return token.token
+            if self._failures != failures_seen and self._last_error is not None:
+                # The refresh we queued behind just failed: share its answer rather than
+                # hammering a credential chain that can take seconds per try.
+                raise AuthError(self._last_error)
             try:
-                token = await self._credential.get_token(self.scope)
-            except Exception as exc:  # azure-identity raises several unrelated types
-                raise AuthError(
-                    f"could not get a Microsoft Entra ID token for {self.scope}: "
-                    f"{_one_line(str(exc)) or type(exc).__name__} "
-                    "(try `az login`, or use --auth shared_key with --account and --key)"
-                ) from None
+                token = await self._fetch()
+            except AuthError as exc:
+                self._failures += 1
+                self._last_error = str(exc)
+                raise
             self._token = token
             return token.token
+
+    async def _fetch(self) -> AccessToken:
+        if self._credential is None:
+            try:
+                self._credential = _default_credential()
+            except Exception as exc:  # ImportError, ValueError from bad env config, ...
+                raise AuthError(f"cannot set up Microsoft Entra ID sign-in: {_one_line(str(exc))}") from None
+        self.token_requests += 1
+        try:
+            return await self._credential.get_token(self.scope)
+        except Exception as exc:  # azure-identity raises several unrelated types
+            raise AuthError(
+                f"could not get a Microsoft Entra ID token for {self.scope}: "
+                f"{_one_line(str(exc)) or type(exc).__name__} "
+                "(try `az login`, or use --auth shared_key with --account and --key)"
+            ) from None
 
     def invalidate(self, used: str | None = None) -> None:
         """Forget the cached token (only if it is still ``used``, when given)."""

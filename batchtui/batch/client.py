@@ -97,6 +97,12 @@ def _join_select(select: Sequence[str] | str | None) -> str | None:
     return ",".join(s for s in select if s) or None
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
+
 def _segment(value: str, what: str) -> str:
     if not value:
         raise BatchClientError(f"{what} must not be empty")
@@ -138,8 +144,7 @@ class BatchClient:
         self._sleep = sleep
         self._rand: Callable[[], float] = random.random
         self._semaphore = asyncio.Semaphore(max_concurrency)
-        origin = urlsplit(self.endpoint)
-        self._origin = (origin.scheme, (origin.hostname or "").lower(), origin.port)
+        self._origin = _origin(self.endpoint)
         self._http = httpx.AsyncClient(
             auth=auth,
             transport=transport,
@@ -295,23 +300,26 @@ class BatchClient:
             body = await self._get_json(call, url)
             page = self._parse(call, parse, body)
             yield page
-            url = page.next_link
+            url = None if page.next_link is None else self._next_url(call, page.next_link)
             if url is not None:
-                self._check_next_link(call, url)
                 if url in seen:
+                    self.stats.errors += 1
                     raise ModelError(f"{call}: odata.nextLink repeats a page already fetched")
                 seen.add(url)
 
-    def _check_next_link(self, call: str, link: str) -> None:
-        # Followed verbatim, but only to the account we talk to: the Authorization header
-        # goes with it.
+    def _next_url(self, call: str, link: str) -> str:
+        """The nextLink, verbatim, if it leads back to this account (our Authorization goes with it)."""
         try:
-            parts = urlsplit(link)
-            origin = (parts.scheme, (parts.hostname or "").lower(), parts.port)
-        except ValueError:
+            if not urlsplit(link).scheme:  # relative: a proxy rewrote it; resolve, don't guess
+                link = str(httpx.URL(self.endpoint + "/").join(link))
+            origin = _origin(link)
+        except (ValueError, httpx.InvalidURL):
+            self.stats.errors += 1
             raise ModelError(f"{call}: odata.nextLink is not a URL") from None
         if origin != self._origin:
+            self.stats.errors += 1
             raise ModelError(f"{call}: odata.nextLink points away from {self.endpoint}; not followed")
+        return link
 
     @staticmethod
     async def _collect(pages: AsyncIterator[Page[T]], limit: int | None) -> list[T]:
