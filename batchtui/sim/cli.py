@@ -1,0 +1,158 @@
+"""``batchtui sim``: serve a simulated Batch account on loopback and say how to point tools at it."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import ipaddress
+import math
+import re
+import sys
+from typing import NoReturn, TextIO
+
+from batchtui.sim.config import DEMO_ACCOUNT, DEMO_KEY, SimConfig
+
+PROG = "batchtui sim"
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports one line instead of printing usage and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(message)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog=PROG, description="Serve a simulated Azure Batch account over HTTP.")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (loopback unless --allow-remote)")
+    p.add_argument("--port", type=int, default=8765, help="port to bind (0 = any free port)")
+    p.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")
+    p.add_argument("--account", default=DEMO_ACCOUNT, help="account name clients must sign with")
+    p.add_argument("--key", default=DEMO_KEY, help="base64 account key clients must sign with")
+    p.add_argument("--seed", type=int, default=1, help="world seed (same seed, same world)")
+    p.add_argument("--jobs", type=int, default=40, help="jobs present after the warm-up")
+    p.add_argument("--tasks", type=int, default=60, help="typical tasks per job")
+    p.add_argument("--instances", type=int, default=8, help="ranks of the largest multi-instance task")
+    p.add_argument(
+        "--time-scale", type=_finite, default=1.0, help="simulated seconds per real second (0 = frozen)"
+    )
+    p.add_argument("--latency-ms", type=_finite, default=0.0, help="added latency per request")
+    p.add_argument("--throttle-rate", type=_finite, default=0.0, help="fraction of requests answered 429")
+    p.add_argument("--error-rate", type=_finite, default=0.0, help="fraction of requests answered 503/500")
+    return p
+
+
+def parse_config(argv: list[str]) -> tuple[SimConfig, str, int]:
+    """Validated settings, or :class:`_UsageError` with a one-line reason."""
+    args = build_parser().parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        raise _UsageError(f"--port must be between 0 and 65535, not {args.port}")
+    if not re.fullmatch(r"[a-z0-9]{3,24}", args.account):
+        raise _UsageError(
+            "--account must be 3 to 24 lowercase letters and digits, as Batch account names are"
+        )
+    try:
+        if not base64.b64decode(args.key, validate=True):
+            raise ValueError("empty")
+    except (binascii.Error, ValueError):
+        raise _UsageError("--key must be a non-empty base64 string") from None
+    for name, value, low, high in (
+        ("--jobs", args.jobs, 0, 100_000),
+        ("--tasks", args.tasks, 1, 100_000),
+        ("--instances", args.instances, 1, 10_000),
+    ):
+        if not low <= value <= high:
+            raise _UsageError(f"{name} must be between {low} and {high}, not {value}")
+    if args.time_scale < 0:
+        raise _UsageError("--time-scale must be 0 (frozen) or positive")
+    if args.latency_ms < 0:
+        raise _UsageError("--latency-ms must not be negative")
+    for name, value in (("--throttle-rate", args.throttle_rate), ("--error-rate", args.error_rate)):
+        if not 0 <= value <= 1:
+            raise _UsageError(f"{name} must be between 0 and 1, not {value}")
+    if not args.allow_remote and not _is_loopback(args.host):
+        raise _UsageError(
+            f"refusing to serve on non-loopback address {args.host!r}: the simulator accepts a "
+            "published demo key; pass --allow-remote if you really mean it"
+        )
+    config = SimConfig(
+        account=args.account,
+        key=args.key,
+        seed=args.seed,
+        jobs=args.jobs,
+        tasks=args.tasks,
+        instances=args.instances,
+        time_scale=args.time_scale,
+        latency_ms=args.latency_ms,
+        throttle_rate=args.throttle_rate,
+        error_rate=args.error_rate,
+    )
+    return config, args.host, args.port
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def export_lines(endpoint: str, config: SimConfig) -> list[str]:
+    return [
+        f"export AZURE_BATCH_ENDPOINT={endpoint}",
+        f"export AZURE_BATCH_ACCOUNT={config.account}",
+        f"export AZURE_BATCH_ACCESS_KEY={config.key}",
+        "export AZURE_BATCH_AUTH_MODE=shared_key",
+    ]
+
+
+def main(argv: list[str], *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        config, host, port = parse_config(argv)
+    except _UsageError as exc:
+        print(f"{PROG}: error: {exc}", file=err)
+        return 2
+    # Imported late so that argument errors are reported without loading uvicorn.
+    from batchtui.sim.app import Simulator
+    from batchtui.sim.server import bind_socket, make_server
+
+    try:
+        sock = bind_socket(host, port)
+    except OSError as exc:
+        print(f"{PROG}: error: cannot listen on {host}:{port}: {exc.strerror or exc}", file=err)
+        return 1
+    bound_port = sock.getsockname()[1]
+    shown_host = f"[{host}]" if ":" in host else host
+    endpoint = f"http://{shown_host}:{bound_port}"
+    sim = Simulator(config)
+    print(
+        f"# simulated Batch account {config.account!r} (seed {config.seed}, {config.jobs} jobs, "
+        f"time scale {config.time_scale:g}); paste into another shell:",
+        file=out,
+    )
+    for line in export_lines(endpoint, config):
+        print(line, file=out)
+    print("# Ctrl+C to stop", file=out)
+    out.flush()
+    server = make_server(sim, sock)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    return 0

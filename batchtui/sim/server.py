@@ -1,0 +1,152 @@
+"""Serve a :class:`Simulator` over HTTP with uvicorn, including connection-refused outages.
+
+A "refuse" outage cannot be expressed in ASGI (an app can only answer), so the server
+closes its listening socket and drops open connections for the outage, then listens again
+on the same port: clients see ECONNREFUSED, as they would from a service that is down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import threading
+from typing import Any
+
+import uvicorn
+
+from batchtui.sim.app import Simulator
+from batchtui.sim.config import SimConfig
+
+log = logging.getLogger(__name__)
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind first, so the caller knows the real port (port 0) before anything is printed."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+class SimServer(uvicorn.Server):
+    """uvicorn's server plus a watcher that closes and reopens the listener for "refuse" outages."""
+
+    def __init__(self, config: uvicorn.Config, sim: Simulator, host: str, port: int) -> None:
+        super().__init__(config)
+        self.sim = sim
+        self.host = host
+        self.port = port
+        self._watcher: asyncio.Task[None] | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        self._watcher = asyncio.get_running_loop().create_task(self._watch_outages())
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+        await super().shutdown(sockets=sockets)
+
+    def _create_protocol(self, _loop: asyncio.AbstractEventLoop | None = None) -> asyncio.Protocol:
+        return self.config.http_protocol_class(  # type: ignore[call-arg]
+            config=self.config,
+            server_state=self.server_state,
+            app_state=self.lifespan.state,
+            _loop=_loop,
+        )
+
+    async def _watch_outages(self) -> None:
+        loop = asyncio.get_running_loop()
+        closed = False
+        while not self.should_exit:
+            refusing = self.sim.faults.refusing()
+            if refusing and not closed:
+                for server in self.servers:
+                    server.close()
+                for connection in list(self.server_state.connections):
+                    connection.shutdown()
+                closed = True
+            elif closed and not refusing:
+                try:
+                    sock = bind_socket(self.host, self.port)
+                    server = await loop.create_server(
+                        self._create_protocol, sock=sock, backlog=self.config.backlog
+                    )
+                except OSError as exc:  # port taken meanwhile: keep trying, the outage just lasts longer
+                    log.warning("could not listen again on %s:%s: %s", self.host, self.port, exc)
+                else:
+                    self.servers = [server]
+                    closed = False
+            await asyncio.sleep(0.05)
+
+
+def make_server(sim: Simulator, sock: socket.socket) -> SimServer:
+    host, port = sock.getsockname()[:2]
+    config = uvicorn.Config(
+        app=sim,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        date_header=False,  # the simulator writes its own Date header
+        lifespan="on",
+    )
+    return SimServer(config, sim, host, port)
+
+
+def serve(
+    config: SimConfig, host: str = "127.0.0.1", port: int = 8765, *, sim: Simulator | None = None
+) -> None:
+    """Blocking: serve until interrupted."""
+    sock = bind_socket(host, port)
+    server = make_server(sim or Simulator(config), sock)
+    server.run(sockets=[sock])
+
+
+class BackgroundServer:
+    """A loopback server in a daemon thread, for tests and benchmarks that need a real socket."""
+
+    def __init__(self, sim: Simulator, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.sim = sim
+        self._sock = bind_socket(host, port)
+        self.host, self.port = self._sock.getsockname()[:2]
+        self.server = make_server(sim, self._sock)
+        self._thread = threading.Thread(target=self._run, name="batchtui-sim", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def _run(self) -> None:
+        asyncio.run(self.server.serve(sockets=[self._sock]))
+
+    def start(self, timeout: float = 10.0) -> BackgroundServer:
+        self._thread.start()
+        deadline = threading.Event()
+        waited = 0.0
+        while not self.server.started and waited < timeout and self._thread.is_alive():
+            deadline.wait(0.01)
+            waited += 0.01
+        if not self.server.started:
+            raise RuntimeError("the simulator's HTTP server did not start")
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> BackgroundServer:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
