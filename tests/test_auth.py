@@ -9,8 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
-from azure.core.credentials import AccessToken
+from azure.batch._patch import BatchSharedKeyAuthPolicy
+from azure.core.credentials import AccessToken, AzureNamedKeyCredential
 from azure.core.exceptions import ClientAuthenticationError
+from azure.core.pipeline import PipelineContext, PipelineRequest
+from azure.core.rest import HttpRequest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from batchtui.batch import auth as auth_module
 from batchtui.batch.auth import (
@@ -320,3 +325,40 @@ async def test_a_failed_refresh_is_shared_by_the_requests_queued_behind_it() -> 
     assert all(isinstance(r, AuthError) and "no identity available" in str(r) for r in results)
     cred.fail = None  # a later request tries again
     assert await auth.token() == "token-2"
+
+
+# ------------------------------------------------------------------ cross-check with the SDK
+
+
+ids = st.text(st.sampled_from("abcXYZ019_-"), min_size=1, max_size=20)
+texts = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=30)
+
+
+def sdk_authorization(url: str, ocp_date: str) -> str:
+    """What azure-batch 15.x's own Shared Key policy signs for this URL."""
+    policy = BatchSharedKeyAuthPolicy(AzureNamedKeyCredential("myaccount", KEY))
+    request = HttpRequest("GET", url, headers={"ocp-date": ocp_date, "Accept": "application/json"})
+    policy.on_request(PipelineRequest(request, PipelineContext(None)))
+    return request.headers["Authorization"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(job=ids, task=ids, filter=texts, select=st.lists(ids, max_size=4), page=st.integers(1, 1000))
+async def test_client_requests_sign_like_the_official_sdk(
+    job: str, task: str, filter: str, select: list[str], page: int
+) -> None:
+    """Whatever the client puts in a URL, our signature equals the SDK's for the URL sent."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"value": []})
+
+    client = BatchClient(HOST, SharedKeyAuth("myaccount", KEY), transport=httpx.MockTransport(handler))
+    async with client:
+        await client.list_tasks(job, filter=filter, select=select, max_results=page)
+        await client.get_task(job, task, select=select)
+    for request in seen:
+        assert request.headers["authorization"] == sdk_authorization(
+            str(request.url), request.headers["ocp-date"]
+        )
