@@ -1,0 +1,296 @@
+"""The refresh engine of the jobs view: what to fetch on each tick, and what is known so far.
+
+No Textual here: the screen tells the monitor what the operator can see (``focus``) and
+calls ``tick`` from its worker loop; the monitor decides which requests that tick is worth.
+
+The plan (issue 5):
+- the job list is fetched on the first tick and then every ``list_every``-th timer tick,
+  with ``$select`` for the columns shown and the ``--state`` filter server-side;
+- the selected job's counts are fetched on every tick;
+- counts of the other jobs on screen (plus a margin) are fetched on list ticks, and at once
+  for a job that has none yet (scrolling onto it);
+- a completed job's counts cannot change: once read after completion they are never
+  fetched again (``c`` recounts exactly on demand);
+- counts requests run concurrently with a bound; jobs that left the list are forgotten, and
+  the per-job history is a fixed-length ring, so memory stays flat however long it runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Literal
+
+from batchtui.batch.errors import BatchClientError
+from batchtui.batch.models import JOB_STATES, Job, TaskCounts, TaskCountsResult
+
+if TYPE_CHECKING:
+    from batchtui.batch.client import BatchClient
+
+#: properties the job list shows (poolInfo/executionInfo: pool ids incl. auto-pools, scheduling errors)
+JOB_LIST_SELECT: tuple[str, ...] = (
+    "id",
+    "displayName",
+    "state",
+    "poolInfo",
+    "priority",
+    "creationTime",
+    "stateTransitionTime",
+    "executionInfo",
+)
+#: what an exact recount needs from each task
+RECOUNT_SELECT: tuple[str, ...] = ("id", "state", "executionInfo", "requiredSlots")
+
+# Display order of job states in the default sort: live work first, finished last.
+_STATE_RANK = {s: i for i, s in enumerate(("active", "terminating", "disabling", "enabling", "disabled",
+                                           "deleting", "completed"))}
+TickKind = Literal["timer", "full", "focus"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def state_filter(states: str | None) -> str | None:
+    """``--state active,terminating`` as an OData ``$filter`` (quotes escaped)."""
+    if not states:
+        return None
+    parts = [s.strip() for s in states.split(",") if s.strip()]
+    if not parts:
+        return None
+    clauses = [f"state eq '{p.replace(chr(39), chr(39) * 2)}'" for p in parts]
+    return clauses[0] if len(clauses) == 1 else "(" + " or ".join(clauses) + ")"
+
+
+def known_job_states() -> tuple[str, ...]:
+    return JOB_STATES
+
+
+def job_rank(job: Job) -> tuple[int, float]:
+    """Default order: active (and other unfinished) jobs first, then newest first."""
+    rank = _STATE_RANK.get(job.state or "", len(_STATE_RANK) - 1)
+    created = job.creation_time.timestamp() if job.creation_time else 0.0
+    return (0 if rank < _STATE_RANK["completed"] else 1, -created)
+
+
+def default_job_order(jobs: Iterable[Job]) -> list[Job]:
+    return sorted(jobs, key=lambda j: (job_rank(j), j.id or ""))
+
+
+@dataclass(frozen=True)
+class CountsEntry:
+    """What is known about one job's task counts."""
+
+    result: TaskCountsResult | None = None
+    fetched_at: datetime | None = None
+    error: BatchClientError | None = None  # the last read failed (result is the previous good one)
+    final: bool = False  # read after the job completed: never fetched again
+
+
+@dataclass(frozen=True)
+class JobsSnapshot:
+    jobs: tuple[Job, ...]
+    counts: Mapping[str, CountsEntry]
+    fetched_at: datetime
+    list_fetched_at: datetime | None
+    selected: str | None
+    history: tuple[tuple[datetime, TaskCounts], ...] = ()  # the selected job's recent samples
+    requests: int = 0  # requests this tick made (benchmarks, tests)
+    listed: bool = False  # whether this tick fetched the job list
+
+    @property
+    def error(self) -> BatchClientError | None:
+        """The failure worth showing: the selected job's counts could not be read."""
+        entry = self.counts.get(self.selected) if self.selected else None
+        return entry.error if entry else None
+
+
+@dataclass(frozen=True)
+class RecountResult:
+    result: TaskCountsResult
+    listed: int
+    pages: int
+
+
+@dataclass
+class _Focus:
+    selected: str | None = None
+    window: tuple[str, ...] = ()
+
+
+@dataclass
+class JobsMonitor:
+    client: BatchClient
+    state: str | None = None
+    now: Callable[[], datetime] = utcnow
+    list_every: int = 3
+    concurrency: int = 8
+    initial_window: int = 40  # counts fetched before the screen has said what it shows
+    history_len: int = 60
+
+    _jobs: tuple[Job, ...] | None = field(default=None, init=False)
+    _by_id: dict[str, Job] = field(default_factory=dict, init=False)
+    _list_at: datetime | None = field(default=None, init=False)
+    _counts: dict[str, CountsEntry] = field(default_factory=dict, init=False)
+    _history: dict[str, deque[tuple[datetime, TaskCounts]]] = field(default_factory=dict, init=False)
+    _focus: _Focus = field(default_factory=_Focus, init=False)
+    _ticks: int = field(default=0, init=False)
+
+    # ------------------------------------------------------------------ what the operator sees
+
+    def focus(self, selected: str | None, window: Sequence[str]) -> None:
+        self._focus = _Focus(selected, tuple(window))
+
+    def needs_counts(self) -> bool:
+        """Whether the selected job or a job on screen has no counts yet (worth a tick now)."""
+        return any(k in self._by_id and k not in self._counts for k in self._wanted())
+
+    @property
+    def jobs(self) -> tuple[Job, ...]:
+        return self._jobs or ()
+
+    # ------------------------------------------------------------------ one tick
+
+    async def tick(self, kind: TickKind = "timer") -> JobsSnapshot:
+        """Fetch what this tick is worth; raise BatchClientError only if the list failed."""
+        requests = 0
+        listed = False
+        if kind == "timer":
+            list_now = self._jobs is None or self._ticks % self.list_every == 0
+            self._ticks += 1
+        else:
+            list_now = kind == "full" or self._jobs is None
+        if list_now:
+            jobs = await self.client.list_jobs(filter=state_filter(self.state), select=list(JOB_LIST_SELECT))
+            requests += 1
+            listed = True
+            self._set_jobs(tuple(jobs))
+        targets = self._count_targets(all_visible=list_now)
+        requests += await self._fetch_counts(targets)
+        return self.snapshot(requests=requests, listed=listed)
+
+    def snapshot(self, *, requests: int = 0, listed: bool = False) -> JobsSnapshot:
+        sel = self._focus.selected
+        hist = tuple(self._history.get(sel, ())) if sel else ()
+        return JobsSnapshot(
+            jobs=self._jobs or (),
+            counts=MappingProxyType(dict(self._counts)),
+            fetched_at=self.now(),
+            list_fetched_at=self._list_at,
+            selected=sel,
+            history=hist,
+            requests=requests,
+            listed=listed,
+        )
+
+    def _set_jobs(self, jobs: tuple[Job, ...]) -> None:
+        self._jobs = jobs
+        self._by_id = {j.id: j for j in jobs if j.id}
+        self._list_at = self.now()
+        # Forget jobs that left the list so nothing accumulates over days.
+        for gone in [k for k in self._counts if k not in self._by_id]:
+            del self._counts[gone]
+        for gone in [k for k in self._history if k not in self._by_id]:
+            del self._history[gone]
+
+    def _wanted(self) -> list[str]:
+        f = self._focus
+        keys = list(f.window)
+        if not keys and self._jobs:
+            keys = [j.id for j in default_job_order(self._jobs)[: self.initial_window] if j.id]
+        if f.selected and f.selected not in keys:
+            keys.insert(0, f.selected)
+        return keys
+
+    def _count_targets(self, *, all_visible: bool) -> list[str]:
+        targets: list[str] = []
+        sel = self._focus.selected
+        for key in self._wanted():
+            job = self._by_id.get(key)
+            if job is None:
+                continue
+            entry = self._counts.get(key)
+            if entry is not None and entry.final:
+                continue
+            if entry is None or all_visible or key == sel:
+                targets.append(key)
+        return targets
+
+    async def _fetch_counts(self, job_ids: Sequence[str]) -> int:
+        if not job_ids:
+            return 0
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(job_id: str) -> None:
+            async with gate:
+                try:
+                    result = await self.client.get_task_counts(job_id)
+                except BatchClientError as exc:
+                    prev = self._counts.get(job_id)
+                    self._counts[job_id] = CountsEntry(
+                        result=prev.result if prev else None,
+                        fetched_at=prev.fetched_at if prev else None,
+                        error=exc,
+                    )
+                    return
+            self._store_counts(job_id, result)
+
+        await asyncio.gather(*(one(j) for j in job_ids))
+        return len(job_ids)
+
+    def _store_counts(self, job_id: str, result: TaskCountsResult) -> None:
+        job = self._by_id.get(job_id)
+        if job is None:  # the job left the list while its counts were in flight
+            return
+        at = self.now()
+        self._counts[job_id] = CountsEntry(result=result, fetched_at=at, final=job.state == "completed")
+        ring = self._history.get(job_id)
+        if ring is None:
+            ring = self._history[job_id] = deque(maxlen=self.history_len)
+        ring.append((at, result.task_counts))
+
+    # ------------------------------------------------------------------ exact recount
+
+    async def recount(
+        self, job_id: str, progress: Callable[[int, int], None] | None = None, *, page_size: int = 1000
+    ) -> RecountResult:
+        """Count a job's tasks by listing them all (the service's /taskcounts can lag)."""
+        c = {"active": 0, "running": 0, "completed": 0, "succeeded": 0, "failed": 0}
+        s = dict(c)
+        listed = pages = 0
+        async for page in self.client.iter_task_pages(
+            job_id, select=list(RECOUNT_SELECT), max_results=page_size
+        ):
+            pages += 1
+            for task in page.items:
+                listed += 1
+                slots = task.required_slots or 1
+                bucket = {"active": "active", "preparing": "running", "running": "running"}.get(
+                    task.state or "", "completed" if task.state == "completed" else None
+                )
+                if bucket is None:
+                    continue
+                c[bucket] += 1
+                s[bucket] += slots
+                if bucket == "completed":
+                    outcome = "failed" if task.result == "failure" else "succeeded"
+                    c[outcome] += 1
+                    s[outcome] += slots
+            if progress is not None:
+                progress(listed, pages)
+        return RecountResult(TaskCountsResult(TaskCounts(**c), TaskCounts(**s)), listed, pages)
+
+
+def completions_per_minute(history: Sequence[tuple[datetime, TaskCounts]]) -> float | None:
+    """Completed tasks per minute over the recorded samples, or None with too little history."""
+    if len(history) < 2:
+        return None
+    (t0, c0), (t1, c1) = history[0], history[-1]
+    seconds = (t1 - t0).total_seconds()
+    if seconds <= 0:
+        return None
+    return max(c1.completed - c0.completed, 0) * 60.0 / seconds

@@ -1,0 +1,109 @@
+"""The Textual application: one Batch account, a stack of live screens, themes from files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+from urllib.parse import urlsplit
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from batchtui.ui.themes import DEFAULT_THEME, ThemeProblem, load_themes, variable_defaults
+
+if TYPE_CHECKING:
+    from batchtui.batch.client import BatchClient
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class BatchApp(App[None]):
+    """The dashboard for one account; the jobs screen is home."""
+
+    TITLE = "batchtui"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        client: BatchClient,
+        *,
+        refresh: float = 5.0,
+        theme: str | None = None,
+        state: str | None = None,
+        account_label: str | None = None,
+        now: Callable[[], datetime] = utcnow,
+        user_theme_dir: Path | None = None,
+        on_exit_close: bool = True,
+    ) -> None:
+        super().__init__()
+        self.client = client
+        self.refresh_interval = max(float(refresh), 0.1)
+        self.state_filter = state
+        self.account_label = account_label or _label_for(client)
+        self.now = now
+        self.on_exit_close = on_exit_close
+        self.theme_problems: list[ThemeProblem] = []
+        self._install_themes(theme, user_theme_dir)
+
+    # ------------------------------------------------------------------ themes
+
+    def _install_themes(self, wanted: str | None, user_dir: Path | None) -> None:
+        themes, self.theme_problems = load_themes(user_dir)
+        builtin = set(self.available_themes)
+        for theme in themes.values():
+            self.register_theme(theme)
+        name = wanted if wanted in themes else DEFAULT_THEME if DEFAULT_THEME in themes else None
+        if wanted and wanted not in themes:
+            self.theme_problems.append(ThemeProblem(Path(wanted), "no theme with that name"))
+        if name is not None:
+            self.theme = name
+            # The palette's theme picker then lists exactly the dashboard's themes.
+            for other in builtin - set(themes):
+                self.unregister_theme(other)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        # A theme that does not set a dashboard colour (e.g. a user theme with only the basics)
+        # gets one derived from its own semantic colours; theme variables override these.
+        return variable_defaults(self.current_theme)
+
+    # ------------------------------------------------------------------ screens
+
+    def get_default_screen(self) -> Screen[None]:
+        from batchtui.ui.screens.jobs import JobsScreen
+
+        return JobsScreen(state=self.state_filter)
+
+    def on_mount(self) -> None:
+        for problem in self.theme_problems:
+            self.notify(str(problem), severity="warning", timeout=12)
+
+    async def on_unmount(self) -> None:
+        if self.on_exit_close:
+            await self.client.aclose()
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        commands = getattr(screen, "system_commands", None)
+        if callable(commands):
+            yield from commands()
+
+
+def _label_for(client: BatchClient) -> str:
+    account = getattr(client, "account", None)
+    if account:
+        return str(account)
+    host = urlsplit(str(getattr(client, "endpoint", ""))).hostname
+    return host or ""
+
+
+def make_app(client: BatchClient, **kw: object) -> BatchApp:
+    """The one factory the CLI, the tests and the screenshot script use."""
+    return BatchApp(client, **kw)  # type: ignore[arg-type]

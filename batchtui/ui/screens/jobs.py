@@ -1,0 +1,287 @@
+"""Home: the account's jobs with their task counts, and the count bar of the selected job."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable
+
+from batchtui.batch.errors import BatchClientError
+from batchtui.batch.models import Job, TaskCounts
+from batchtui.monitor import CountsEntry, JobsMonitor, completions_per_minute, job_rank
+from batchtui.ui.messages import JobsUpdated, RecountDone, RecountFailed, RecountProgress
+from batchtui.ui.screens.base import PollingScreen
+from batchtui.ui.text import fmt_age, literal
+from batchtui.ui.widgets.count_bar import BAR_ORDER, BarData, CountBar, Recount, allocate, bar_values
+from batchtui.ui.widgets.keyed_table import KeyedTable, Row
+from batchtui.ui.widgets.status_line import describe_error
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("id", "Job"),
+    ("name", "Display name"),
+    ("state", "State"),
+    ("pool", "Pool"),
+    ("priority", "Prio"),
+    ("age", "Age"),
+    ("active", "Act"),
+    ("running", "Run"),
+    ("succeeded", "OK"),
+    ("failed", "Fail"),
+    ("bar", "Progress"),
+)
+SORTS: tuple[str, ...] = ("active first", "newest", "failures", "id", "priority")
+INLINE_BAR = 10
+
+_STATE_STYLE = {
+    "active": "active",
+    "enabling": "active",
+    "terminating": "warning",
+    "disabling": "disabled",
+    "disabled": "disabled",
+    "deleting": "disabled",
+    "completed": "completed",
+}
+
+
+@dataclass(frozen=True)
+class _Cached:
+    job: Job
+    entry: CountsEntry | None
+    age: str
+    row: Row
+
+
+class JobsScreen(PollingScreen):
+    help_title: ClassVar[str] = "jobs"
+
+    DEFAULT_CSS = """
+    JobsScreen #jobs { height: 1fr; }
+    JobsScreen CountBar { dock: none; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "recount", "Recount", tooltip="Count the selected job's tasks exactly by listing them"),
+    ]
+
+    def __init__(self, *, state: str | None = None) -> None:
+        super().__init__(id="jobs-screen")
+        self.state = state
+        self.monitor: JobsMonitor | None = None
+        self.snapshot = None
+        self._cache: dict[str, _Cached] = {}
+        self._recount: Recount | None = None
+
+    def crumbs(self) -> tuple[str, ...]:
+        return ("jobs",) if not self.state else ("jobs", f"state {self.state}")
+
+    def compose_body(self) -> ComposeResult:
+        yield KeyedTable(id="jobs")
+        yield CountBar(id="count-bar")
+
+    def on_mount(self) -> None:
+        app = self.app
+        self.monitor = JobsMonitor(app.client, state=self.state, now=app.now)  # type: ignore[attr-defined]
+        table = self.table
+        table.set_columns(COLUMNS)
+        table.set_sorts(SORTS)
+        table.focus()
+
+    # ------------------------------------------------------------------ fetching
+
+    async def fetch(self) -> None:
+        assert self.monitor is not None
+        table = self.table
+        self.monitor.focus(table.selected_key, table.key_window())
+        kind = {"timer": "timer", "focus": "focus"}.get(self.tick_reason, "full")
+        snapshot = await self.monitor.tick(kind)  # type: ignore[arg-type]
+        self.post_message(JobsUpdated(snapshot))
+
+    def on_jobs_updated(self, message: JobsUpdated) -> None:
+        snap = message.snapshot
+        self.snapshot = snap
+        table = self.table
+        with self.app.batch_update():
+            table.apply_rows(self._rows())
+            self._show_bar()
+        self.status.ok(snap.fetched_at)
+        if snap.error is not None:
+            self.status.failed(snap.error, snap.fetched_at)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self.monitor is None:
+            return
+        table = self.table
+        self.monitor.focus(table.selected_key, table.key_window())
+        self._show_bar()
+        if self.snapshot is not None and self.monitor.needs_counts():
+            self.refresh_now("focus")
+
+    # ------------------------------------------------------------------ rows
+
+    def _rows(self) -> list[Row]:
+        snap = self.snapshot
+        if snap is None:
+            return []
+        now = self.app.now()  # type: ignore[attr-defined]
+        cache: dict[str, _Cached] = {}
+        rows: list[Row] = []
+        for job in snap.jobs:
+            if not job.id:
+                continue
+            entry = snap.counts.get(job.id)
+            age = fmt_age(job.creation_time, now)
+            hit = self._cache.get(job.id)
+            if hit is not None and hit.job == job and hit.entry is entry and hit.age == age:
+                row = hit.row
+            else:
+                row = self._row(job, entry, age)
+            cache[job.id] = _Cached(job, entry, age, row)
+            rows.append(row)
+        self._cache = cache  # only jobs still listed: nothing accumulates
+        return rows
+
+    def _row(self, job: Job, entry: CountsEntry | None, age: str) -> Row:
+        table = self.table
+        style = table.state_style
+        dim = style("dim")
+        state = job.state or ""
+        counts = entry.result.task_counts if entry and entry.result else None
+        number_cells: list[Text] = []
+        for name in ("active", "running", "succeeded", "failed"):
+            if counts is None:
+                number_cells.append(Text("·", style=dim, justify="right"))
+                continue
+            value = getattr(counts, name)
+            cell_style = style(name) if value else dim
+            number_cells.append(Text(f"{value:,}", style=cell_style, justify="right"))
+        scheduling_error = job.execution_info.scheduling_error if job.execution_info else None
+        trouble = bool(
+            (counts and counts.failed) or scheduling_error or (entry and entry.error)
+        )
+        state_cell = literal(state, "")
+        state_cell.stylize(style(_STATE_STYLE.get(state, "dim")))
+        if scheduling_error is not None:
+            state_cell.append(" ⚠", style=style("failed"))
+        created = job.creation_time.timestamp() if job.creation_time else 0.0
+        return Row(
+            key=job.id or "",
+            cells=(
+                literal(job.id, limit=32),
+                literal(job.display_name, limit=28),
+                state_cell,
+                literal(job.effective_pool_id, limit=20),
+                Text("" if job.priority is None else str(job.priority), justify="right"),
+                Text(age, justify="right"),
+                *number_cells,
+                self._inline_bar(counts, dim),
+            ),
+            sort_values={
+                "active first": (job_rank(job), job.id or ""),
+                "newest": -created,
+                "failures": (-(counts.failed if counts else 0), job_rank(job)),
+                "id": job.id or "",
+                "priority": (-(job.priority or 0), job_rank(job)),
+            },
+            trouble=trouble,
+            search=" ".join(filter(None, (job.id, job.display_name, state, job.effective_pool_id))),
+        )
+
+    def _inline_bar(self, counts: TaskCounts | None, dim: Style) -> Text:
+        if counts is None or counts.total == 0:
+            return Text("·" * INLINE_BAR if counts is None else "no tasks".ljust(INLINE_BAR), style=dim)
+        bar = Text()
+        cells = allocate(bar_values(counts), INLINE_BAR)
+        for name, n in zip(BAR_ORDER, cells, strict=True):
+            if n:
+                bar.append("█" * n, style=self.table.state_style(name))
+        rest = INLINE_BAR - sum(cells)
+        if rest:
+            bar.append("·" * rest, style=dim)
+        return bar
+
+    def restyle(self) -> None:
+        # Colours are baked into the cells: rebuild them all, without the change highlight.
+        self._cache.clear()
+        self.table.apply_rows(self._rows(), flash=False)
+        self._show_bar()
+
+    # ------------------------------------------------------------------ the count bar
+
+    def _show_bar(self) -> None:
+        bar = self.query_one(CountBar)
+        key = self.table.selected_key
+        snap = self.snapshot
+        if key is None or snap is None:
+            bar.show(BarData())
+            return
+        entry = snap.counts.get(key)
+        history = snap.history if snap.selected == key else ()
+        bar.show(
+            BarData(
+                job_id=key,
+                counts=entry.result if entry else None,
+                fetched_at=entry.fetched_at if entry else None,
+                error=describe_error(entry.error) if entry and entry.error else None,
+                rate=completions_per_minute(history),
+                recount=self._recount if self._recount and self._recount.job_id == key else None,
+                final=bool(entry and entry.final),
+            )
+        )
+
+    # ------------------------------------------------------------------ exact recount
+
+    def action_recount(self) -> None:
+        key = self.table.selected_key
+        if key is None or self.monitor is None:
+            return
+        self._recount = Recount(job_id=key)
+        self._show_bar()
+        self.run_worker(self._recount_job(key), group="recount", exclusive=True, exit_on_error=False,
+                        name=f"recount {key}")
+
+    async def _recount_job(self, job_id: str) -> None:
+        assert self.monitor is not None
+
+        def progress(listed: int, pages: int) -> None:
+            self.post_message(RecountProgress(job_id, listed, pages))
+
+        try:
+            result = await self.monitor.recount(job_id, progress)
+        except BatchClientError as exc:
+            self.post_message(RecountFailed(job_id, exc))
+            return
+        now = self.app.now()  # type: ignore[attr-defined]
+        self.post_message(RecountDone(job_id, result.result, now, result.listed, result.pages))
+
+    def on_recount_progress(self, message: RecountProgress) -> None:
+        if self._recount and self._recount.job_id == message.job_id and self._recount.result is None:
+            self._recount = Recount(message.job_id, message.listed, message.pages)
+            self._show_bar()
+
+    def on_recount_done(self, message: RecountDone) -> None:
+        if self._recount and self._recount.job_id == message.job_id:
+            self._recount = Recount(message.job_id, message.listed, message.pages, message.result, message.at)
+            self._show_bar()
+
+    def on_recount_failed(self, message: RecountFailed) -> None:
+        if self._recount and self._recount.job_id == message.job_id:
+            self._recount = Recount(message.job_id, error=describe_error(message.error))
+            self._show_bar()
+
+    # ------------------------------------------------------------------ drill in
+
+    def on_keyed_table_chosen(self, message: KeyedTable.Chosen) -> None:
+        from batchtui.ui.screens.tasks import TasksScreen
+
+        self.app.push_screen(TasksScreen(message.key))
+
+    def system_commands(self) -> Iterator[SystemCommand]:
+        yield from super().system_commands()
+        yield SystemCommand("Recount tasks exactly", "List the selected job's tasks and count them (c)",
+                            self.action_recount)

@@ -1,0 +1,425 @@
+"""A DataTable that is diffed by key, so a live refresh never loses the operator's place.
+
+The table holds every row it was given (``apply_rows``) and shows the subset that passes the
+text filter and the trouble-only switch, ordered by the current sort. A refresh touches only
+what changed: rows that went away are removed, changed cells are updated (and briefly
+highlighted with ``$row-changed``), new rows are added, and the cursor stays on the same key.
+An identical refresh does no widget work at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual._two_way_dict import TwoWayDict
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import reactive
+from textual.timer import Timer
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
+
+from batchtui.ui.text import literal
+
+#: how long a changed cell keeps the $row-changed background
+FLASH_SECONDS = 2.0
+# Removing one row rebuilds DataTable's key->index map (O(n)); past this many removals x rows
+# a clear() plus re-adding the survivors is cheaper.
+_BULK_REMOVE_COST = 60_000
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of a :class:`KeyedTable`; compared cell by cell to find what changed."""
+
+    key: str
+    cells: tuple[object, ...]
+    sort_values: Mapping[str, object] = field(default_factory=dict)
+    trouble: bool = False
+    search: str = ""
+
+
+def _cell(value: object) -> Text:
+    # DataTable parses a plain str cell as markup; everything goes in as literal Text.
+    if isinstance(value, Text):
+        return value
+    if value is None:
+        return Text("")
+    return literal(value)
+
+
+def _same(a: object, b: object) -> bool:
+    # rich's Text.__eq__ ignores the base style, which is what state colours live in.
+    if isinstance(a, Text) and isinstance(b, Text):
+        return a.plain == b.plain and a.spans == b.spans and a.style == b.style
+    return a == b
+
+
+def _sort_key(value: object) -> tuple[bool, object]:
+    # Missing values sort last and never meet a real value in a comparison.
+    return (value is None, value if value is not None else 0)
+
+
+class KeyedTable(DataTable[Text]):
+    """Row-cursor DataTable with a keyed diff, a text filter, trouble-only and a sort cycle."""
+
+    DEFAULT_CSS = """
+    KeyedTable {
+        height: 1fr;
+        & > .keyed-table--changed { background: $row-changed; }
+        & > .keyed-table--dim { color: $foreground-muted; }
+        & > .keyed-table--active { color: $state-active; }
+        & > .keyed-table--running { color: $state-running; }
+        & > .keyed-table--succeeded { color: $state-succeeded; }
+        & > .keyed-table--failed { color: $state-failed; text-style: bold; }
+        & > .keyed-table--completed { color: $state-completed; }
+        & > .keyed-table--disabled { color: $state-disabled; }
+        & > .keyed-table--warning { color: $warning; }
+    }
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = DataTable.COMPONENT_CLASSES | {
+        "keyed-table--changed",
+        "keyed-table--dim",
+        "keyed-table--active",
+        "keyed-table--running",
+        "keyed-table--succeeded",
+        "keyed-table--failed",
+        "keyed-table--completed",
+        "keyed-table--disabled",
+        "keyed-table--warning",
+    }
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Open", tooltip="Open the selected row"),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "scroll_top", "Top", show=False),
+        Binding("G", "scroll_bottom", "Bottom", show=False),
+        Binding("ctrl+d", "page_down", "Page down", show=False),
+        Binding("ctrl+u", "page_up", "Page up", show=False),
+    ]
+
+    filter_text: reactive[str] = reactive("", init=False)
+    trouble_only: reactive[bool] = reactive(False, init=False)
+
+    class Chosen(Message):
+        """Enter was pressed on a row."""
+
+        def __init__(self, table: KeyedTable, key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+
+        @property
+        def control(self) -> KeyedTable:
+            return self.table
+
+    class ViewChanged(Message):
+        """What the table shows changed (rows, filter, trouble-only or sort): titles recount."""
+
+        def __init__(self, table: KeyedTable) -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> KeyedTable:
+            return self.table
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(
+            id=id, classes=classes, cursor_type="row", zebra_stripes=False, show_row_labels=False
+        )
+        self._columns: list[str] = []
+        self._sorts: list[str] = []
+        self.sort_name: str = ""
+        self._rows: dict[str, Row] = {}  # everything applied, filtered or not
+        self._shown: dict[str, Row] = {}  # what the DataTable holds, as applied
+        self._order: list[str] = []  # keys in display order (mirror of the DataTable)
+        self._pos: dict[str, int] = {}
+        self._search: dict[str, str] = {}  # key -> lower-cased filter text
+        self._flashed: dict[str, set[int]] = {}  # key -> indexes of highlighted cells
+        self._flash_timer: Timer | None = None
+        self._filled = False
+        self._need_sort = False
+
+    # ------------------------------------------------------------------ set-up
+
+    def set_columns(self, columns: Sequence[tuple[str, str]]) -> None:
+        """Declare the columns as (key, label); labels are plain text."""
+        self.clear(columns=True)
+        self._columns = [key for key, _ in columns]
+        for key, label in columns:
+            self.add_column(Text(label), key=key)
+        self._shown.clear()
+        self._order.clear()
+        self._pos.clear()
+        self._flashed.clear()
+        self._sync(flash=False)
+
+    def set_sorts(self, sorts: Sequence[str]) -> None:
+        """The sort names ``s`` cycles through; the first one is the default."""
+        self._sorts = list(sorts)
+        if self.sort_name not in self._sorts:
+            self.sort_name = self._sorts[0] if self._sorts else ""
+        self._need_sort = True
+        self._sync(flash=False)
+
+    @property
+    def sorts(self) -> tuple[str, ...]:
+        return tuple(self._sorts)
+
+    def cycle_sort(self) -> None:
+        if not self._sorts:
+            return
+        i = self._sorts.index(self.sort_name) if self.sort_name in self._sorts else -1
+        self.sort_by(self._sorts[(i + 1) % len(self._sorts)])
+
+    def sort_by(self, name: str) -> None:
+        if name not in self._sorts:
+            raise ValueError(f"unknown sort {name!r}")
+        self.sort_name = name
+        self._need_sort = True
+        self._sync(flash=False)
+
+    # ------------------------------------------------------------------ data
+
+    def apply_rows(self, rows: Sequence[Row], *, flash: bool = True) -> None:
+        """Make the table hold exactly ``rows`` (diffed by key; see module docstring).
+
+        ``flash=False`` skips the change highlight (used when only styles changed, e.g.
+        after a theme switch). The first fill is never highlighted.
+        """
+        new: dict[str, Row] = {}
+        for row in rows:
+            new[row.key] = row
+        old = self._rows
+        self._rows = new
+        for key in old.keys() - new.keys():
+            self._search.pop(key, None)
+        for key, row in new.items():
+            if old.get(key) is not row:
+                self._search[key] = (row.search or " ".join(_plain(c) for c in row.cells)).lower()
+        self._sync(flash=flash and self._filled)
+        self._filled = True
+
+    def restyle(self) -> None:
+        """Re-show every row (e.g. after a theme switch) without highlighting."""
+        self._sync(flash=False)
+
+    @property
+    def rows_by_key(self) -> Mapping[str, Row]:
+        return self._rows
+
+    @property
+    def visible_keys(self) -> tuple[str, ...]:
+        return tuple(self._order)
+
+    @property
+    def selected_key(self) -> str | None:
+        if not self._order:
+            return None
+        row = self.cursor_coordinate.row
+        return self._order[row] if 0 <= row < len(self._order) else None
+
+    @property
+    def visible_count(self) -> int:
+        return len(self._order)
+
+    @property
+    def total_count(self) -> int:
+        return len(self._rows)
+
+    def select_key(self, key: str) -> bool:
+        """Put the cursor on ``key`` if it is shown."""
+        pos = self._pos.get(key)
+        if pos is None:
+            return False
+        if pos != self.cursor_coordinate.row:
+            self.move_cursor(row=pos)
+        return True
+
+    def key_window(self, margin: int = 5) -> tuple[str, ...]:
+        """Keys of the rows on screen plus ``margin`` rows either side (what to fetch for)."""
+        if not self._order:
+            return ()
+        height = max(self.scrollable_content_region.height - (1 if self.show_header else 0), 1)
+        top = int(self.scroll_y)
+        lo = max(top - margin, 0)
+        hi = min(top + height + margin, len(self._order))
+        keys = self._order[lo:hi]
+        sel = self.selected_key
+        if sel is not None and sel not in keys:
+            keys = [*keys, sel]
+        return tuple(keys)
+
+    def state_style(self, name: str) -> Style:
+        """Rich style of a state colour (``active``, ``failed``, ...) from the current theme."""
+        return self.get_component_rich_style(f"keyed-table--{name}", partial=True, default=Style())
+
+    # ------------------------------------------------------------------ filter / sort reactives
+
+    def watch_filter_text(self) -> None:
+        self._sync(flash=False)
+
+    def watch_trouble_only(self) -> None:
+        self._sync(flash=False)
+
+    def _visible(self, row: Row) -> bool:
+        if self.trouble_only and not row.trouble:
+            return False
+        needle = self.filter_text.strip().lower()
+        return not needle or needle in self._search.get(row.key, "")
+
+    # ------------------------------------------------------------------ the diff
+
+    def _sync(self, *, flash: bool) -> None:
+        if not self._columns:
+            return
+        selected = self.selected_key
+        cursor_row = self.cursor_coordinate.row
+        want = {k: r for k, r in self._rows.items() if self._visible(r)}
+        with self.app.batch_update():
+            structure_changed = self._remove_gone(want)
+            sort_changed = self._update_changed(want, flash)
+            added = [k for k in want if k not in self._shown]
+            for key in added:
+                row = want[key]
+                cells = [_cell(c) for c in row.cells]
+                if flash:
+                    cells = [self._flash_cell(c) for c in cells]
+                    self._flashed[key] = set(range(len(cells)))
+                self.add_row(*cells, key=key)
+                self._shown[key] = row
+                self._pos[key] = len(self._order)
+                self._order.append(key)
+            structure_changed = structure_changed or bool(added)
+            resort = structure_changed or sort_changed or self._need_sort
+            self._need_sort = False
+            if resort:
+                order = self._sorted_order(list(want))
+                if order != self._order:
+                    self._set_order(order)
+            self._restore_cursor(selected, cursor_row)
+            if self._flashed and flash:
+                self._arm_flash_timer()
+        if structure_changed or resort:
+            self.post_message(self.ViewChanged(self))
+
+    def _remove_gone(self, want: Mapping[str, Row]) -> bool:
+        gone = [k for k in self._shown if k not in want]
+        if not gone:
+            return False
+        if len(gone) * len(self._shown) > _BULK_REMOVE_COST:
+            self.clear()
+            self._shown.clear()
+            self._order.clear()
+            self._pos.clear()
+            self._flashed.clear()
+            return True
+        for key in gone:
+            self.remove_row(key)
+            del self._shown[key]
+            self._flashed.pop(key, None)
+        gone_set = set(gone)
+        self._order = [k for k in self._order if k not in gone_set]
+        self._pos = {k: i for i, k in enumerate(self._order)}
+        return True
+
+    def _update_changed(self, want: Mapping[str, Row], flash: bool) -> bool:
+        """Update changed cells of rows already shown; True if a sort value changed."""
+        sort_changed = False
+        previous_flash = self._flashed
+        self._flashed = {}
+        for key, row in want.items():
+            old = self._shown.get(key)
+            if old is None:
+                continue
+            if old is not row:
+                for i, (a, b) in enumerate(zip(old.cells, row.cells, strict=False)):
+                    if not _same(a, b):
+                        cell = _cell(b)
+                        if flash:
+                            cell = self._flash_cell(cell)
+                            self._flashed.setdefault(key, set()).add(i)
+                        self.update_cell(key, self._columns[i], cell, update_width=True)
+                if old.sort_values != row.sort_values:
+                    sort_changed = True
+                self._shown[key] = row
+        # Cells highlighted by an earlier refresh and not changed again go back to normal.
+        for key, idxs in previous_flash.items():
+            row = self._shown.get(key)
+            if row is None:
+                continue
+            for i in idxs - self._flashed.get(key, set()):
+                self.update_cell(key, self._columns[i], _cell(row.cells[i]))
+        return sort_changed
+
+    def _sorted_order(self, keys: list[str]) -> list[str]:
+        name = self.sort_name
+        rows = self._rows
+        if not name:
+            return keys
+        return sorted(keys, key=lambda k: (_sort_key(rows[k].sort_values.get(name)), k))
+
+    def _set_order(self, order: list[str]) -> None:
+        # DataTable.sort() hands its key function cell values only, never the row key, and our
+        # order comes from Row.sort_values; so set the key->index map exactly as sort() does.
+        self._row_locations = TwoWayDict({RowKey(k): i for i, k in enumerate(order)})
+        self._update_count += 1
+        self.refresh()
+        self._order = order
+        self._pos = {k: i for i, k in enumerate(order)}
+
+    def _restore_cursor(self, selected: str | None, cursor_row: int) -> None:
+        if not self._order:
+            return
+        if selected is not None and selected in self._pos:
+            target = self._pos[selected]
+        else:
+            target = min(cursor_row, len(self._order) - 1)
+        if target != self.cursor_coordinate.row:
+            self.move_cursor(row=target)
+
+    # ------------------------------------------------------------------ highlight
+
+    def _flash_cell(self, cell: Text) -> Text:
+        style = self.get_component_rich_style("keyed-table--changed", partial=True, default=Style())
+        flashed = cell.copy()
+        flashed.stylize(Style(bgcolor=style.bgcolor))
+        return flashed
+
+    def _arm_flash_timer(self) -> None:
+        if self._flash_timer is not None:
+            self._flash_timer.stop()
+        self._flash_timer = self.set_timer(FLASH_SECONDS, self._end_flash)
+
+    def _end_flash(self) -> None:
+        self._flash_timer = None
+        flashed, self._flashed = self._flashed, {}
+        with self.app.batch_update():
+            for key, idxs in flashed.items():
+                row = self._shown.get(key)
+                if row is None:
+                    continue
+                for i in idxs:
+                    self.update_cell(key, self._columns[i], _cell(row.cells[i]))
+
+    @property
+    def flashed_keys(self) -> frozenset[str]:
+        return frozenset(self._flashed)
+
+    # ------------------------------------------------------------------ events
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table is self and event.row_key.value is not None:
+            event.stop()
+            self.post_message(self.Chosen(self, event.row_key.value))
+
+
+def _plain(cell: object) -> str:
+    return cell.plain if isinstance(cell, Text) else ("" if cell is None else str(cell))

@@ -1,0 +1,171 @@
+"""The line at the bottom of every screen: whose data this is, how fresh, and what went wrong.
+
+Freshness is always visible ("updated 3s ago"); the line turns to a warning when the data is
+stale (older than two refresh intervals) or the last refresh failed, and says why. The last
+good data stays on screen in the meantime; this line is what tells the operator to doubt it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import ClassVar
+
+from textual.content import Content
+from textual.widget import Widget
+
+from batchtui.batch.errors import BatchClientError, TransportError
+from batchtui.ui.text import clean, fmt_duration
+
+STALE_INTERVALS = 2.0
+
+
+def describe_error(error: BaseException) -> str:
+    """One line saying why a refresh failed (service text made safe)."""
+    if isinstance(error, BatchClientError):
+        kind = error.kind
+        text = clean(str(error))
+        return f"{kind}: {text}" if text and not text.startswith(kind) else (text or kind)
+    return f"internal error: {type(error).__name__}: {clean(str(error))}"
+
+
+class StatusLine(Widget):
+    DEFAULT_CSS = """
+    StatusLine {
+        height: 1;
+        width: 1fr;
+        padding: 0 1;
+        background: $panel;
+        color: $foreground;
+        &.-warning { background: $warning 25%; }
+        &.-error { background: $error 25%; }
+        & > .status-line--account { text-style: bold; }
+        & > .status-line--dim { color: $foreground-muted; }
+        & > .status-line--warning { color: $warning; text-style: bold; }
+        & > .status-line--error { color: $error; text-style: bold; }
+        & > .status-line--paused { color: $accent; text-style: bold; }
+    }
+    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "status-line--account",
+        "status-line--dim",
+        "status-line--warning",
+        "status-line--error",
+        "status-line--paused",
+    }
+
+    def __init__(
+        self,
+        account: str = "",
+        interval: float = 5.0,
+        *,
+        now: Callable[[], datetime] | None = None,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.account = account
+        self.interval = interval
+        self._now = now
+        self.last_ok: datetime | None = None
+        self.error: BaseException | None = None
+        self.error_at: datetime | None = None
+        self.offline_since: datetime | None = None
+        self.is_paused = False
+        self.note_text = ""
+        self._plain = ""
+
+    def on_mount(self) -> None:
+        # Only the age text moves between refreshes; repaint only when it changes.
+        self.set_interval(1.0, self._tick)
+        self._tick()
+
+    def now(self) -> datetime:
+        if self._now is not None:
+            return self._now()
+        app_now = getattr(self.app, "now", None)
+        return app_now() if callable(app_now) else datetime.now(UTC)
+
+    # ------------------------------------------------------------------ what screens call
+
+    def ok(self, fetched_at: datetime) -> None:
+        self.last_ok = fetched_at
+        self.error = None
+        self.error_at = None
+        self.offline_since = None
+        self._tick()
+
+    def failed(self, error: BaseException, at: datetime | None = None) -> None:
+        at = at or self.now()
+        if isinstance(error, TransportError) and self.offline_since is None:
+            self.offline_since = at
+        self.error = error
+        self.error_at = at
+        self._tick()
+
+    def paused(self, value: bool) -> None:
+        self.is_paused = value
+        self._tick()
+
+    def note(self, text: str) -> None:
+        self.note_text = text
+        self._tick()
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def is_stale(self) -> bool:
+        if self.last_ok is None:
+            return False
+        return (self.now() - self.last_ok).total_seconds() > STALE_INTERVALS * self.interval
+
+    @property
+    def is_warning(self) -> bool:
+        return self.error is not None or (self.is_stale and not self.is_paused)
+
+    @property
+    def plain(self) -> str:
+        return self._plain
+
+    def _tick(self) -> None:
+        content = self._build()
+        self.set_class(self.error is not None and self.offline_since is not None, "-error")
+        self.set_class(self.is_warning and self.offline_since is None, "-warning")
+        if content.plain != self._plain:
+            self._plain = content.plain
+            self.refresh()
+
+    def _age(self) -> str:
+        if self.last_ok is None:
+            return "loading…"
+        return f"updated {fmt_duration(self.now() - self.last_ok)} ago"
+
+    def _build(self) -> Content:
+        if not self.is_mounted:
+            return Content("")
+        st = self.get_visual_style
+        parts: list[str | tuple[str, object]] = []
+        if self.error is not None:
+            if self.offline_since is not None:
+                head = f"⚠ offline since {self.offline_since:%H:%M:%S}"
+                parts.append((head, st("status-line--error")))
+            else:
+                parts.append(("⚠ refresh failed", st("status-line--warning")))
+            parts.append(f" ({describe_error(self.error)})")
+            parts.append(" · ")
+        elif self.is_stale and not self.is_paused:
+            parts.append(("⚠ stale", st("status-line--warning")))
+            parts.append(" · ")
+        if self.is_paused:
+            parts.append(("PAUSED (p resumes)", st("status-line--paused")))
+            parts.append(" · ")
+        if self.account:
+            parts.append((clean(self.account), st("status-line--account")))
+            parts.append(" · ")
+        parts.append(f"every {fmt_duration(self.interval)} · ")
+        parts.append(self._age())
+        if self.note_text:
+            parts.append((f" · {self.note_text}", st("status-line--dim")))
+        return Content.assemble(*parts)  # type: ignore[arg-type]
+
+    def render(self) -> Content:
+        return self._build()

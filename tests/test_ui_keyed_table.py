@@ -1,0 +1,88 @@
+"""KeyedTable: the keyed diff keeps the operator's place and touches only what changed."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+
+from batchtui.ui.themes import variable_defaults
+from batchtui.ui.widgets.keyed_table import KeyedTable, Row
+
+
+class TableApp(App[None]):
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return variable_defaults(self.current_theme)
+
+    def compose(self) -> ComposeResult:
+        yield KeyedTable(id="t")
+
+    def on_mount(self) -> None:
+        t = self.query_one(KeyedTable)
+        t.set_columns([("id", "Id"), ("state", "State"), ("n", "N")])
+        t.set_sorts(["id", "n"])
+
+
+def row(key: str, state: str = "active", n: int = 0, trouble: bool = False) -> Row:
+    return Row(key, (key, state, Text(str(n))), {"id": key, "n": -n}, trouble=trouble)
+
+
+def cells(t: KeyedTable) -> list[list[str]]:
+    return [[c.plain for c in t.get_row_at(i)] for i in range(t.row_count)]
+
+
+async def test_diff_updates_in_place_and_keeps_the_cursor_on_the_key() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        t = app.query_one(KeyedTable)
+        t.apply_rows([row("b"), row("a"), row("c")])
+        assert t.visible_keys == ("a", "b", "c")
+        t.move_cursor(row=1)
+        assert t.selected_key == "b"
+        # "0" sorts before "a": the selected row moves down, the cursor follows it.
+        t.apply_rows([row("b", "running", 3), row("a"), row("c"), row("0")])
+        await pilot.pause()
+        assert t.visible_keys == ("0", "a", "b", "c")
+        assert t.selected_key == "b"
+        assert cells(t)[2] == ["b", "running", "3"]
+        assert t.flashed_keys == {"b", "0"}  # changed and new rows are highlighted
+        # Gone rows disappear; the cursor stays on its key.
+        t.apply_rows([row("b", "running", 3), row("c")])
+        assert t.visible_keys == ("b", "c")
+        assert t.selected_key == "b"
+        # Sorting by n (descending via -n) keeps the cursor on b too.
+        t.apply_rows([row("b", "running", 3), row("c", n=9)])
+        t.cycle_sort()
+        assert t.sort_name == "n"
+        assert t.visible_keys == ("c", "b")
+        assert t.selected_key == "b"
+
+
+async def test_an_identical_refresh_touches_no_cell() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 20)):
+        t = app.query_one(KeyedTable)
+        rows = [row(f"k{i:03}", n=i) for i in range(200)]
+        t.apply_rows(rows)
+        calls: list[object] = []
+        original = t.update_cell
+        t.update_cell = lambda *a, **k: (calls.append(a), original(*a, **k))  # type: ignore[method-assign]
+        before = t._update_count
+        t.apply_rows([row(f"k{i:03}", n=i) for i in range(200)])  # equal values, new objects
+        assert calls == []
+        assert t._update_count == before
+
+
+async def test_filter_and_trouble_only_narrow_the_rows_and_markup_stays_literal() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 20)):
+        t = app.query_one(KeyedTable)
+        t.apply_rows([row("[red]x[/red]"), row("job-2", trouble=True), row("job-3")])
+        assert "[red]x[/red]" in [c[0] for c in cells(t)]
+        t.filter_text = "JOB"
+        assert t.visible_keys == ("job-2", "job-3")
+        assert (t.visible_count, t.total_count) == (2, 3)
+        t.trouble_only = True
+        assert t.visible_keys == ("job-2",)
+        t.filter_text = ""
+        t.trouble_only = False
+        assert t.visible_count == 3
