@@ -557,3 +557,30 @@ async def test_a_next_link_loop_is_cut() -> None:
         with pytest.raises(ModelError, match="repeats a page"):
             await client.list_jobs()
     assert len(rec.requests) == 2
+
+
+async def test_an_unusable_next_link_is_a_batch_client_error() -> None:
+    rec = Recorder(ok(_job_page(["job-1"], "https://myaccount.eastus.batch.azure.com:99999/jobs?x=1")))
+    client, _ = make_client(rec)
+    async with client:
+        with pytest.raises(ModelError, match="list_jobs: odata.nextLink is not a URL"):
+            await client.list_jobs()
+
+
+async def test_non_transient_transport_errors_are_not_retried() -> None:
+    rec = Recorder(httpx.UnsupportedProtocol("Request URL has an unsupported protocol"))
+    client, sleeps = make_client(rec)
+    async with client:
+        with pytest.raises(TransportError, match="UnsupportedProtocol"):
+            await client.list_jobs()
+    assert len(rec.requests) == 1 and sleeps.calls == []
+
+
+async def test_a_broken_event_sink_does_not_break_requests() -> None:
+    def sink(event: RequestEvent) -> None:
+        raise RuntimeError("log disk full")
+
+    rec = Recorder(ok({"taskCounts": {"active": 1}}))
+    client, _ = make_client(rec, on_event=sink)
+    async with client:
+        assert (await client.get_task_counts("j")).task_counts.active == 1

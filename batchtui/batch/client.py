@@ -386,6 +386,9 @@ class BatchClient:
             except httpx.HTTPError as exc:
                 failure = TransportError(f"{call}: {self._describe(exc)}")
                 retryable = False
+            except httpx.InvalidURL as exc:  # not an HTTPError; e.g. a mangled nextLink
+                failure = TransportError(f"{call}: invalid URL ({exc})")
+                retryable = False
             else:
                 status = response.status_code
                 request_id = response.headers.get("request-id")
