@@ -321,6 +321,8 @@ def resolve_settings(
 
     warnings: list[str] = []
     if mode == "aad":
+        if flags.key:
+            warnings.append("--key is ignored with Microsoft Entra ID sign-in (--auth aad)")
         key_value, key_layer = None, None
     else:
         if not account_value:

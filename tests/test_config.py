@@ -381,3 +381,18 @@ def test_client_refuses_http_with_credentials_from_settings() -> None:
     s = AccountSettings(endpoint="http://acct.example.com", account="a", key=KEY_FLAG, auth_mode="shared_key")
     with pytest.raises(InsecureEndpointError):
         BatchClient.from_settings(s)
+
+
+def test_a_key_flag_ignored_by_entra_id_is_mentioned() -> None:
+    s = resolve_settings(endpoint="https://a.eastus.batch.azure.com", key=KEY_FLAG, auth="aad")
+    assert s.key is None and s.auth_mode == "aad"
+    assert s.warnings == ("--key is ignored with Microsoft Entra ID sign-in (--auth aad)",)
+    assert KEY_FLAG not in repr(s)
+
+
+def test_client_from_incomplete_shared_key_settings_is_a_config_error() -> None:
+    s = AccountSettings(
+        endpoint="https://a.eastus.batch.azure.com", account="a", key=None, auth_mode="shared_key"
+    )
+    with pytest.raises(ConfigError, match="account and a key"):
+        BatchClient.from_settings(s)

@@ -24,6 +24,7 @@ from batchtui.batch.auth import EntraIdAuth, SharedKeyAuth, check_endpoint, ocp_
 from batchtui.batch.errors import (
     BatchClientError,
     BatchServiceError,
+    ConfigError,
     ModelError,
     TransportError,
     strip_request_tail,
@@ -168,7 +169,7 @@ class BatchClient:
         owned: EntraIdAuth | None = None
         if settings.auth_mode == "shared_key":
             if not settings.account or not settings.key:
-                raise BatchClientError("Shared Key authentication needs both an account and a key")
+                raise ConfigError("Shared Key authentication needs both an account and a key")
             auth: httpx.Auth = SharedKeyAuth(settings.account, settings.key)
         else:
             owned = EntraIdAuth(endpoint=settings.endpoint)
