@@ -12,6 +12,11 @@ from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+# Bindings that exist but mean nothing to an operator of row tables.
+_NOISE = {"cursor_left", "cursor_right", "page_left", "page_right", "scroll_home", "scroll_end",
+          "app.focus_next", "app.focus_previous", "focus_next", "focus_previous", "copy_text",
+          "screen.copy_text", "app.copy_text"}
+
 
 def help_entries(screen: Screen[object]) -> list[tuple[str, str]]:
     """(keys, description) for every described binding active on ``screen``, keys merged per action."""
@@ -19,7 +24,7 @@ def help_entries(screen: Screen[object]) -> list[tuple[str, str]]:
     merged: dict[tuple[int, str], tuple[list[str], str]] = {}
     for active in screen.active_bindings.values():
         binding = active.binding
-        if not binding.description or binding.system:
+        if not binding.description or binding.system or binding.action in _NOISE:
             continue
         ident = (id(active.node), binding.action)
         keys, _ = merged.setdefault(ident, ([], binding.description))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -35,6 +35,11 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("failed", "Fail"),
     ("bar", "Progress"),
 )
+# Rough cell widths (content + padding) and which columns go first when the terminal is narrow:
+# id, state, the counts and the bar are what a glance needs.
+_WIDTH = {"id": 26, "name": 26, "state": 13, "pool": 18, "priority": 6, "age": 8, "active": 6,
+          "running": 6, "succeeded": 7, "failed": 6, "bar": 12}
+_DROP_ORDER = ("priority", "pool", "age", "name")
 SORTS: tuple[str, ...] = ("active first", "newest", "failures", "id", "priority")
 INLINE_BAR = 10
 
@@ -47,6 +52,29 @@ _STATE_STYLE = {
     "deleting": "disabled",
     "completed": "completed",
 }
+
+
+def fit_columns(width: int, widths: dict[str, int] | None = None) -> list[str]:
+    """The columns that fit ``width`` cells, dropping the least needed first."""
+    need = widths or _WIDTH
+    keys = [k for k, _ in COLUMNS]
+    for drop in _DROP_ORDER:
+        if sum(need.get(k, _WIDTH[k]) for k in keys) <= width - 1:  # -1: the scrollbar gutter
+            break
+        keys.remove(drop)
+    return keys
+
+
+def measure(rows: Iterable[Row]) -> dict[str, int]:
+    """Cells needed per column (content + DataTable's padding of 1 either side)."""
+    widths = {k: len(label) for k, label in COLUMNS}
+    keys = [k for k, _ in COLUMNS]
+    for row in rows:
+        for k, cell in zip(keys, row.cells, strict=False):
+            n = cell.cell_len if isinstance(cell, Text) else len(str(cell))
+            if n > widths[k]:
+                widths[k] = n
+    return {k: w + 2 for k, w in widths.items()}
 
 
 @dataclass(frozen=True)
@@ -76,6 +104,7 @@ class JobsScreen(PollingScreen):
         self.snapshot = None
         self._cache: dict[str, _Cached] = {}
         self._recount: Recount | None = None
+        self._widths: dict[str, int] | None = None
 
     def crumbs(self) -> tuple[str, ...]:
         return ("jobs",) if not self.state else ("jobs", f"state {self.state}")
@@ -92,6 +121,12 @@ class JobsScreen(PollingScreen):
         table.set_sorts(SORTS)
         table.focus()
 
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        self.table.set_visible_columns(fit_columns(self.size.width, self._widths))
+
     # ------------------------------------------------------------------ fetching
 
     async def fetch(self) -> None:
@@ -107,7 +142,11 @@ class JobsScreen(PollingScreen):
         self.snapshot = snap
         table = self.table
         with self.app.batch_update():
-            table.apply_rows(self._rows())
+            rows = self._rows()
+            if snap.listed or self._widths is None:
+                self._widths = measure(rows)
+                self._fit()
+            table.apply_rows(rows)
             self._show_bar()
         self.status.ok(snap.fetched_at)
         if snap.error is not None:
@@ -172,10 +211,10 @@ class JobsScreen(PollingScreen):
         return Row(
             key=job.id or "",
             cells=(
-                literal(job.id, limit=32),
-                literal(job.display_name, limit=28),
+                literal(job.id, limit=24),
+                literal(job.display_name, limit=24),
                 state_cell,
-                literal(job.effective_pool_id, limit=20),
+                literal(job.effective_pool_id, limit=16),
                 Text("" if job.priority is None else str(job.priority), justify="right"),
                 Text(age, justify="right"),
                 *number_cells,

@@ -132,9 +132,17 @@ class KeyedTable(DataTable[Text]):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(
-            id=id, classes=classes, cursor_type="row", zebra_stripes=False, show_row_labels=False
+            id=id,
+            classes=classes,
+            cursor_type="row",
+            zebra_stripes=False,
+            show_row_labels=False,
+            # State colours and bars stay visible on the cursor row.
+            cursor_foreground_priority="renderable",
         )
         self._columns: list[str] = []
+        self._labels: dict[str, str] = {}
+        self._col_idx: list[int] = []  # indexes (into Row.cells) of the columns shown
         self._sorts: list[str] = []
         self.sort_name: str = ""
         self._rows: dict[str, Row] = {}  # everything applied, filtered or not
@@ -150,16 +158,34 @@ class KeyedTable(DataTable[Text]):
     # ------------------------------------------------------------------ set-up
 
     def set_columns(self, columns: Sequence[tuple[str, str]]) -> None:
-        """Declare the columns as (key, label); labels are plain text."""
-        self.clear(columns=True)
+        """Declare the columns as (key, label); labels are plain text. Row.cells follow this order."""
         self._columns = [key for key, _ in columns]
-        for key, label in columns:
-            self.add_column(Text(label), key=key)
+        self._labels = {key: label for key, label in columns}
+        self._col_idx = list(range(len(self._columns)))
+        self._rebuild()
+
+    def set_visible_columns(self, keys: Sequence[str] | None) -> None:
+        """Show only these columns (None: all), e.g. to fit a narrow terminal; rows keep all cells."""
+        idx = [i for i, k in enumerate(self._columns) if keys is None or k in keys]
+        if idx != self._col_idx:
+            self._col_idx = idx
+            self._rebuild()
+
+    @property
+    def visible_columns(self) -> tuple[str, ...]:
+        return tuple(self._columns[i] for i in self._col_idx)
+
+    def _rebuild(self) -> None:
+        keep = self.selected_key
+        self.clear(columns=True)
+        for i in self._col_idx:
+            key = self._columns[i]
+            self.add_column(Text(self._labels[key]), key=key)
         self._shown.clear()
         self._order.clear()
         self._pos.clear()
         self._flashed.clear()
-        self._sync(flash=False)
+        self._sync(flash=False, keep=keep)
 
     def set_sorts(self, sorts: Sequence[str]) -> None:
         """The sort names ``s`` cycles through; the first one is the default."""
@@ -277,10 +303,10 @@ class KeyedTable(DataTable[Text]):
 
     # ------------------------------------------------------------------ the diff
 
-    def _sync(self, *, flash: bool) -> None:
+    def _sync(self, *, flash: bool, keep: str | None = None) -> None:
         if not self._columns:
             return
-        selected = self.selected_key
+        selected = keep if keep is not None else self.selected_key
         cursor_row = self.cursor_coordinate.row
         want = {k: r for k, r in self._rows.items() if self._visible(r)}
         with self.app.batch_update():
@@ -289,10 +315,10 @@ class KeyedTable(DataTable[Text]):
             added = [k for k in want if k not in self._shown]
             for key in added:
                 row = want[key]
-                cells = [_cell(c) for c in row.cells]
+                cells = [_cell(row.cells[i]) for i in self._col_idx]
                 if flash:
                     cells = [self._flash_cell(c) for c in cells]
-                    self._flashed[key] = set(range(len(cells)))
+                    self._flashed[key] = set(self._col_idx)
                 self.add_row(*cells, key=key)
                 self._shown[key] = row
                 self._pos[key] = len(self._order)
@@ -340,7 +366,8 @@ class KeyedTable(DataTable[Text]):
             if old is None:
                 continue
             if old is not row:
-                for i, (a, b) in enumerate(zip(old.cells, row.cells, strict=False)):
+                for i in self._col_idx:
+                    a, b = old.cells[i], row.cells[i]
                     if not _same(a, b):
                         cell = _cell(b)
                         if flash:
