@@ -108,14 +108,17 @@ def _setup_log(path: str | None) -> bool:
     return True
 
 
-def _make_client(args: argparse.Namespace, logging_on: bool) -> tuple[BatchClient, str, list[str]]:
-    """The client for the chosen account, a label for the status line, and config warnings."""
+def _make_client(
+    args: argparse.Namespace, logging_on: bool
+) -> tuple[BatchClient, str, list[str], dict[str, object]]:
+    """The client, a label for the status line, config warnings, and extra app options."""
     on_event = _log_event if logging_on else None
     if args.demo:
         from batchtui.demo import demo_client
 
         sim, client = demo_client(api_version=args.api_version, on_event=on_event)
-        return client, f"{sim.config.account} (demo)", []
+        # The demo world runs on simulated time: ages and runtimes must read its clock.
+        return client, f"{sim.config.account} (demo)", [], {"now": sim.clock.now}
 
     from batchtui.batch.client import BatchClient
     from batchtui.config import resolve_settings
@@ -130,7 +133,7 @@ def _make_client(args: argparse.Namespace, logging_on: bool) -> tuple[BatchClien
     )
     client = BatchClient.from_settings(settings, on_event=on_event)
     label = settings.account or settings.endpoint
-    return client, label, list(getattr(settings, "warnings", ()))
+    return client, label, list(settings.warnings), {}
 
 
 def _run_once(args: argparse.Namespace, client: BatchClient) -> int:
@@ -147,7 +150,9 @@ def _run_once(args: argparse.Namespace, client: BatchClient) -> int:
     return 0
 
 
-def _run_dashboard(args: argparse.Namespace, client: BatchClient, label: str, warnings: list[str]) -> int:
+def _run_dashboard(
+    args: argparse.Namespace, client: BatchClient, label: str, extra: dict[str, object]
+) -> int:
     from batchtui.ui.app import make_app
     from batchtui.ui.themes import available_theme_names
 
@@ -161,6 +166,7 @@ def _run_dashboard(args: argparse.Namespace, client: BatchClient, label: str, wa
         theme=args.theme,
         state=None if args.state == "all" else args.state,
         account_label=label,
+        **extra,
     )
     app.run()
     return app.return_code or 0
@@ -178,12 +184,12 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         logging_on = _setup_log(args.log)
-        client, label, warnings = _make_client(args, logging_on)
+        client, label, warnings, extra = _make_client(args, logging_on)
         for warning in warnings:
             print(f"batchtui: warning: {warning}", file=sys.stderr)
         if args.once:
             return _run_once(args, client)
-        return _run_dashboard(args, client, label, warnings)
+        return _run_dashboard(args, client, label, extra)
     except (UsageError, ConfigError) as exc:
         print(f"batchtui: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

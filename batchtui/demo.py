@@ -8,6 +8,7 @@ signing, paging, error mapping. Only the transport differs.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -26,7 +27,12 @@ def demo_client(
     api_version: str | None = None,
     on_event: Callable[[RequestEvent], None] | None = None,
 ) -> tuple[Simulator, BatchClient]:
-    sim = Simulator(config or SimConfig(time_scale=DEMO_TIME_SCALE))
+    if config is None:
+        # Anchor the simulated "now" at the real now, so times on screen read naturally.
+        warmup = SimConfig().warmup
+        start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=warmup)
+        config = SimConfig(time_scale=DEMO_TIME_SCALE, start=start)
+    sim = Simulator(config)
     kwargs = {"api_version": api_version} if api_version else {}
     client = BatchClient(
         DEMO_ENDPOINT,
