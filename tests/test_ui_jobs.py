@@ -188,3 +188,25 @@ async def test_recount_lists_the_tasks_and_shows_exact_counts() -> None:
         assert "exact at" in bar_text(app)
         paths = [r.path for r in sim.requests if "/tasks" in r.path]
         assert paths, "the recount lists tasks"
+
+
+async def test_an_idle_refresh_does_next_to_nothing_to_the_widgets() -> None:
+    app, sim = make_sim_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: loaded(app))
+        screen = jobs_screen(app)
+        await pilot.pause(0.1)
+        table = screen.table
+        bar = screen.query_one(CountBar)
+        updates: list[object] = []
+        original = table.update_cell
+        table.update_cell = lambda *a, **k: (updates.append(a), original(*a, **k))  # type: ignore[method-assign]
+        count_before, bar_before = table._update_count, bar.data
+        for _ in range(3):
+            fetches = screen.fetches
+            await pilot.press("ctrl+r")  # the world is frozen: same data again
+            await wait_for(pilot, lambda: screen.fetches > fetches)
+            await pilot.pause()
+        assert updates == []
+        assert table._update_count == count_before
+        assert bar.data is bar_before
