@@ -138,6 +138,9 @@ class Simulator:
         )
         self.timebase = Timebase(config.start)
         self.requests: list[ServedRequest] = []
+        # In-process there is no socket to close, so a "refuse" outage raises what a client's
+        # connect would; the HTTP server turns this off and closes its listener instead.
+        self.refuse_by_raising = True
         self._wall = wall
 
     # ---------------------------------------------------------------- helpers for tests and demos
@@ -177,8 +180,12 @@ class Simulator:
             await asyncio.sleep(self.faults.latency_ms / 1000)
         fault = self.faults.decide()
         if fault is not None and fault.refuse:
-            self.requests.append(ServedRequest(request.method, request.path, 0))
-            raise ConnectionRefusedError("simulated outage: connection refused")
+            if self.refuse_by_raising:
+                self.requests.append(ServedRequest(request.method, request.path, 0))
+                raise ConnectionRefusedError("simulated outage: connection refused")
+            # Behind a real listener the server drops connections itself; a request that got in
+            # before it did is answered as a service going down would.
+            fault = Faults.busy()
         try:
             if fault is not None:
                 headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}

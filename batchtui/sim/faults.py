@@ -71,6 +71,10 @@ class Faults:
         """True while a "refuse" outage is on (the HTTP server closes its listener)."""
         return self._outage_kind == "refuse" and self.outage_remaining() > 0
 
+    @staticmethod
+    def busy() -> Fault:
+        return Fault(503, "ServerBusy", BUSY_MESSAGE, retry_after=1)
+
     def decide(self) -> Fault | None:
         """The fault for the next request, or None to answer normally."""
         if self.outage_remaining() > 0:

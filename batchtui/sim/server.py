@@ -42,6 +42,7 @@ class SimServer(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, sim: Simulator, host: str, port: int) -> None:
         super().__init__(config)
         self.sim = sim
+        sim.refuse_by_raising = False
         self.host = host
         self.port = port
         self._watcher: asyncio.Task[None] | None = None

@@ -42,10 +42,19 @@ class Timebase:
         return self.ticks(t) / 10_000_000
 
 
+_SECOND_PREFIX: dict[int, str] = {}
+
+
 def iso_ticks(ticks: int) -> str:
     secs, frac = divmod(ticks, 10_000_000)
-    dt = _UNIX_EPOCH + timedelta(seconds=secs)
-    return f"{dt:%Y-%m-%dT%H:%M:%S}.{frac:07d}Z"
+    # Formatting dates is the hot spot of a large listing; whole seconds repeat a lot.
+    prefix = _SECOND_PREFIX.get(secs)
+    if prefix is None:
+        if len(_SECOND_PREFIX) > 200_000:
+            _SECOND_PREFIX.clear()
+        prefix = f"{_UNIX_EPOCH + timedelta(seconds=secs):%Y-%m-%dT%H:%M:%S}"
+        _SECOND_PREFIX[secs] = prefix
+    return f"{prefix}.{frac:07d}Z"
 
 
 def iso_wall(epoch: float) -> str:
