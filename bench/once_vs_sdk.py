@@ -44,17 +44,20 @@ def main() -> None:
             env = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_BATCH_")}
             env.update(sim.env)
             ours, sdk = [], []
+            # One untimed pass: the simulator builds each job's tasks lazily on first use, and
+            # whichever tool ran first would otherwise pay for it.
+            timed([sys.executable, "-m", "batchtui", "--once", "-o", "json"], env)
             for _ in range(args.repeat):
                 t, out = timed([sys.executable, "-m", "batchtui", "--once", "-o", "json"], env)
                 doc = json.loads(out)
-                ok = len(doc["jobs"]) == n and all(j["taskCounts"] is not None for j in doc["jobs"])
-                assert ok, f"--once returned {len(doc['jobs'])} jobs or missing counts"
+                listed = len(doc["jobs"])  # deleted jobs are not listed, so a few under n
+                assert all(j["taskCounts"] is not None for j in doc["jobs"]), "--once missed counts"
                 ours.append(t)
                 t, out = timed([sys.executable, str(HERE / "sdk_task_counts.py")], env)
-                assert out.split() == [str(n), str(n)], f"SDK script printed {out!r}"
+                assert out.split() == [str(listed), str(listed)], f"SDK saw {out!r}, --once {listed}"
                 sdk.append(t)
             a, b = statistics.median(ours), statistics.median(sdk)
-            rows.append((n, a, b, b / a))
+            rows.append((listed, a, b, b / a))
 
     print(f"\nBenchmark 1: jobs + task counts, sim on loopback, {args.latency_ms:g} ms latency, "
           f"median of {args.repeat}")
