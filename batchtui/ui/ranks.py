@@ -179,12 +179,18 @@ def stragglers(
     ranks: Sequence[Rank],
     now: datetime,
     *,
-    factor: float = 2.0,
+    factor: float = 1.5,
     min_gap: timedelta = timedelta(seconds=60),
 ) -> RankAlert | None:
     """Ranks still running for ``factor`` × (and ``min_gap`` past) the median of their
-    successfully completed peers. Failed peers are left out of the baseline: a rank that
-    crashed after 3 s says nothing about how long the work takes."""
+    successfully completed peers. MPI ranks normally finish within seconds of each other,
+    so half as long again as the peers is already far longer.
+
+    Failed peers are left out of the baseline: a rank that crashed after 3 s says nothing
+    about how long the work takes. The primary is left out altogether: it runs mpirun (or
+    the like), which waits for every rank, so it is always as slow as the slowest one and
+    flagging it would only repeat the real straggler."""
+    ranks = [r for r in ranks if not r.primary]
     done = [
         r.end_time - r.start_time
         for r in ranks

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from rich.cells import cell_len, chop_cells
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
@@ -41,9 +42,24 @@ def _value(value: object) -> str | None:
     return clean(value, single_line=False)
 
 
-def render_sections(sections: Sequence[Section], *, empty: str = "(nothing to show)") -> Content:
+def _wrap(text: str, width: int | None) -> str:
+    """Hang long values under the value column instead of wrapping back to the margin."""
+    indent = "\n" + " " * (LABEL_WIDTH + 2)
+    if width is None:
+        return text.replace("\n", indent)
+    room = max(width - LABEL_WIDTH - 2, 16)
+    lines: list[str] = []
+    for line in text.split("\n"):
+        lines.extend(chop_cells(line, room) if cell_len(line) > room else [line])
+    return indent.join(lines)
+
+
+def render_sections(
+    sections: Sequence[Section], *, width: int | None = None, empty: str = "(nothing to show)"
+) -> Content:
     """Label/value lines under headings. Values are literal service text; multi-line values
-    (failure messages) keep their lines, indented under the label column."""
+    (failure messages) keep their lines, and with ``width`` long ones are cut to hang under
+    the value column."""
     parts: list[Content | str | tuple[str, str]] = []
     for section in sections:
         lines = [(label, text) for label, raw in section.fields if (text := _value(raw)) is not None]
@@ -56,8 +72,7 @@ def render_sections(sections: Sequence[Section], *, empty: str = "(nothing to sh
         parts.append("\n")
         for label, text in lines:
             parts.append((f"  {label:<{LABEL_WIDTH - 1}} ", LABEL_STYLE))
-            indent = "\n" + " " * (LABEL_WIDTH + 2)
-            parts.append(Content(text.replace("\n", indent), strip_control_codes=False))
+            parts.append(Content(_wrap(text, width), strip_control_codes=False))
             parts.append("\n")
     if not parts:
         return Content.styled(empty, LABEL_STYLE)
@@ -119,9 +134,10 @@ def subtask_sections(subtask: Subtask, now: datetime) -> list[Section]:
             ("runtime", fmt_duration(ran) if ran is not None else None),
         ),
     )
+    # The failure first: it is why anyone opens this pane (the border names the rank).
     return [
-        general,
         failure_section(subtask.failure_info),
+        general,
         node_section(subtask.node_info),
         container_section(subtask.container_info),
     ]
@@ -130,6 +146,7 @@ def subtask_sections(subtask: Subtask, now: datetime) -> list[Section]:
 def primary_sections(task: Task, now: datetime) -> list[Section]:
     """Rank 0 when the service does not list it: the task's own execution describes it."""
     info = task.execution_info
+    mis = task.multi_instance_settings
     start = info.start_time if info else None
     end = info.end_time if info else None
     ran = runtime(start, end, now)
@@ -145,11 +162,13 @@ def primary_sections(task: Task, now: datetime) -> list[Section]:
             ("end", end),
             ("runtime", fmt_duration(ran) if ran is not None else None),
             ("retries", info.retry_count if info else None),
+            ("command line", task.command_line),
+            ("coordination", mis.coordination_command_line if mis else None),
         ),
     )
     return [
-        general,
         failure_section(info.failure_info if info else None),
+        general,
         node_section(task.node_info),
         container_section(info.container_info if info else None),
     ]
@@ -175,6 +194,10 @@ class SubtaskDetail(VerticalScroll):
 
     can_focus = True
 
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._sections: Sequence[Section] | None = None
+
     def compose(self) -> ComposeResult:
         yield Static(Content.styled("select a subtask", LABEL_STYLE), id="subtask-detail-body")
 
@@ -185,7 +208,18 @@ class SubtaskDetail(VerticalScroll):
         return self.query_one("#subtask-detail-body", Static)
 
     def show_sections(self, sections: Sequence[Section]) -> None:
-        self._body().update(render_sections(sections))
+        self._sections = sections
+        self._paint()
+
+    def _paint(self) -> None:
+        sections = self._sections
+        if sections is None:
+            return
+        width = self.scrollable_content_region.width or None
+        self._body().update(render_sections(sections, width=width))
+
+    def on_resize(self) -> None:
+        self._paint()
 
     def show_subtask(self, subtask: Subtask, now: datetime) -> None:
         self.show_sections(subtask_sections(subtask, now))
@@ -194,6 +228,7 @@ class SubtaskDetail(VerticalScroll):
         self.show_sections(primary_sections(task, now))
 
     def show_nothing(self, why: str = "select a subtask") -> None:
+        self._sections = None
         self._body().update(Content.styled(why, LABEL_STYLE))
 
     @property

@@ -1,0 +1,387 @@
+"""The ranks of one multi-instance (MPI) task: who runs where, who failed, who straggles.
+
+The header says what the task is (id, state, instance count, coordination command line),
+sums the ranks up ("6/8 running, 1 failed, 1 preparing") and raises the two classic MPI
+failures (a rank died while the others keep running; a straggler). The table has one row
+per rank; the pane below shows everything the service says about the selected one.
+
+The service lists ranks 1..n-1 under ``subtasksinfo``; the primary (rank 0) is the task
+itself, so its row is built from the task when the list leaves it out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from batchtui.batch.errors import BatchServiceError
+from batchtui.batch.models import Subtask, Task
+from batchtui.ui.messages import FetchFailed
+from batchtui.ui.ranks import Rank, RankAlert, collect_ranks, detect_alerts, summarize
+from batchtui.ui.screens.base import PollingScreen
+from batchtui.ui.text import clean, fmt_duration, literal, runtime
+from batchtui.ui.widgets.keyed_table import KeyedTable, Row
+from batchtui.ui.widgets.subtask_detail import SubtaskDetail
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("id", "Rank"),
+    ("state", "State"),
+    ("node", "Node"),
+    ("pool", "Pool"),
+    ("exit", "Exit"),
+    ("result", "Result"),
+    ("start", "Start"),
+    ("end", "End"),
+    ("runtime", "Runtime"),
+    ("previous", "Previous"),
+)
+# Rough cell widths (content + padding). Every rank of a task runs in the same pool, so the
+# pool column goes first on a narrow screen (the header names the pool too).
+_WIDTH = {"id": 11, "state": 13, "node": 36, "pool": 14, "exit": 6, "result": 9, "start": 10, "end": 10,
+          "runtime": 9, "previous": 11}
+_DROP_ORDER = ("pool", "previous", "start", "result", "end")
+SORTS: tuple[str, ...] = ("rank", "state", "runtime", "node")
+NODE_LIMIT = 36
+# Once the task and every rank have completed nothing moves any more; poll this much slower.
+DONE_INTERVAL_FACTOR = 6.0
+DONE_INTERVAL_MIN = 30.0
+
+_STATE_ORDER = {"failed": 0, "running": 1, "preparing": 2, "waiting": 3, "succeeded": 4}
+
+
+def fit_columns(width: int) -> list[str]:
+    keys = [k for k, _ in COLUMNS]
+    for drop in _DROP_ORDER:
+        if sum(_WIDTH[k] for k in keys) <= width:
+            break
+        keys.remove(drop)
+    return keys
+
+
+def _clock(when: datetime | None) -> str:
+    # Ranks start and end within minutes of each other: the time of day is what differs
+    # (the detail pane has the full date).
+    return when.strftime("%H:%M:%S") if when is not None else ""
+
+
+def rank_colour(rank: Rank) -> str:
+    return {
+        "failed": "failed",
+        "succeeded": "succeeded",
+        "running": "running",
+        "preparing": "active",
+        "waiting": "dim",
+    }.get(rank.category, "warning")
+
+
+def finished(task: Task, subtasks: Sequence[Subtask]) -> bool:
+    """Nothing left to change: the task and every listed rank have completed."""
+    return task.state == "completed" and all(s.state == "completed" for s in subtasks)
+
+
+@dataclass
+class SubtasksUpdated(Message):
+    """One refresh: the task (for the primary and the header) and its listed subtasks."""
+
+    job_id: str
+    task_id: str
+    task: Task
+    subtasks: tuple[Subtask, ...]
+    fetched_at: datetime
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SubtasksUpdated)
+
+
+class SubtasksScreen(PollingScreen):
+    """One row per rank of a multi-instance task, with a detail pane and MPI failure flags."""
+
+    help_title: ClassVar[str] = "subtasks"
+
+    DEFAULT_CSS = """
+    SubtasksScreen #subtasks-header {
+        height: auto;
+        max-height: 3;
+        padding: 0 1;
+        background: $panel;
+        /* One line each; the full command lines are in the primary's detail. */
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    SubtasksScreen #subtasks-alerts {
+        height: auto;
+        max-height: 4;
+        padding: 0 1;
+        display: none;
+    }
+    SubtasksScreen #subtasks-alerts.-shown { display: block; }
+    SubtasksScreen #subtasks { height: 1fr; min-height: 4; }
+    SubtasksScreen SubtaskDetail { height: 1fr; min-height: 6; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "focus_detail", "Detail pane", show=False,
+                tooltip="Move between the rank table and the detail pane (to scroll it)"),
+    ]
+
+    def __init__(self, job_id: str, task_id: str) -> None:
+        super().__init__()
+        self.job_id = job_id
+        self.task_id = task_id
+        self.mpi_task: Task | None = None
+        self.subtasks: dict[str, Subtask] = {}
+        self.ranks: dict[str, Rank] = {}
+        self.alerts: list[RankAlert] = []
+        self.is_finished = False
+        self._gone = False
+
+    def crumbs(self) -> tuple[str, ...]:
+        return ("jobs", self.job_id, "tasks", self.task_id, "subtasks")
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(Content.styled("loading the task…", "$text-muted"), id="subtasks-header")
+        yield Static(id="subtasks-alerts")
+        yield KeyedTable(id="subtasks")
+        yield SubtaskDetail(id="subtask-detail")
+
+    def on_mount(self) -> None:
+        table = self.table
+        table.set_columns(COLUMNS)
+        table.set_sorts(SORTS)
+        table.set_visible_columns(fit_columns(self.size.width))
+        table.focus()
+
+    def on_resize(self) -> None:
+        self.table.set_visible_columns(fit_columns(self.size.width))
+
+    def refresh_interval(self) -> float:
+        base = super().refresh_interval()
+        if self.is_finished:
+            return max(base * DONE_INTERVAL_FACTOR, DONE_INTERVAL_MIN)
+        return base
+
+    # ------------------------------------------------------------------ fetching
+
+    async def fetch(self) -> None:
+        client = self.app.client  # type: ignore[attr-defined]
+        results = await asyncio.gather(
+            client.get_task(self.job_id, self.task_id),
+            client.list_subtasks(self.job_id, self.task_id),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        task, subtasks = results
+        self.post_message(
+            SubtasksUpdated(self.job_id, self.task_id, task, tuple(subtasks), self.now())  # type: ignore[arg-type]
+        )
+
+    def on_subtasks_updated(self, message: SubtasksUpdated) -> None:
+        task = message.task
+        self.mpi_task = task
+        now = self.app.now()  # type: ignore[attr-defined]
+        ranks = collect_ranks(task, message.subtasks)
+        self.ranks = {str(r.id): r for r in ranks}
+        self.subtasks = {str(s.id): s for s in message.subtasks if s.id is not None}
+        self.alerts = detect_alerts(ranks, now)
+        was_finished = self.is_finished
+        self.is_finished = finished(task, message.subtasks)
+        if self.is_finished != was_finished:
+            # The status line judges staleness against the interval we actually poll at.
+            self.status.interval = self.refresh_interval()
+        with self.app.batch_update():
+            self.table.apply_rows(self._rows(ranks, now))
+            self._show_header(ranks)
+            self._show_alerts()
+            self._show_detail()
+        self.status.ok(message.fetched_at)
+        self.status.note("finished: refreshing slowly" if self.is_finished else "")
+
+    def on_fetch_failed(self, message: FetchFailed) -> None:
+        error = message.error
+        if not (isinstance(error, BatchServiceError) and error.status == 404):
+            return
+        message.prevent_default()
+        if self._gone:
+            return
+        self._gone = True
+        if error.code != "JobNotFound":
+            self.notify(f"Task {clean(self.task_id)} no longer exists (deleted); back to the tasks.",
+                        title="Task deleted", severity="warning", markup=False)
+        # A deleted job is reported by the tasks screen underneath, which finds out at once.
+        if self.is_active:
+            self.app.pop_screen()
+
+    def on_screen_resume(self) -> None:
+        if self._gone:
+            self.app.pop_screen()
+
+    # ------------------------------------------------------------------ rows
+
+    def _rows(self, ranks: Sequence[Rank], now: datetime) -> list[Row]:
+        style = self.table.state_style
+        straggling = {i for a in self.alerts if a.kind == "straggler" for i in a.rank_ids}
+        rows = []
+        for rank in ranks:
+            sub = self.subtasks.get(str(rank.id))
+            task = self.mpi_task
+            node = sub.node_info if sub else (task.node_info if task else None)
+            previous = sub.previous_state if sub else (task.previous_state if task else None)
+            ran = runtime(rank.start_time, rank.end_time, now)
+            id_cell = Text(str(rank.id), justify="left")
+            if rank.primary:
+                id_cell.append(" primary", style=style("dim"))
+            state_cell = literal(rank.state)
+            state_cell.stylize(style(rank_colour(rank)))
+            if rank.id in straggling:
+                state_cell.append(" ⚠", style=style("warning"))
+            exit_cell = Text("" if rank.exit_code is None else str(rank.exit_code), justify="right")
+            if rank.exit_code not in (None, 0):
+                exit_cell.stylize(style("failed"))
+            result_cell = literal(rank.result)
+            if rank.failed:
+                result_cell.stylize(style("failed"))
+            node_id = node.node_id if node else None
+            rows.append(
+                Row(
+                    key=str(rank.id),
+                    cells=(
+                        id_cell,
+                        state_cell,
+                        literal(node_id, limit=NODE_LIMIT),
+                        literal(node.pool_id if node else None, limit=16),
+                        exit_cell,
+                        result_cell,
+                        Text(_clock(rank.start_time)),
+                        Text(_clock(rank.end_time)),
+                        Text(fmt_duration(ran) if ran is not None else "", justify="right"),
+                        literal(previous),
+                    ),
+                    sort_values={
+                        "rank": rank.id,
+                        "state": (_STATE_ORDER.get(rank.category, 5), rank.id),
+                        "runtime": (-(ran.total_seconds()) if ran is not None else 0.0, rank.id),
+                        "node": (node_id or "", rank.id),
+                    },
+                    trouble=rank.failed or rank.id in straggling,
+                    search=" ".join(filter(None, (
+                        str(rank.id), "primary" if rank.primary else "", rank.state, rank.result,
+                        node_id, node.pool_id if node else None, rank.failure_code,
+                        None if rank.exit_code is None else str(rank.exit_code),
+                    ))),
+                )
+            )
+        return rows
+
+    def restyle(self) -> None:
+        if self.mpi_task is not None:
+            now = self.app.now()  # type: ignore[attr-defined]
+            ranks = list(self.ranks.values())
+            self.table.apply_rows(self._rows(ranks, now), flash=False)
+            self._show_header(ranks)
+
+    # ------------------------------------------------------------------ header, alerts, detail
+
+    def _show_header(self, ranks: Sequence[Rank]) -> None:
+        task = self.mpi_task
+        if task is None:
+            return
+        mis = task.multi_instance_settings
+        n = mis.number_of_instances if mis else None
+        state = task.state or "?"
+        colour = "$state-failed" if task.result == "failure" else (
+            "$state-succeeded" if state == "completed" else "$state-running" if state == "running"
+            else "$state-active"
+        )
+        line1: list[Content | str | tuple[str, str]] = [
+            ("task ", "$text-muted"), (clean(task.id), "bold"), "  ", (clean(state), f"bold {colour}"),
+        ]
+        if task.exit_code is not None:
+            line1 += [("  exit ", "$text-muted"), str(task.exit_code)]
+        line1 += [("  instances ", "$text-muted"), str(n) if n is not None else "?"]
+        pool = task.node_info.pool_id if task.node_info else None
+        if pool:
+            line1 += [("  pool ", "$text-muted"), Content(clean(pool))]
+        if mis is None:
+            line1.append(("  (not a multi-instance task)", "$warning"))
+        if task.display_name:
+            line1 += ["  ", (clean(task.display_name), "$text-muted")]
+        coordination = mis.coordination_command_line if mis else None
+        line2: list[Content | str | tuple[str, str]] = [
+            ("coordination ", "$text-muted"),
+            Content(clean(coordination)) if coordination else ("(none)", "$text-muted"),
+        ]
+        summary = summarize(ranks, n)
+        line3: list[Content | str | tuple[str, str]] = [("ranks ", "$text-muted")]
+        running = summary.count("running")
+        line3.append((f"{running}/{summary.total} running", "bold $state-running" if running else ""))
+        for category, count in summary.counts:
+            if category == "running":
+                continue
+            style = {
+                "failed": "bold $state-failed",
+                "succeeded": "$state-succeeded",
+                "preparing": "$state-active",
+                "waiting": "$text-muted",
+            }.get(category, "$warning")
+            line3 += [", ", (f"{count} {clean(category)}", style)]
+        content = Content.assemble(*line1, "\n", *line2, "\n", *line3)
+        self.query_one("#subtasks-header", Static).update(content)
+
+    def _show_alerts(self) -> None:
+        box = self.query_one("#subtasks-alerts", Static)
+        if not self.alerts:
+            box.remove_class("-shown")
+            box.update("")
+            return
+        lines = []
+        for alert in self.alerts:
+            style = "bold $error" if alert.kind == "rank-failed" else "bold $warning"
+            lines.append(Content.assemble(("⚠ ", style), (alert.message, style)))
+        box.update(Content("\n").join(lines))
+        box.add_class("-shown")
+
+    def _show_detail(self) -> None:
+        detail = self.query_one(SubtaskDetail)
+        key = self.table.selected_key
+        rank = self.ranks.get(key) if key is not None else None
+        now = self.app.now()  # type: ignore[attr-defined]
+        if rank is None:
+            detail.show_nothing("no ranks listed yet" if not self.ranks else "select a rank")
+        elif rank.primary and self.mpi_task is not None:
+            detail.show_primary(self.mpi_task, now)
+        elif (sub := self.subtasks.get(key or "")) is not None:
+            detail.show_subtask(sub, now)
+        detail.border_title = f"rank {key}" if key is not None else "detail"
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self.mpi_task is not None:
+            self._show_detail()
+
+    def on_keyed_table_chosen(self, message: KeyedTable.Chosen) -> None:
+        # enter on a rank: put the keyboard in its detail pane (to scroll a long failure).
+        message.stop()
+        self.action_focus_detail()
+
+    def action_focus_detail(self) -> None:
+        detail = self.query_one(SubtaskDetail)
+        if detail.has_focus_within or detail.has_focus:
+            self.table.focus()
+        else:
+            detail.focus()
+
+    def system_commands(self) -> Iterator[SystemCommand]:
+        yield from super().system_commands()
+        yield SystemCommand("Detail pane", "Move between the rank table and its detail (tab)",
+                            self.action_focus_detail)

@@ -1,0 +1,173 @@
+"""A modal with everything about one (non-MPI) task: state, exit, failure, node, command line.
+
+It opens at once with what the task list already holds, then fetches the whole task once
+(the list is $select'ed and leaves out the command line). It does not poll: it is a look,
+not a monitor, and the tasks screen underneath keeps refreshing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from batchtui.batch.errors import BatchClientError, BatchServiceError
+from batchtui.batch.models import Task
+from batchtui.ui.text import clean, fmt_duration, runtime
+from batchtui.ui.widgets.subtask_detail import (
+    LABEL_STYLE,
+    Section,
+    SubtaskDetail,
+    container_section,
+    failure_section,
+    node_section,
+)
+
+
+def task_sections(task: Task, now: datetime) -> list[Section]:
+    info = task.execution_info
+    start = info.start_time if info else None
+    end = info.end_time if info else None
+    ran = runtime(start, end, now)
+    mis = task.multi_instance_settings
+    constraints = task.constraints
+    general = Section(
+        "Task",
+        (
+            ("id", task.id),
+            ("display name", task.display_name),
+            ("state", task.state),
+            ("since", task.state_transition_time),
+            ("previous state", task.previous_state),
+            ("created", task.creation_time),
+            ("result", info.result if info else None),
+            ("exit code", info.exit_code if info else None),
+            ("start", start),
+            ("end", end),
+            ("runtime", fmt_duration(ran) if ran is not None else None),
+            ("retries", info.retry_count if info else None),
+            ("last retry", info.last_retry_time if info else None),
+            ("requeues", info.requeue_count if info and info.requeue_count else None),
+            ("required slots", task.required_slots),
+            ("max wall clock", fmt_duration(constraints.max_wall_clock_time) if constraints else None),
+            ("max retries", constraints.max_task_retry_count if constraints else None),
+            ("instances", mis.number_of_instances if mis else None),
+        ),
+    )
+    commands = Section(
+        "Command line",
+        (
+            ("command", task.command_line),
+            ("coordination", mis.coordination_command_line if mis else None),
+        ),
+    )
+    return [
+        failure_section(info.failure_info if info else None),
+        general,
+        commands,
+        node_section(task.node_info),
+        container_section(info.container_info if info else None),
+    ]
+
+
+class TaskDetailScreen(ModalScreen[None]):
+    """One task, in full; escape or q closes it."""
+
+    DEFAULT_CSS = """
+    TaskDetailScreen {
+        align: center middle;
+    }
+    TaskDetailScreen > Vertical {
+        width: 90%;
+        max-width: 120;
+        height: 85%;
+        background: $surface;
+    }
+    TaskDetailScreen SubtaskDetail {
+        height: 1fr;
+        border: round $accent;
+        border-title-color: $accent;
+        border-subtitle-color: $text-muted;
+    }
+    TaskDetailScreen #task-detail-note {
+        color: $text-muted;
+        height: auto;
+        padding: 0 1;
+    }
+    TaskDetailScreen #task-detail-note.-error {
+        color: $error;
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape", "close", "close", id="task-detail.close", tooltip="Back to the task list"),
+        Binding("q", "close", "close", show=False, id="task-detail.q"),
+        Binding("j", "scroll_down", "down", show=False),
+        Binding("k", "scroll_up", "up", show=False),
+    ]
+
+    class Fetched(Message):
+        def __init__(self, task: Task | None, error: BatchClientError | None) -> None:
+            super().__init__()
+            self.task = task
+            self.error = error
+
+    def __init__(self, job_id: str, task: Task, now: datetime) -> None:
+        super().__init__()
+        self.job_id = job_id
+        self.task_snapshot = task
+        self._now = now
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Content.styled("loading the full task…", LABEL_STYLE), id="task-detail-note")
+            yield SubtaskDetail(id="task-detail-body")
+
+    def on_mount(self) -> None:
+        pane = self.query_one(SubtaskDetail)
+        pane.border_title = f"task {clean(self.task_snapshot.id)}"
+        pane.border_subtitle = "escape: back"
+        pane.show_sections(task_sections(self.task_snapshot, self._now))
+        pane.focus()
+        if self.task_snapshot.id:
+            self._fetch(self.task_snapshot.id)
+
+    @work(exclusive=True, group="task-detail", exit_on_error=False)
+    async def _fetch(self, task_id: str) -> None:
+        try:
+            task = await self.app.client.get_task(self.job_id, task_id)  # type: ignore[attr-defined]
+        except BatchClientError as error:
+            self.post_message(self.Fetched(None, error))
+        else:
+            self.post_message(self.Fetched(task, None))
+
+    def on_task_detail_screen_fetched(self, message: TaskDetailScreen.Fetched) -> None:
+        note = self.query_one("#task-detail-note", Static)
+        if message.task is not None:
+            self.task_snapshot = message.task
+            self.query_one(SubtaskDetail).show_sections(task_sections(message.task, self._now))
+            note.display = False
+            return
+        error = message.error
+        if isinstance(error, BatchServiceError) and error.status == 404:
+            text = "this task no longer exists (it or its job was deleted); showing what the list had"
+        else:
+            text = f"could not load the full task ({clean(error)}); showing what the list had"
+        note.update(Content(text))
+        note.add_class("-error")
+
+    def action_scroll_down(self) -> None:
+        self.query_one(SubtaskDetail).scroll_down()
+
+    def action_scroll_up(self) -> None:
+        self.query_one(SubtaskDetail).scroll_up()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,408 @@
+"""The tasks of one job: state, exit code, result, retries, node, runtime; MPI tasks marked.
+
+A job may hold 100,000 tasks, so this screen never lists them all: it asks only for the
+columns it shows ($select), lets the service filter by state ($filter), and loads a capped
+number of rows (see ``batchtui.ui.task_query``); the status line says how many are loaded
+and the cap grows when the operator scrolls near the bottom (or presses ``m``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from batchtui.batch.errors import BatchServiceError
+from batchtui.batch.models import Job, Task, TaskCountsResult
+from batchtui.ui.messages import FetchFailed
+from batchtui.ui.screens.base import PollingScreen
+from batchtui.ui.task_query import STATE_FILTERS, TaskQuery, expected_total, load_note, near_bottom
+from batchtui.ui.text import clean, fmt_duration, literal, runtime
+from batchtui.ui.widgets.keyed_table import KeyedTable, Row
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("id", "Task"),
+    ("mpi", "MPI"),
+    ("state", "State"),
+    ("exit", "Exit"),
+    ("result", "Result"),
+    ("retries", "Retry"),
+    ("node", "Node"),
+    ("runtime", "Runtime"),
+)
+# Rough cell widths (content + padding); on a narrow terminal the least needed columns go
+# first (the state colour already says success/failure; retries are rare).
+_WIDTH = {"id": 26, "mpi": 7, "state": 11, "exit": 6, "result": 9, "retries": 7, "node": 38, "runtime": 9}
+_DROP_ORDER = ("result", "retries", "mpi")
+SORTS: tuple[str, ...] = ("id", "state", "runtime", "exit code")
+ID_LIMIT = 40
+NODE_LIMIT = 36
+
+# Service state -> KeyedTable colour name.
+_STATE_ORDER = {"running": 0, "preparing": 1, "active": 2, "completed": 3}
+
+
+def fit_columns(width: int) -> list[str]:
+    keys = [k for k, _ in COLUMNS]
+    for drop in _DROP_ORDER:
+        if sum(_WIDTH[k] for k in keys) <= width:
+            break
+        keys.remove(drop)
+    return keys
+
+
+def task_failed(task: Task) -> bool:
+    if task.state != "completed":
+        return False
+    if task.result is not None:
+        return task.result == "failure"
+    return task.exit_code not in (None, 0)
+
+
+def state_colour(state: str | None, failed: bool) -> str:
+    if state == "completed":
+        return "failed" if failed else "succeeded"
+    return {"active": "active", "preparing": "active", "running": "running"}.get(state or "", "dim")
+
+
+def mpi_marker(task: Task) -> str:
+    mis = task.multi_instance_settings
+    if mis is None:
+        return ""
+    n = mis.number_of_instances
+    return f"MPI×{n}" if n is not None else "MPI"
+
+
+@dataclass
+class TasksUpdated(Message):
+    """One refresh of the tasks screen: an immutable snapshot of what the service said."""
+
+    job_id: str
+    query: TaskQuery
+    job: Job | None
+    counts: TaskCountsResult | None
+    tasks: tuple[Task, ...]
+    has_more: bool
+    fetched_at: datetime
+
+    def can_replace(self, message: Message) -> bool:
+        # A newer snapshot supersedes a queued older one.
+        return isinstance(message, TasksUpdated)
+
+
+class TasksScreen(PollingScreen):
+    """The tasks of one job, filtered by state and capped; enter drills in."""
+
+    help_title: ClassVar[str] = "tasks"
+
+    DEFAULT_CSS = """
+    TasksScreen #tasks-header {
+        height: auto;
+        max-height: 3;
+        padding: 0 1;
+        background: $panel;
+    }
+    TasksScreen #tasks { height: 1fr; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "choose", "Open", tooltip="Subtasks of an MPI task, or the task's details"),
+        Binding("d", "details", "Details", tooltip="Everything about the selected task"),
+        *[
+            Binding(f.key, f"state('{f.name}')", f"Show {f.label} tasks", show=False,
+                    id=f"tasks.state.{f.name}", tooltip=f"$filter: {f.odata or '(none)'}")
+            for f in STATE_FILTERS
+        ],
+        Binding("0", "state('all')", "Show all tasks", show=False),
+        Binding("m", "more", "Load more", show=False, tooltip="Load the next block of tasks"),
+    ]
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__()
+        self.job_id = job_id
+        self.query_state = TaskQuery()
+        self.job: Job | None = None
+        self.counts: TaskCountsResult | None = None
+        self.tasks: dict[str, Task] = {}
+        self.has_more = False
+        self._loaded_query: TaskQuery | None = None
+        self._cache: dict[str, tuple[Task, float | None, Row]] = {}
+        self._gone = False
+        self._loading = True
+
+    def crumbs(self) -> tuple[str, ...]:
+        return ("jobs", self.job_id, f"tasks ({self.query_state.state.label})")
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="tasks-header")
+        yield KeyedTable(id="tasks")
+
+    def on_mount(self) -> None:
+        table = self.table
+        table.set_columns(COLUMNS)
+        table.set_sorts(SORTS)
+        table.set_visible_columns(fit_columns(self.size.width))
+        table.focus()
+        self._show_header()
+        self.status.note("loading tasks…")
+
+    def on_resize(self) -> None:
+        self.table.set_visible_columns(fit_columns(self.size.width))
+
+    # ------------------------------------------------------------------ fetching
+
+    async def fetch(self) -> None:
+        query = self.query_state
+        client = self.app.client  # type: ignore[attr-defined]
+        job_id = self.job_id
+        results = await asyncio.gather(
+            client.get_job(job_id, select=("id", "displayName", "state")),
+            client.get_task_counts(job_id),
+            self._list(query),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        job, counts, (tasks, has_more) = results  # type: ignore[misc]
+        self.post_message(
+            TasksUpdated(job_id, query, job, counts, tuple(tasks), has_more, self.now())
+        )
+
+    async def _list(self, query: TaskQuery) -> tuple[list[Task], bool]:
+        client = self.app.client  # type: ignore[attr-defined]
+        tasks: list[Task] = []
+        pages = client.iter_task_pages(
+            self.job_id, filter=query.odata_filter, select=query.select, max_results=query.max_results
+        )
+        has_more = False
+        async for page in pages:
+            tasks.extend(page.items)
+            if len(tasks) >= query.cap:
+                # Stop paging at the cap: what lies beyond waits until the operator asks.
+                has_more = len(tasks) > query.cap or page.next_link is not None
+                break
+        await _aclose(pages)
+        return tasks[: query.cap], has_more
+
+    def on_tasks_updated(self, message: TasksUpdated) -> None:
+        if message.query.filter_name != self.query_state.filter_name or message.job_id != self.job_id:
+            return  # an answer to a filter the operator has already left
+        self._loading = False
+        self._loaded_query = message.query
+        self.job = message.job
+        self.counts = message.counts
+        self.tasks = {t.id: t for t in message.tasks if t.id}
+        self.has_more = message.has_more
+        with self.app.batch_update():
+            self.table.apply_rows(self._rows())
+            self._show_header()
+        self.status.ok(message.fetched_at)
+        self._show_note()
+
+    def on_fetch_failed(self, message: FetchFailed) -> None:
+        error = message.error
+        if isinstance(error, BatchServiceError) and error.status == 404:
+            # Every call here is under /jobs/{id}: a 404 means the job itself is gone.
+            message.prevent_default()
+            self._job_gone()
+
+    def _job_gone(self) -> None:
+        if not self._gone:
+            self._gone = True
+            self.notify(f"Job {clean(self.job_id)} no longer exists (deleted); back to the jobs.",
+                        title="Job deleted", severity="warning", markup=False)
+        if self.is_active:
+            self.app.pop_screen()
+
+    def on_screen_resume(self) -> None:
+        if self._gone:
+            self.app.pop_screen()
+
+    # ------------------------------------------------------------------ rows
+
+    def _rows(self) -> list[Row]:
+        now = self.app.now()  # type: ignore[attr-defined]
+        cache: dict[str, tuple[Task, float | None, Row]] = {}
+        rows: list[Row] = []
+        for key, task in self.tasks.items():
+            ran = self._runtime(task, now)
+            hit = self._cache.get(key)
+            row = hit[2] if hit is not None and hit[0] == task and hit[1] == ran else self._row(task, ran)
+            cache[key] = (task, ran, row)
+            rows.append(row)
+        self._cache = cache
+        return rows
+
+    @staticmethod
+    def _runtime(task: Task, now: datetime) -> float | None:
+        """Whole seconds run so far (or in total); None before the task ever ran."""
+        info = task.execution_info
+        if info is None or task.state not in ("running", "completed"):
+            return None
+        ran = runtime(info.start_time, info.end_time, now)
+        return None if ran is None else float(int(ran.total_seconds()))
+
+    def _row(self, task: Task, ran: float | None) -> Row:
+        style = self.table.state_style
+        info = task.execution_info
+        failed = task_failed(task)
+        exit_code = task.exit_code
+        retries = info.retry_count if info and info.retry_count is not None else 0
+        state = task.state or ""
+        state_cell = literal(state)
+        state_cell.stylize(style(state_colour(task.state, failed)))
+        exit_cell = Text("" if exit_code is None else str(exit_code), justify="right")
+        if exit_code not in (None, 0):
+            exit_cell.stylize(style("failed"))
+        result_cell = literal(task.result)
+        if task.result == "failure":
+            result_cell.stylize(style("failed"))
+        node_id = task.node_info.node_id if task.node_info else None
+        return Row(
+            key=task.id or "",
+            cells=(
+                literal(task.id, limit=ID_LIMIT),
+                Text(mpi_marker(task), style=style("running") if task.is_multi_instance else ""),
+                state_cell,
+                exit_cell,
+                result_cell,
+                Text(str(retries) if retries else "", justify="right",
+                     style=style("warning") if retries else ""),
+                literal(node_id, limit=NODE_LIMIT),
+                Text(fmt_duration(ran) if ran is not None else "", justify="right"),
+            ),
+            sort_values={
+                "id": task.id or "",
+                "state": (_STATE_ORDER.get(state, 9), 0 if failed else 1),
+                "runtime": -(ran or 0.0),
+                "exit code": (0 if exit_code not in (None, 0) else 1, -(abs(exit_code or 0))),
+            },
+            trouble=failed or exit_code not in (None, 0) or (state != "completed" and retries > 0),
+            search=" ".join(
+                filter(None, (task.id, task.display_name, state, task.result, node_id,
+                              None if exit_code is None else str(exit_code), mpi_marker(task)))
+            ),
+        )
+
+    def restyle(self) -> None:
+        self._cache.clear()
+        self.table.apply_rows(self._rows(), flash=False)
+        self._show_header()
+
+    # ------------------------------------------------------------------ header and note
+
+    def _show_header(self) -> None:
+        parts: list[Content | str | tuple[str, str]] = [(clean(self.job_id), "bold")]
+        job = self.job
+        if job is not None:
+            if job.display_name:
+                parts += ["  ", Content(clean(job.display_name))]
+            if job.state:
+                parts += ["  ", (clean(job.state), "$text-muted")]
+        counts = self.counts.task_counts if self.counts else None
+        line2: list[Content | str | tuple[str, str]] = []
+        if counts is not None:
+            for name in ("active", "running", "succeeded", "failed"):
+                n = getattr(counts, name)
+                if line2:
+                    line2.append("  ")
+                line2 += [(f"{n:,}", f"bold $state-{name}" if n else "$text-muted"), f" {name}"]
+            line2.append(f"  · {counts.total:,} tasks · {counts.percent_complete:.0f}% complete")
+        keys: list[Content | str | tuple[str, str]] = []
+        current = self.query_state.filter_name
+        for f in STATE_FILTERS:
+            if keys:
+                keys.append(" ")
+            label = f" {f.key} {f.label} "
+            keys.append((label, "reverse bold $accent" if f.name == current else "$text-muted"))
+        content = Content.assemble(*parts, "\n", *line2, *(["\n"] if line2 else []), *keys)
+        self.query_one("#tasks-header", Static).update(content)
+
+    def _show_note(self) -> None:
+        if self._loading:
+            self.status.note(f"loading {self.query_state.state.label} tasks…")
+            return
+        counts = self.counts.task_counts if self.counts else None
+        expected = expected_total(self.query_state.filter_name, counts)
+        note = load_note(len(self.tasks), self.has_more, expected)
+        self.status.note(note)
+
+    # ------------------------------------------------------------------ actions
+
+    def action_state(self, name: str) -> None:
+        if name == self.query_state.filter_name:
+            return
+        self.query_state = self.query_state.with_filter(name)
+        self._loading = True
+        self.tasks = {}
+        self.has_more = False
+        # The rows on screen answer another question now: drop them rather than mislead.
+        self.table.apply_rows([], flash=False)
+        self._show_header()
+        self._show_note()
+        self.update_title()
+        self.refresh_now("filter")
+
+    def action_more(self) -> None:
+        if not self.has_more or self._loading or self._loaded_query != self.query_state:
+            return
+        self.query_state = self.query_state.grown()
+        self.status.note(f"loading up to {self.query_state.cap:,} tasks…")
+        self.refresh_now("more")
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        table = self.table
+        # Only a full, unfiltered view has a meaningful bottom; a narrowed one would keep
+        # asking for more without the operator ever getting there.
+        if table.visible_count == table.total_count and near_bottom(
+            table.cursor_coordinate.row, table.visible_count
+        ):
+            self.action_more()
+
+    def on_keyed_table_chosen(self, message: KeyedTable.Chosen) -> None:
+        message.stop()
+        task = self.tasks.get(message.key)
+        if task is None:
+            return
+        if task.is_multi_instance:
+            from batchtui.ui.screens.subtasks import SubtasksScreen
+
+            self.app.push_screen(SubtasksScreen(self.job_id, message.key))
+        else:
+            self._open_details(task)
+
+    def action_details(self) -> None:
+        key = self.table.selected_key
+        task = self.tasks.get(key) if key is not None else None
+        if task is not None:
+            self._open_details(task)
+
+    def _open_details(self, task: Task) -> None:
+        from batchtui.ui.screens.task_detail import TaskDetailScreen
+
+        self.app.push_screen(TaskDetailScreen(self.job_id, task, self.app.now()))  # type: ignore[attr-defined]
+
+    def system_commands(self) -> Iterator[SystemCommand]:
+        yield from super().system_commands()
+        for f in STATE_FILTERS:
+            yield SystemCommand(f"Show {f.label} tasks", f"Filter the task list by state ({f.key})",
+                                lambda name=f.name: self.action_state(name))
+        yield SystemCommand("Task details", "Everything about the selected task (d)", self.action_details)
+        yield SystemCommand("Load more tasks", "Load the next block of tasks (m)", self.action_more)
+
+
+async def _aclose(pages: object) -> None:
+    # An async generator left mid-way holds its HTTP page; close it promptly.
+    close = getattr(pages, "aclose", None)
+    if close is not None:
+        await close()
