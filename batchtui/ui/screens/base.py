@@ -53,14 +53,14 @@ class PollingScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", tooltip="Filter the table by text (k9s style)"),
-        Binding("ctrl+z", "trouble", "Trouble only", tooltip="Show only rows in trouble"),
+        Binding("ctrl+z", "trouble", "Trouble", tooltip="Show only rows in trouble (again: all rows)"),
         Binding("s", "sort", "Sort", tooltip="Cycle the sort order"),
-        Binding("ctrl+r", "refresh_now", "Refresh", tooltip="Refresh now"),
+        Binding("ctrl+r", "refresh_now", "Refresh", tooltip="Refresh now", show=False),
         Binding("r", "refresh_now", "Refresh", show=False),
         Binding("p", "pause", "Pause", tooltip="Pause or resume the automatic refresh"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("escape", "back", "Back / clear filter", show=False),
-        Binding("q", "quit_or_back", "Quit / back"),
+        Binding("q", "quit_or_back", "Quit/back"),
     ]
 
     #: first words of the help screen's title and of the palette's command help
@@ -82,7 +82,7 @@ class PollingScreen(Screen[None]):
         yield Input(id="filter-box", placeholder="filter: type to narrow; enter keeps it, escape clears it",
                     compact=True)
         yield StatusLine(self.account_label(), self.refresh_interval(), id="status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def compose_body(self) -> ComposeResult:
         raise NotImplementedError

@@ -57,12 +57,20 @@ _STATE_STYLE = {
 def fit_columns(width: int, widths: dict[str, int] | None = None) -> list[str]:
     """The columns that fit ``width`` cells, dropping the least needed first."""
     need = widths or _WIDTH
+    room = width - 1  # the scrollbar gutter
     keys = [k for k, _ in COLUMNS]
+    dropped: list[str] = []
     for drop in _DROP_ORDER:
-        if sum(need.get(k, _WIDTH[k]) for k in keys) <= width - 1:  # -1: the scrollbar gutter
+        if sum(need.get(k, _WIDTH[k]) for k in keys) <= room:
             break
         keys.remove(drop)
-    return keys
+        dropped.append(drop)
+    # A narrow column dropped early may fit again once a wide one is gone.
+    for back in reversed(dropped[:-1]):
+        if sum(need.get(k, _WIDTH[k]) for k in keys) + need.get(back, _WIDTH[back]) <= room:
+            keys.append(back)
+    order = [k for k, _ in COLUMNS]
+    return sorted(keys, key=order.index)
 
 
 def measure(rows: Iterable[Row]) -> dict[str, int]:
@@ -94,7 +102,8 @@ class JobsScreen(PollingScreen):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("c", "recount", "Recount", tooltip="Count the selected job's tasks exactly by listing them"),
+        Binding("c", "recount", "Recount", show=False,
+                tooltip="Count the selected job's tasks exactly by listing them"),
     ]
 
     def __init__(self, *, state: str | None = None) -> None:
@@ -126,6 +135,7 @@ class JobsScreen(PollingScreen):
 
     def _fit(self) -> None:
         self.table.set_visible_columns(fit_columns(self.size.width, self._widths))
+        self.query_one(CountBar).set_compact(self.size.height < 30)
 
     # ------------------------------------------------------------------ fetching
 

@@ -81,6 +81,8 @@ class CountBar(Widget):
     DEFAULT_CSS = """
     CountBar {
         height: auto;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
         padding: 0 1;
         border-top: solid $primary 40%;
         background: $surface;
@@ -108,6 +110,12 @@ class CountBar(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.data = BarData()
+        self.compact = False  # short terminals: the caveat joins the title line
+
+    def set_compact(self, compact: bool) -> None:
+        if compact != self.compact:
+            self.compact = compact
+            self.refresh(layout=True)
 
     def show(self, data: BarData) -> None:
         """Show ``data``; repaints only if something differs."""
@@ -163,13 +171,17 @@ class CountBar(Widget):
             title.append(f"  {tc.percent_complete:.0f}% complete · {tc.total:,} tasks")
             if d.rate is not None:
                 title.append(f" · {d.rate:,.1f} completed/min")
+            if self.compact and not d.recount and d.error is None:
+                when = f"read {d.fetched_at:%H:%M:%S}, " if d.fetched_at else ""
+                title.append((f"  ({when}can lag; c: exact)", st("count-bar--dim")))
             lines.append(Content.assemble(*title))  # type: ignore[arg-type]
             lines.extend(self._bar("tasks ", tc, width))
             lines.extend(self._bar("slots ", d.counts.task_slot_counts, width))
         if d.error is not None:
             lines.append(Content.assemble(("⚠ counts could not be read: ", st("count-bar--warning")),
                                           clean(d.error)))
-        lines.append(self._caveat(d))
+        if not (self.compact and d.counts is not None and not d.recount and d.error is None):
+            lines.append(self._caveat(d))
         return lines
 
     def _caveat(self, d: BarData) -> Content:
@@ -193,6 +205,5 @@ class CountBar(Widget):
         when = f"counts read at {d.fetched_at:%H:%M:%S}" if d.fetched_at else "counts"
         tail = " (job completed: final)" if d.final else ""
         return Content.assemble(
-            (f"{when}{tail} · the service's counts can lag; c recounts exactly by listing tasks",
-             st("count-bar--dim"))
+            (f"{when}{tail} · the service's counts can lag: c recounts exactly", st("count-bar--dim"))
         )

@@ -70,6 +70,9 @@ class KeyedTable(DataTable[Text]):
     DEFAULT_CSS = """
     KeyedTable {
         height: 1fr;
+        /* A tinted cursor row: the cells keep their own colours (states, bars) on it. */
+        & > .datatable--cursor { background: $primary 20%; color: $foreground; text-style: bold; }
+        &:focus > .datatable--cursor { background: $primary 35%; color: $foreground; text-style: bold; }
         & > .keyed-table--changed { background: $row-changed; }
         & > .keyed-table--dim { color: $foreground-muted; }
         & > .keyed-table--active { color: $state-active; }

@@ -144,25 +144,28 @@ class StatusLine(Widget):
             return Content("")
         st = self.get_visual_style
         parts: list[str | tuple[str, object]] = []
+        reason = ""
         if self.error is not None:
             if self.offline_since is not None:
-                head = f"⚠ offline since {self.offline_since:%H:%M:%S}"
-                parts.append((head, st("status-line--error")))
+                parts.append((f"⚠ offline since {self.offline_since:%H:%M:%S}", st("status-line--error")))
             else:
                 parts.append(("⚠ refresh failed", st("status-line--warning")))
-            parts.append(f" ({describe_error(self.error)})")
             parts.append(" · ")
+            reason = describe_error(self.error)
         elif self.is_stale and not self.is_paused:
             parts.append(("⚠ stale", st("status-line--warning")))
             parts.append(" · ")
         if self.is_paused:
             parts.append(("PAUSED (p resumes)", st("status-line--paused")))
             parts.append(" · ")
-        if self.account:
-            parts.append((clean(self.account), st("status-line--account")))
-            parts.append(" · ")
-        parts.append(f"every {fmt_duration(self.interval)} · ")
+        # Freshness before anything long: a narrow terminal cuts the end of the line.
         parts.append(self._age())
+        if reason:
+            parts.append(f" · {reason}")
+        if self.account:
+            parts.append(" · ")
+            parts.append((clean(self.account), st("status-line--account")))
+        parts.append(f" · every {fmt_duration(self.interval)}")
         if self.note_text:
             parts.append((f" · {self.note_text}", st("status-line--dim")))
         return Content.assemble(*parts)  # type: ignore[arg-type]
