@@ -83,7 +83,7 @@ def test_jobs_refresh_failed(snap_compare: Any) -> None:
         await _home(pilot)
         screen = pilot.app.screen
         sim.faults.error_rate = 1.0
-        sim.clock.advance(30)  # the status line says how old the data on screen is
+        pilot.app.monotonic.advance(30)  # the status line says how old the data on screen is
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: screen.status.error is not None)
 

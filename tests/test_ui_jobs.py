@@ -132,6 +132,10 @@ async def test_a_failed_refresh_keeps_the_rows_and_says_why() -> None:
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: screen.status.error is None)
         assert not screen.status.is_warning
+        # No refresh for more than two intervals: the data is called stale.
+        app.monotonic.advance(2 * app.refresh_interval + 1)
+        screen.status._tick()
+        assert screen.status.is_warning and "stale" in screen.status.plain
 
 
 async def test_the_cursor_stays_on_the_same_job_across_refresh_and_sort() -> None:

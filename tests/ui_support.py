@@ -1,7 +1,8 @@
 """Helpers for the dashboard's Pilot and snapshot tests: a simulator-backed app, bounded waits.
 
-The app's clock is the simulator's clock (time_scale=0 freezes it), so "updated 3s ago",
-ages and runtimes only move when a test calls ``sim.clock.advance``. The refresh interval is
+The app's data clock is the simulator's clock (time_scale=0 freezes it), so ages and
+runtimes only move when a test calls ``sim.clock.advance``; freshness ("updated 3s ago")
+reads ``app.monotonic``, a FrozenClock a test moves with ``app.monotonic.advance``. The refresh interval is
 an hour: refreshes happen when a test asks for one (ctrl+r), never on their own.
 """
 
@@ -20,6 +21,19 @@ from batchtui.sim import SimConfig, Simulator
 from batchtui.ui.app import BatchApp, make_app
 
 ENDPOINT = "http://127.0.0.1:8765"
+
+
+class FrozenClock:
+    """A monotonic clock that moves only when a test says so."""
+
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
 
 
 def make_sim(**config: Any) -> Simulator:
@@ -43,6 +57,7 @@ def make_sim_app(sim: Simulator | None = None, **kw: Any) -> tuple[BatchApp, Sim
     sim = sim or make_sim()
     kw.setdefault("refresh", 3600.0)
     kw.setdefault("now", sim.clock.now)
+    kw.setdefault("monotonic", FrozenClock())
     return make_app(make_client(sim), **kw), sim
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,13 +43,15 @@ class BatchApp(App[None]):
         now: Callable[[], datetime] = utcnow,
         user_theme_dir: Path | None = None,
         on_exit_close: bool = True,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
         self.client = client
         self.refresh_interval = max(float(refresh), 0.1)
         self.state_filter = state
         self.account_label = account_label or _label_for(client)
-        self.now = now
+        self.now = now  # the clock the data lives on (ages, "read at"); the demo's runs fast
+        self.monotonic = monotonic  # real seconds, for freshness ("updated 3s ago", stale)
         self.on_exit_close = on_exit_close
         self.theme_problems: list[ThemeProblem] = []
         self._install_themes(theme, user_theme_dir)

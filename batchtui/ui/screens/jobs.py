@@ -57,7 +57,7 @@ _STATE_STYLE = {
 def fit_columns(width: int, widths: dict[str, int] | None = None) -> list[str]:
     """The columns that fit ``width`` cells, dropping the least needed first."""
     need = widths or _WIDTH
-    room = width - 1  # the scrollbar gutter
+    room = width - 3  # the vertical scrollbar (2) and a cell of slack
     keys = [k for k, _ in COLUMNS]
     dropped: list[str] = []
     for drop in _DROP_ORDER:

@@ -7,6 +7,7 @@ good data stays on screen in the meantime; this line is what tells the operator 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import ClassVar
@@ -67,6 +68,7 @@ class StatusLine(Widget):
         self.interval = interval
         self._now = now
         self.last_ok: datetime | None = None
+        self._ok_at: float | None = None  # monotonic seconds of last_ok (freshness is real time)
         self.error: BaseException | None = None
         self.error_at: datetime | None = None
         self.offline_since: datetime | None = None
@@ -85,10 +87,17 @@ class StatusLine(Widget):
         app_now = getattr(self.app, "now", None)
         return app_now() if callable(app_now) else datetime.now(UTC)
 
+    def monotonic(self) -> float:
+        # Freshness is measured in real seconds, whatever clock the data lives on (the demo's
+        # simulated world runs faster than the wall clock); tests freeze it via the app.
+        clock = getattr(self.app, "monotonic", None)
+        return clock() if callable(clock) else time.monotonic()
+
     # ------------------------------------------------------------------ what screens call
 
     def ok(self, fetched_at: datetime) -> None:
         self.last_ok = fetched_at
+        self._ok_at = self.monotonic()
         self.error = None
         self.error_at = None
         self.offline_since = None
@@ -114,9 +123,9 @@ class StatusLine(Widget):
 
     @property
     def is_stale(self) -> bool:
-        if self.last_ok is None:
+        if self._ok_at is None:
             return False
-        return (self.now() - self.last_ok).total_seconds() > STALE_INTERVALS * self.interval
+        return self.monotonic() - self._ok_at > STALE_INTERVALS * self.interval
 
     @property
     def is_warning(self) -> bool:
@@ -135,9 +144,9 @@ class StatusLine(Widget):
             self.refresh()
 
     def _age(self) -> str:
-        if self.last_ok is None:
+        if self._ok_at is None:
             return "loading…"
-        return f"updated {fmt_duration(self.now() - self.last_ok)} ago"
+        return f"updated {fmt_duration(self.monotonic() - self._ok_at)} ago"
 
     def _build(self) -> Content:
         if not self.is_mounted:
