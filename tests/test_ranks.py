@@ -165,9 +165,14 @@ def test_query_selects_only_what_is_shown_and_grows_by_steps() -> None:
     assert q2.odata_filter == "executionInfo/result eq 'failure'"
     assert q2.cap == task_query.INITIAL_CAP + 2 * task_query.CAP_STEP
     assert q2.with_filter("active").cap == task_query.INITIAL_CAP
-    assert TaskQuery(cap=200).max_results == 200
+    assert TaskQuery(first=200).max_results == 200
+    small = TaskQuery(first=25, step=10).grown()
+    assert (small.cap, small.max_results) == (35, 35)
+    assert small.with_filter("running").cap == 25
     with pytest.raises(KeyError):
         TaskQuery(filter_name="sleeping")
+    with pytest.raises(ValueError):
+        TaskQuery(step=0)
 
 
 def test_expected_total_and_note() -> None:
@@ -188,3 +193,4 @@ def test_near_bottom() -> None:
     assert not near_bottom(0, 5000)
     assert near_bottom(4960, 5000)
     assert not near_bottom(0, 0)
+    assert not near_bottom(0, 50) and not near_bottom(44, 50) and near_bottom(45, 50)

@@ -63,15 +63,23 @@ def state_filter(name: str) -> StateFilter:
 
 @dataclass(frozen=True, slots=True)
 class TaskQuery:
-    """One listing of a job's tasks: which state, and how many rows at most."""
+    """One listing of a job's tasks: which state, and how many rows at most.
+
+    ``first`` is the cap a new listing starts with and ``step`` what each "more" adds; the
+    defaults suit a terminal (thousands of rows), tests use small ones.
+    """
 
     filter_name: str = "all"
-    cap: int = INITIAL_CAP
+    first: int = INITIAL_CAP
+    step: int = CAP_STEP
+    cap: int = 0  # 0: start at ``first``
 
     def __post_init__(self) -> None:
         state_filter(self.filter_name)  # fail early on a typo
-        if self.cap < 1:
-            raise ValueError("cap must be positive")
+        if self.first < 1 or self.step < 1 or self.cap < 0:
+            raise ValueError("caps must be positive")
+        if self.cap == 0:
+            object.__setattr__(self, "cap", self.first)
 
     @property
     def state(self) -> StateFilter:
@@ -92,10 +100,10 @@ class TaskQuery:
 
     def with_filter(self, name: str) -> TaskQuery:
         """Another state: the cap goes back to its start, the rows are a new set."""
-        return TaskQuery(filter_name=name, cap=INITIAL_CAP)
+        return TaskQuery(filter_name=name, first=self.first, step=self.step)
 
     def grown(self) -> TaskQuery:
-        return replace(self, cap=self.cap + CAP_STEP)
+        return replace(self, cap=self.cap + self.step)
 
 
 def expected_total(filter_name: str, counts: TaskCounts | None) -> int | None:
@@ -122,5 +130,9 @@ def load_note(loaded: int, has_more: bool, expected: int | None) -> str:
 
 
 def near_bottom(cursor_row: int, loaded: int, margin: int = LOAD_MORE_MARGIN) -> bool:
-    """Whether the cursor is close enough to the last loaded row to load the next block."""
+    """Whether the cursor is close enough to the last loaded row to load the next block.
+
+    The margin shrinks for small blocks, so a short list does not count as "near the
+    bottom" from its first row."""
+    margin = min(margin, max(loaded // 10, 1))
     return loaded > 0 and cursor_row >= loaded - margin

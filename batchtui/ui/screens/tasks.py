@@ -25,7 +25,15 @@ from batchtui.batch.errors import BatchServiceError
 from batchtui.batch.models import Job, Task, TaskCountsResult
 from batchtui.ui.messages import FetchFailed
 from batchtui.ui.screens.base import PollingScreen
-from batchtui.ui.task_query import STATE_FILTERS, TaskQuery, expected_total, load_note, near_bottom
+from batchtui.ui.task_query import (
+    CAP_STEP,
+    INITIAL_CAP,
+    STATE_FILTERS,
+    TaskQuery,
+    expected_total,
+    load_note,
+    near_bottom,
+)
 from batchtui.ui.text import clean, fmt_duration, literal, runtime
 from batchtui.ui.widgets.keyed_table import KeyedTable, Row
 
@@ -126,10 +134,11 @@ class TasksScreen(PollingScreen):
         Binding("m", "more", "Load more", show=False, tooltip="Load the next block of tasks"),
     ]
 
-    def __init__(self, job_id: str) -> None:
+    def __init__(self, job_id: str, *, first: int = INITIAL_CAP, step: int = CAP_STEP) -> None:
+        """``first``/``step``: rows loaded up front and added per "more" (tests shrink them)."""
         super().__init__()
         self.job_id = job_id
-        self.query_state = TaskQuery()
+        self.query_state = TaskQuery(first=first, step=step)
         self.job: Job | None = None
         self.counts: TaskCountsResult | None = None
         self.tasks: dict[str, Task] = {}
