@@ -319,3 +319,24 @@ async def test_other_verbs_and_paths(sim: Simulator) -> None:
         unknown = await c.get("/pools/p/nodes", params={"api-version": API})
     assert post.status_code == 405 and post.json()["code"] == "UnsupportedHttpVerb"
     assert unknown.status_code == 404 and unknown.json()["code"] == "ResourceNotFound"
+
+
+async def test_etag_follows_state_so_conditional_gets_never_hide_a_change() -> None:
+    sim = Simulator(SimConfig(seed=11, jobs=3, time_scale=0))
+    async with client(sim) as c:
+        first = await get(
+            c, "/jobs/render-shot-0000/tasks", maxresults=1, **{"$filter": "state ne 'completed'"}
+        )
+        task = first.json()["value"][0]
+        path = f"/jobs/render-shot-0000/tasks/{task['id']}"
+        etag = (await get(c, path)).headers["etag"]
+        same = await c.get(path, params={"api-version": API}, headers={"If-None-Match": etag})
+        assert same.status_code == 304
+        for _ in range(1000):
+            if (await get(c, path)).json()["state"] != task["state"]:
+                break
+            sim.clock.advance(30)
+        changed = await c.get(path, params={"api-version": API}, headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.headers["etag"] != etag
+    assert changed.json()["lastModified"] == task["lastModified"]  # only API changes move lastModified

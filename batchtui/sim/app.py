@@ -22,7 +22,7 @@ from batchtui.sim import world as w
 from batchtui.sim.clock import SimClock
 from batchtui.sim.config import API_VERSIONS, FIRST_PAGED_SUBTASKS_VERSION, SimConfig
 from batchtui.sim.faults import Faults
-from batchtui.sim.wire import Renderer, Timebase, iso_wall
+from batchtui.sim.wire import Renderer, Timebase, iso_wall, job_version, task_modified, task_version
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -455,7 +455,7 @@ class Simulator:
         d = r.job(view, t, stats=self._expand(request))
         etag = d["eTag"]
         headers = {"ETag": etag, "Last-Modified": self.timebase.http_date(view.last_modified)}
-        cond = self._conditional(request, etag, self.timebase.epoch(view.last_modified))
+        cond = self._conditional(request, etag, self.timebase.epoch(job_version(view)))
         if cond is not None:
             return cond
         body = {"odata.metadata": r.metadata("jobs/@Element"), **d}
@@ -510,11 +510,11 @@ class Simulator:
         spec = self._task(plan, task_id, t)
         select = self._select(request, odata.TASK_PROPERTIES)
         r = self._renderer(request)
-        d = r.task(plan, self.world.task_view(plan, spec, t), t, stats=self._expand(request))
-        modified = spec.created + 0.31
+        view = self.world.task_view(plan, spec, t)
+        d = r.task(plan, view, t, stats=self._expand(request))
         etag = d["eTag"]
-        headers = {"ETag": etag, "Last-Modified": self.timebase.http_date(modified)}
-        cond = self._conditional(request, etag, self.timebase.epoch(modified))
+        headers = {"ETag": etag, "Last-Modified": self.timebase.http_date(task_modified(spec))}
+        cond = self._conditional(request, etag, self.timebase.epoch(task_version(view)))
         if cond is not None:
             return cond
         body = {"odata.metadata": r.metadata("tasks/@Element"), **d}

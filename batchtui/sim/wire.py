@@ -83,6 +83,26 @@ def duration(seconds: float | None) -> str:
     return out if out != "P" else "PT0S"
 
 
+# --------------------------------------------------------------------------- versions
+
+
+def job_version(view: w.JobView) -> float:
+    """When the job last changed in any way a reader can see: what its ETag is made from.
+
+    lastModified only moves on API-made changes, but a conditional GET must not answer 304
+    across a state change, so the ETag also follows the state.
+    """
+    return max(view.last_modified, view.state_time)
+
+
+def task_modified(spec: w.TaskSpec) -> float:
+    return spec.created + 0.31
+
+
+def task_version(view: w.TaskView) -> float:
+    return max(task_modified(view.spec), view.state_time)
+
+
 # --------------------------------------------------------------------------- failure info
 
 FAILURES: dict[str, tuple[str, str, str]] = {
@@ -157,7 +177,7 @@ class Renderer:
             "id": p.id,
             "displayName": p.display_name,
             "url": f"{self.base}/jobs/{p.id}",
-            "eTag": self.tb.etag(view.last_modified),
+            "eTag": self.tb.etag(job_version(view)),
             "lastModified": iso(view.last_modified),
             "creationTime": iso(p.created),
             "state": view.state,
@@ -229,9 +249,9 @@ class Renderer:
             "id": s.id,
             "displayName": s.display_name,
             "url": f"{self.base}/jobs/{plan.id}/tasks/{s.id}",
-            "eTag": self.tb.etag(s.created + 0.31),
+            "eTag": self.tb.etag(task_version(view)),
             "creationTime": iso(s.created),
-            "lastModified": iso(s.created + 0.31),
+            "lastModified": iso(task_modified(s)),
             "state": view.state,
             "stateTransitionTime": iso(view.state_time),
         }
