@@ -100,3 +100,49 @@ def test_jobs_exact_recount(snap_compare: Any) -> None:
         await wait_for(pilot, lambda: bar.data.recount is not None and bar.data.recount.result is not None)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+# ---------------------------------------------------------------- UI-2's drill-down screens
+
+MPI_JOB = "mpi-cfd-0001"
+
+
+async def _tasks(pilot: Pilot[Any]) -> None:
+    from batchtui.ui.screens.tasks import TasksScreen
+
+    await _home(pilot)
+    app = pilot.app
+    assert app.screen.table.select_key(MPI_JOB)
+    await pilot.pause()
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, TasksScreen) and app.screen.table.total_count > 0
+                   and app.screen.status.last_ok is not None)
+
+
+async def _subtasks(pilot: Pilot[Any]) -> None:
+    from batchtui.ui.screens.subtasks import SubtasksScreen
+
+    await _tasks(pilot)
+    app = pilot.app
+    mpi = sorted((t for t in app.screen.tasks.values() if t.is_multi_instance),
+                 key=lambda t: (t.result != "failure", t.state != "running", t.id or ""))
+    assert app.screen.table.select_key(mpi[0].id)
+    await pilot.pause()
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, SubtasksScreen) and app.screen.table.total_count > 0
+                   and app.screen.status.last_ok is not None)
+
+
+def test_tasks_of_an_mpi_job(snap_compare: Any) -> None:
+    app, _ = make_sim_app()
+    assert snap_compare(app, terminal_size=(120, 40), run_before=_tasks)
+
+
+def test_subtasks_of_an_mpi_task(snap_compare: Any) -> None:
+    app, _ = make_sim_app()
+    assert snap_compare(app, terminal_size=(120, 40), run_before=_subtasks)
+
+
+def test_subtasks_80x24(snap_compare: Any) -> None:
+    app, _ = make_sim_app()
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_subtasks)

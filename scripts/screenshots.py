@@ -1,0 +1,128 @@
+"""Regenerate screenshots/*.svg: every screen of the dashboard, from the simulator.
+
+The world is fixed (seed 7, 20 jobs, frozen clock) and freshness is frozen too, so running
+this twice gives the same files. Usage: ``python scripts/screenshots.py [--out screenshots]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from textual.pilot import Pilot
+
+from batchtui.batch.auth import SharedKeyAuth
+from batchtui.batch.client import BatchClient
+from batchtui.sim import SimConfig, Simulator
+from batchtui.ui.app import BatchApp, make_app
+from batchtui.ui.screens.help import HelpScreen
+from batchtui.ui.screens.jobs import JobsScreen
+from batchtui.ui.screens.subtasks import SubtasksScreen
+from batchtui.ui.screens.tasks import TasksScreen
+from batchtui.ui.widgets.count_bar import CountBar
+
+MPI_JOB = "mpi-cfd-0001"
+BIG = (120, 40)
+SMALL = (80, 24)
+
+
+async def until(pilot: Pilot[Any], condition: Callable[[], object], within: float = 10.0) -> None:
+    for _ in range(int(within / 0.02)):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise SystemExit(f"screenshots: timed out waiting for {condition}")
+
+
+async def home(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+
+    def ready() -> bool:
+        s = app.screen
+        return (isinstance(s, JobsScreen) and s.table.total_count > 0
+                and s.query_one(CountBar).data.counts is not None and not s.table.flashed_keys)
+
+    await until(pilot, ready)
+
+
+async def help_screen(pilot: Pilot[Any]) -> None:
+    await home(pilot)
+    await pilot.press("question_mark")
+    await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+
+
+async def tasks(pilot: Pilot[Any]) -> None:
+    await home(pilot)
+    app = pilot.app
+    assert app.screen.table.select_key(MPI_JOB)
+    await pilot.pause()
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, TasksScreen) and app.screen.table.total_count > 0
+                and app.screen.status.last_ok is not None)
+
+
+async def subtasks(pilot: Pilot[Any]) -> None:
+    await tasks(pilot)
+    app = pilot.app
+    screen = app.screen
+    mpi = [t for t in screen.tasks.values() if t.is_multi_instance]
+    # The most telling one: a failed MPI task, else a running one, else any.
+    mpi.sort(key=lambda t: (t.result != "failure", t.state != "running", t.id or ""))
+    assert screen.table.select_key(mpi[0].id)
+    await pilot.pause()
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, SubtasksScreen) and app.screen.table.total_count > 0
+                and app.screen.status.last_ok is not None)
+
+
+class Frozen:
+    def __call__(self) -> float:
+        return 1000.0
+
+
+def build(theme: str | None = None) -> BatchApp:
+    sim = Simulator(SimConfig(seed=7, jobs=20, time_scale=0))
+    client = BatchClient("http://127.0.0.1:8765", SharedKeyAuth(sim.config.account, sim.config.key),
+                         account=sim.config.account, transport=httpx.ASGITransport(app=sim))
+    return make_app(client, refresh=3600.0, theme=theme, now=sim.clock.now, monotonic=Frozen(),
+                    account_label="demo")
+
+
+SCENES: list[tuple[str, str | None, tuple[int, int], Callable[[Pilot[Any]], Awaitable[None]]]] = [
+    ("jobs", None, BIG, home),
+    ("jobs-light", "batchtui-light", BIG, home),
+    ("jobs-high-contrast", "batchtui-high-contrast", BIG, home),
+    ("jobs-80x24", None, SMALL, home),
+    ("help", None, BIG, help_screen),
+    ("tasks", None, BIG, tasks),
+    ("subtasks", None, BIG, subtasks),
+]
+
+
+async def shoot(out: Path) -> None:
+    for name, theme, size, scene in SCENES:
+        app = build(theme)
+        async with app.run_test(size=size) as pilot:
+            await scene(pilot)
+            await pilot.pause()
+            await pilot.wait_for_scheduled_animations()
+            app.save_screenshot(filename=f"{name}.svg", path=str(out))
+        print(f"wrote {out / (name + '.svg')}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "screenshots")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    asyncio.run(shoot(args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
