@@ -119,6 +119,8 @@ class Simulator:
         now: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
     ) -> None:
+        if config.max_page < 1 or config.time_scale < 0 or config.count_lag < 0:
+            raise ValueError("SimConfig: max_page must be >= 1, time_scale and count_lag >= 0")
         self.config = config
         self.clock = SimClock(config.start, config.warmup, config.time_scale, now)
         self.faults = Faults(

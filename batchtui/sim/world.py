@@ -312,6 +312,14 @@ class Counts:
     failed: int = 0
 
 
+def _random_outcome(roll: float) -> str:
+    """How an ordinary task ends: mostly success, a few of each classic failure."""
+    for limit, outcome in ((0.03, EXIT), (0.045, BLOB), (0.055, CMD), (0.07, TIMEOUT)):
+        if roll < limit:
+            return outcome
+    return SUCCESS
+
+
 # --------------------------------------------------------------------------- the world
 
 
@@ -527,108 +535,93 @@ class World:
 
     def tasks_of(self, plan: JobPlan) -> list[TaskSpec]:
         if plan.tasks is None:
-            plan.tasks = self._build_tasks(plan)
-            if plan.fate == TASK_FAILED:
-                failing = plan.tasks[plan.failing_task]
-                plan.term = failing.attempts[-1].end + plan.term_delay
+            plan.tasks = [self._task_spec(plan, j) for j in range(plan.n_tasks)]
         return plan.tasks
 
     def termination(self, plan: JobPlan) -> float:
-        if plan.fate == TASK_FAILED and plan.tasks is None:
-            self.tasks_of(plan)
+        """When the job starts terminating (INF: never)."""
+        if plan.fate == TASK_FAILED and plan.term == INF:
+            # Each task has its own RNG, so the failing task's schedule is known without
+            # building the other (possibly thousands of) tasks of the job.
+            failing = self._task_spec(plan, plan.failing_task)
+            plan.term = failing.attempts[-1].end + plan.term_delay
         return plan.term
 
-    def _build_tasks(self, plan: JobPlan) -> list[TaskSpec]:
-        rng = random.Random(mix(self.seed, plan.index, 0x7A5C))
+    def _task_spec(self, plan: JobPlan, j: int) -> TaskSpec:
+        if plan.tasks is not None:
+            return plan.tasks[j]
+        rng = random.Random(mix(self.seed, plan.index, j, 0x7A5C))
         kind = plan.kind
         pool = self.pools[kind.pool]
         width = max(4, len(str(plan.n_tasks - 1))) if not kind.mpi else 2
-        out: list[TaskSpec] = []
-        for j in range(plan.n_tasks):
-            w, lane = divmod(j, plan.parallel)
-            wave_start = plan.start + 5.0 + w * plan.wave
-            created = plan.start + 0.05 + j * 0.0043
-            jitter = rng.uniform(0, 0.08 * plan.wave)
-            prep = wave_start + jitter
-            prep_dur = rng.uniform(2, 25) if w == 0 else rng.uniform(0.3, 2.0)
-            budget = 0.95 * plan.wave - jitter - prep_dur  # every attempt ends inside its wave
-            task_id = f"{kind.task_prefix}-{j:0{width}d}"
-            command = kind.command.format(t=plan.topic, n=f"{j:0{width}d}")
-            slots = plan.slots if rng.random() < 0.85 else rng.choice((1, 2, 4))
-            if kind.mpi:
-                out.append(
-                    self._mi_task(plan, j, task_id, command, created, prep, prep_dur, budget, rng, pool)
-                )
-                continue
-            roll = rng.random()
-            if plan.fate == TASK_FAILED:
-                outcome = EXIT if j == plan.failing_task else SUCCESS
+        w, lane = divmod(j, plan.parallel)
+        wave_start = plan.start + 5.0 + w * plan.wave
+        created = plan.start + 0.05 + j * 0.0043
+        jitter = rng.uniform(0, 0.08 * plan.wave)
+        prep = wave_start + jitter
+        prep_dur = rng.uniform(2, 25) if w == 0 else rng.uniform(0.3, 2.0)
+        budget = 0.95 * plan.wave - jitter - prep_dur  # every attempt ends inside its wave
+        task_id = f"{kind.task_prefix}-{j:0{width}d}"
+        command = kind.command.format(t=plan.topic, n=f"{j:0{width}d}")
+        slots = plan.slots if rng.random() < 0.85 else rng.choice((1, 2, 4))
+        if kind.mpi:
+            return self._mi_task(plan, j, task_id, command, created, prep, prep_dur, budget, rng, pool)
+        roll = rng.random()
+        if plan.fate == TASK_FAILED:
+            outcome = EXIT if j == plan.failing_task else SUCCESS
+        else:
+            outcome = _random_outcome(roll)
+        retry_roll = rng.random()
+        run_total = rng.uniform(0.6, 0.93) * budget
+        attempts: list[Attempt] = []
+        wall_clock: float | None = None
+        resource_file: tuple[str, str] | None = None
+        node = (plan.node_offset + lane) % len(pool.node_ids)
+        run_at = prep + prep_dur
+        if outcome in (BLOB, CMD):
+            if outcome == BLOB:
+                name = f"inputs/{plan.topic}/{task_id}.tar.gz"
+                resource_file = (name, f"https://stdemodata.blob.core.windows.net/{name}")
+            end = run_at + (rng.uniform(0.5, 4) if outcome == BLOB else rng.uniform(0.1, 0.6))
+            attempts.append(Attempt(prep, run_at, end, outcome, None))
+        elif outcome == TIMEOUT:
+            room = budget * 0.8
+            wall_clock = max(5.0, math.floor(room / 60) * 60 if room >= 60 else math.floor(room))
+            attempts.append(Attempt(prep, run_at, run_at + wall_clock, TIMEOUT, 137))
+        else:
+            if outcome == EXIT:
+                failures = plan.max_retries + 1
+            elif plan.max_retries and retry_roll < 0.12:
+                failures = 1 + int(retry_roll / 0.12 * plan.max_retries) % plan.max_retries
             else:
-                outcome = (
-                    EXIT
-                    if roll < 0.03
-                    else BLOB
-                    if roll < 0.045
-                    else CMD
-                    if roll < 0.055
-                    else TIMEOUT
-                    if roll < 0.07
-                    else SUCCESS
-                )
-            retry_roll = rng.random()
-            run_total = rng.uniform(0.6, 0.93) * budget
-            attempts: list[Attempt] = []
-            wall_clock: float | None = None
-            resource_file: tuple[str, str] | None = None
-            node = (plan.node_offset + lane) % len(pool.node_ids)
-            run_at = prep + prep_dur
-            if outcome in (BLOB, CMD):
-                if outcome == BLOB:
-                    name = f"inputs/{plan.topic}/{task_id}.tar.gz"
-                    resource_file = (name, f"https://stdemodata.blob.core.windows.net/{name}")
-                end = run_at + (rng.uniform(0.5, 4) if outcome == BLOB else rng.uniform(0.1, 0.6))
-                attempts.append(Attempt(prep, run_at, end, outcome, None))
-            elif outcome == TIMEOUT:
-                room = budget * 0.8
-                wall_clock = max(5.0, math.floor(room / 60) * 60 if room >= 60 else math.floor(room))
-                attempts.append(Attempt(prep, run_at, run_at + wall_clock, TIMEOUT, 137))
-            else:
-                if outcome == EXIT:
-                    failures = plan.max_retries + 1
-                elif plan.max_retries and retry_roll < 0.12:
-                    failures = 1 + int(retry_roll / 0.12 * plan.max_retries) % plan.max_retries
+                failures = 0
+            n_attempts = failures + (0 if outcome == EXIT else 1)
+            gap = 3.0
+            each = max(1.0, (run_total - (n_attempts - 1) * (gap + 1.0)) / n_attempts)
+            t0 = prep
+            for a in range(n_attempts):
+                a_prep_dur = prep_dur if a == 0 else rng.uniform(0.3, 1.0)
+                a_run = t0 + a_prep_dur
+                a_end = a_run + each * rng.uniform(0.8, 1.0)
+                if a < failures:
+                    code = rng.choice((1, 1, 2, 137, 139, 255))
+                    attempts.append(Attempt(t0, a_run, a_end, EXIT, code))
                 else:
-                    failures = 0
-                n_attempts = failures + (0 if outcome == EXIT else 1)
-                gap = 3.0
-                each = max(1.0, (run_total - (n_attempts - 1) * (gap + 1.0)) / n_attempts)
-                t0 = prep
-                for a in range(n_attempts):
-                    a_prep_dur = prep_dur if a == 0 else rng.uniform(0.3, 1.0)
-                    a_run = t0 + a_prep_dur
-                    a_end = a_run + each * rng.uniform(0.8, 1.0)
-                    if a < failures:
-                        code = rng.choice((1, 1, 2, 137, 139, 255))
-                        attempts.append(Attempt(t0, a_run, a_end, EXIT, code))
-                    else:
-                        attempts.append(Attempt(t0, a_run, a_end, SUCCESS, 0))
-                    t0 = a_end + rng.uniform(1.0, gap)
-            out.append(
-                TaskSpec(
-                    index=j,
-                    id=task_id,
-                    display_name=f"{kind.task_prefix.capitalize()} {j}",
-                    command_line=command,
-                    created=created,
-                    slots=slots,
-                    max_retries=plan.max_retries,
-                    wall_clock=wall_clock,
-                    attempts=tuple(attempts),
-                    node=node,
-                    resource_file=resource_file,
-                )
-            )
-        return out
+                    attempts.append(Attempt(t0, a_run, a_end, SUCCESS, 0))
+                t0 = a_end + rng.uniform(1.0, gap)
+        return TaskSpec(
+            index=j,
+            id=task_id,
+            display_name=f"{kind.task_prefix.capitalize()} {j}",
+            command_line=command,
+            created=created,
+            slots=slots,
+            max_retries=plan.max_retries,
+            wall_clock=wall_clock,
+            attempts=tuple(attempts),
+            node=node,
+            resource_file=resource_file,
+        )
 
     def _mi_task(
         self,
