@@ -214,3 +214,39 @@ async def test_an_idle_refresh_does_next_to_nothing_to_the_widgets() -> None:
         assert updates == []
         assert table._update_count == count_before
         assert bar.data is bar_before
+
+
+async def test_palette_offers_the_screens_actions_and_theme_switch_restyles_cells() -> None:
+    app, _ = make_sim_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: loaded(app))
+        screen = jobs_screen(app)
+        titles = {c.title for c in app.get_system_commands(screen)}
+        assert {"Refresh now", "Filter", "Trouble only", "Cycle sort", "Keys", "Pause / resume refresh",
+                "Recount tasks exactly", "Theme"} <= titles
+        key = screen.table.selected_key
+        before = screen.table.get_row(key)[2].spans  # the state cell's colour
+        app.theme = "batchtui-light"
+        await wait_for(pilot, lambda: screen.table.get_row(key)[2].spans != before)
+        assert not screen.table.flashed_keys  # a restyle is not a change
+
+
+async def test_escape_from_tasks_comes_back_with_the_cursor_where_it_was() -> None:
+    from batchtui.ui.screens.tasks import TasksScreen
+
+    app, _ = make_sim_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: loaded(app))
+        screen = jobs_screen(app)
+        await pilot.press("j", "j", "j", "j")
+        key = screen.table.selected_key
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TasksScreen))
+        assert app.screen.job_id == key
+        fetches = screen.fetches
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen and screen.fetches > fetches)
+        await pilot.pause()
+        assert screen.table.selected_key == key
+        await pilot.press("q")
+        await wait_for(pilot, lambda: not app.is_running)

@@ -86,3 +86,14 @@ async def test_filter_and_trouble_only_narrow_the_rows_and_markup_stays_literal(
         t.filter_text = ""
         t.trouble_only = False
         assert t.visible_count == 3
+
+
+async def test_quiet_columns_change_without_highlight() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 20)):
+        t = app.query_one(KeyedTable)
+        t.set_quiet_columns(["n"])
+        t.apply_rows([row("a", n=1), row("b", n=1)])
+        t.apply_rows([row("a", n=2), row("b", "running", 1)])
+        assert cells(t)[0][2] == "2"  # updated...
+        assert t.flashed_keys == {"b"}  # ...but only the state change is highlighted

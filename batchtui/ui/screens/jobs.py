@@ -128,6 +128,7 @@ class JobsScreen(PollingScreen):
         table = self.table
         table.set_columns(COLUMNS)
         table.set_sorts(SORTS)
+        table.set_quiet_columns(["age"])
         table.focus()
 
     def on_resize(self) -> None:

@@ -145,6 +145,7 @@ class KeyedTable(DataTable[Text]):
         )
         self._columns: list[str] = []
         self._labels: dict[str, str] = {}
+        self._quiet: set[int] = set()
         self._col_idx: list[int] = []  # indexes (into Row.cells) of the columns shown
         self._sorts: list[str] = []
         self.sort_name: str = ""
@@ -166,6 +167,10 @@ class KeyedTable(DataTable[Text]):
         self._labels = {key: label for key, label in columns}
         self._col_idx = list(range(len(self._columns)))
         self._rebuild()
+
+    def set_quiet_columns(self, keys: Sequence[str]) -> None:
+        """Columns whose changes are not highlighted (ages, runtimes: they move with the clock)."""
+        self._quiet = {i for i, k in enumerate(self._columns) if k in keys}
 
     def set_visible_columns(self, keys: Sequence[str] | None) -> None:
         """Show only these columns (None: all), e.g. to fit a narrow terminal; rows keep all cells."""
@@ -373,7 +378,7 @@ class KeyedTable(DataTable[Text]):
                     a, b = old.cells[i], row.cells[i]
                     if not _same(a, b):
                         cell = _cell(b)
-                        if flash:
+                        if flash and i not in self._quiet:
                             cell = self._flash_cell(cell)
                             self._flashed.setdefault(key, set()).add(i)
                         self.update_cell(key, self._columns[i], cell, update_width=True)
