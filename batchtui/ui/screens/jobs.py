@@ -223,7 +223,7 @@ class JobsScreen(PollingScreen):
             key=job.id or "",
             cells=(
                 literal(job.id, limit=24),
-                literal(job.display_name, limit=24),
+                literal(job.display_name, limit=21),
                 state_cell,
                 literal(job.effective_pool_id, limit=16),
                 Text("" if job.priority is None else str(job.priority), justify="right"),
