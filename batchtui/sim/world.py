@@ -488,13 +488,14 @@ class World:
         elif fate == TASK_FAILED:
             failing_task = failing_pick
             term = INF  # known once the failing task's schedule exists
+        frac = rng.random()  # anchored events still land on uneven instants, as real ones do
         if anchored and i == 3:
-            term = self.warmup - 30
+            term = self.warmup - 30 - frac
         if anchored and i == 4:
-            disable_at = self.warmup - 900
+            disable_at = self.warmup - 900 - frac
             enable_at = INF
         if anchored and i == 5:
-            delete_at = self.warmup - 20
+            delete_at = self.warmup - 20 - frac
             vanish_at = delete_at + 120
         elif not no_delete:
             if fate in (ALL_TASKS, USER_TERMINATE, WALL_CLOCK) and delete_roll < 0.3:
