@@ -99,7 +99,12 @@ async def test_ranks_show_nodes_states_and_the_dead_rank_with_its_failure() -> N
 async def test_escape_goes_back_with_the_cursor_where_it_was() -> None:
     app, _ = make_sim_app()
     async with app.run_test(size=SIZE) as pilot:
-        await drill(pilot, app, MPI_JOB, STRAGGLER)
+        screen = await drill(pilot, app, MPI_JOB, STRAGGLER)
+        # enter puts the keyboard in the rank's detail pane; escape takes it back to the table.
+        await pilot.press("enter")
+        assert app.focused is screen.query_one(SubtaskDetail)
+        await pilot.press("escape")
+        assert app.focused is screen.table and app.screen is screen
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, TasksScreen))
         assert app.screen.table.selected_key == STRAGGLER

@@ -157,6 +157,7 @@ class SubtasksScreen(PollingScreen):
     def on_mount(self) -> None:
         table = self.table
         table.set_columns(COLUMNS)
+        table.set_quiet_columns(["runtime"])
         table.set_sorts(SORTS)
         table.set_visible_columns(fit_columns(self.size.width))
         table.focus()
@@ -373,6 +374,14 @@ class SubtasksScreen(PollingScreen):
         # enter on a rank: put the keyboard in its detail pane (to scroll a long failure).
         message.stop()
         self.action_focus_detail()
+
+    def action_back(self) -> None:
+        # escape in the detail pane returns to the ranks; from the table it goes back as usual.
+        detail = self.query_one(SubtaskDetail)
+        if detail.has_focus or detail.has_focus_within:
+            self.table.focus()
+            return
+        super().action_back()
 
     def action_focus_detail(self) -> None:
         detail = self.query_one(SubtaskDetail)

@@ -59,9 +59,12 @@ NODE_LIMIT = 36
 _STATE_ORDER = {"running": 0, "preparing": 1, "active": 2, "completed": 3}
 
 
-def fit_columns(width: int) -> list[str]:
-    keys = [k for k, _ in COLUMNS]
+def fit_columns(width: int, *, mpi: bool = True) -> list[str]:
+    """The columns that fit ``width`` cells; the MPI marker only when a task is multi-instance."""
+    keys = [k for k, _ in COLUMNS if mpi or k != "mpi"]
     for drop in _DROP_ORDER:
+        if drop not in keys:
+            continue
         if sum(_WIDTH[k] for k in keys) <= width:
             break
         keys.remove(drop)
@@ -158,14 +161,20 @@ class TasksScreen(PollingScreen):
     def on_mount(self) -> None:
         table = self.table
         table.set_columns(COLUMNS)
+        # Runtimes move with the clock: a changed runtime is not news, do not flash it.
+        table.set_quiet_columns(["runtime"])
         table.set_sorts(SORTS)
-        table.set_visible_columns(fit_columns(self.size.width))
+        self._fit()
         table.focus()
         self._show_header()
         self.status.note("loading tasks…")
 
     def on_resize(self) -> None:
-        self.table.set_visible_columns(fit_columns(self.size.width))
+        self._fit()
+
+    def _fit(self) -> None:
+        mpi = any(t.is_multi_instance for t in self.tasks.values())
+        self.table.set_visible_columns(fit_columns(self.size.width, mpi=mpi))
 
     # ------------------------------------------------------------------ fetching
 
@@ -214,6 +223,7 @@ class TasksScreen(PollingScreen):
         self.has_more = message.has_more
         with self.app.batch_update():
             self.table.apply_rows(self._rows())
+            self._fit()
             self._show_header()
         self.status.ok(message.fetched_at)
         self._show_note()
