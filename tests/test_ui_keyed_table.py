@@ -97,3 +97,20 @@ async def test_quiet_columns_change_without_highlight() -> None:
         t.apply_rows([row("a", n=2), row("b", "running", 1)])
         assert cells(t)[0][2] == "2"  # updated...
         assert t.flashed_keys == {"b"}  # ...but only the state change is highlighted
+
+
+async def test_many_rows_gone_at_once_leave_a_consistent_table() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        t = app.query_one(KeyedTable)
+        t.apply_rows([row(f"k{i:03}", n=i) for i in range(100)])
+        t.select_key("k050")
+        keep = [row(f"k{i:03}", n=i) for i in range(100) if i % 3] + [row("new", n=7)]
+        t.apply_rows(keep)
+        await pilot.pause()
+        assert t.visible_keys == tuple(sorted(r.key for r in keep))
+        assert [c[0] for c in cells(t)] == list(t.visible_keys)  # DataTable agrees with the mirror
+        assert t.selected_key == "k050"
+        t.select_key("k098")
+        await pilot.press("down", "up")
+        assert t.selected_key == "k098"
