@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -235,7 +236,7 @@ async def test_time_scale_zero_is_frozen() -> None:
     before = await _snapshot(sim)
     now.t += 3600
     assert await _snapshot(sim) == before
-    assert sim.clock.now() == SimConfig().start + __import__("datetime").timedelta(seconds=SimConfig().warmup)
+    assert sim.clock.now() == SimConfig().start + timedelta(seconds=SimConfig().warmup)
 
 
 async def test_delete_helpers() -> None:

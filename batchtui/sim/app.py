@@ -48,7 +48,7 @@ MESSAGES = {
     "ConditionNotMet": "The condition specified using HTTP conditional header(s) is not met.",
     "AuthenticationFailed": AUTH_FAILED,
 }
-_FILTERABLE = ("$filter", "$skiptoken", "maxresults")
+MAX_REQUEST_LOG = 200_000
 _VERSION_ORDER = {v: i for i, v in enumerate(API_VERSIONS)}
 
 
@@ -160,6 +160,12 @@ class Simulator:
     def delete_task(self, job_id: str, task_id: str) -> bool:
         return self.world.delete_task(job_id, task_id)
 
+    def _record(self, request: Request, status: int) -> None:
+        self.requests.append(ServedRequest(request.method, request.path, status))
+        if len(self.requests) > MAX_REQUEST_LOG:
+            # a long-running `batchtui sim` keeps the newest half rather than growing forever
+            del self.requests[: MAX_REQUEST_LOG // 2]
+
     # ---------------------------------------------------------------- ASGI
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -183,7 +189,7 @@ class Simulator:
         fault = self.faults.decide()
         if fault is not None and fault.refuse:
             if self.refuse_by_raising:
-                self.requests.append(ServedRequest(request.method, request.path, 0))
+                self._record(request, 0)
                 raise ConnectionRefusedError("simulated outage: connection refused")
             # Behind a real listener the server drops connections itself; a request that got in
             # before it did is answered as a service going down would.
@@ -196,7 +202,7 @@ class Simulator:
             response = self._dispatch(request)
         except BatchHTTPError as exc:
             response = self._error(request, request_id, exc)
-        self.requests.append(ServedRequest(request.method, request.path, response.status))
+        self._record(request, response.status)
         await self._send(request, request_id, response, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:

@@ -42,4 +42,3 @@ class SimConfig:
     error_rate: float = 0.0
     tokens: tuple[str, ...] = field(default=(), repr=False)  # bearer tokens accepted
     max_page: int = 1000
-    region: str = "westeurope"
