@@ -498,10 +498,17 @@ class World:
             delete_at = self.warmup - 20 - frac
             vanish_at = delete_at + 120
         elif not no_delete:
-            if fate in (ALL_TASKS, USER_TERMINATE, WALL_CLOCK) and delete_roll < 0.3:
+            # Jobs submitted after the warm-up are all cleaned up again in time, so that a world
+            # left running for days keeps a working set about the size it started with.
+            later = i >= self.n_initial
+            p_terminal, p_open = (1.0, 1.0) if later else (0.3, 0.1)
+            if fate in (ALL_TASKS, USER_TERMINATE, WALL_CLOCK) and delete_roll < p_terminal:
                 delete_at = term + term_delay + delete_gap
-            elif fate in (OPEN, DISABLED) and delete_roll < 0.1:
-                delete_at = start + planned * (0.5 + 2.5 * (delete_roll / 0.1))
+            elif fate == TASK_FAILED and delete_roll < p_terminal:
+                # its failing task runs in the first wave, so this is always after it ended
+                delete_at = start + planned + 60 + delete_gap
+            elif fate in (OPEN, DISABLED) and delete_roll < p_open:
+                delete_at = start + planned * (0.5 + 2.5 * (delete_roll / p_open))
             if delete_at < INF:
                 vanish_at = delete_at + vanish_gap
         return JobPlan(
