@@ -250,3 +250,40 @@ async def test_escape_from_tasks_comes_back_with_the_cursor_where_it_was() -> No
         assert screen.table.selected_key == key
         await pilot.press("q")
         await wait_for(pilot, lambda: not app.is_running)
+
+
+async def test_unreachable_service_shows_offline_since_and_keeps_the_rows() -> None:
+    import httpx
+    from ui_support import ENDPOINT, FrozenClock
+
+    from batchtui.batch.auth import SharedKeyAuth
+    from batchtui.batch.client import BatchClient
+    from batchtui.batch.retry import RetryPolicy
+    from batchtui.ui.app import make_app
+
+    sim = make_sim()
+    inner = httpx.ASGITransport(app=sim)
+
+    class Switch(httpx.AsyncBaseTransport):
+        down = False
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if self.down:
+                raise httpx.ConnectError("connection refused", request=request)
+            return await inner.handle_async_request(request)
+
+    switch = Switch()
+    client = BatchClient(ENDPOINT, SharedKeyAuth(sim.config.account, sim.config.key), account="demo",
+                         transport=switch, retry=RetryPolicy(max_attempts=1, base_delay=0, max_delay=0))
+    app = make_app(client, refresh=3600.0, now=sim.clock.now, monotonic=FrozenClock())
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: loaded(app))
+        screen = jobs_screen(app)
+        rows = dict(screen.table.rows_by_key)
+        switch.down = True
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: screen.status.error is not None)
+        assert screen.status.plain.startswith(f"⚠ offline since {sim.clock.now():%H:%M:%S}")
+        assert "connection refused" in screen.status.plain
+        assert screen.status.has_class("-error")
+        assert dict(screen.table.rows_by_key) == rows
