@@ -250,3 +250,23 @@ async def test_help_lists_the_state_keys() -> None:
         text = str(app.screen.query_one("#help-keys").visual)
         for line in ("Show failed tasks", "Show running tasks", "Show all tasks", "Details", "Load more"):
             assert line in text
+
+
+async def test_an_empty_filter_says_so_and_a_completed_job_polls_slowly() -> None:
+    sim = make_sim()
+    async with make_client(sim) as direct:
+        jobs = await direct.list_jobs(select=["id", "state"])
+    done = None
+    for job in jobs:
+        if job.state == "completed" and not await truth(sim, job.id, "state eq 'active'"):
+            done = job.id
+            break
+    assert done is not None, "the world should hold a completed job"
+    app, _ = recording_app(sim, refresh=5.0)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_tasks(pilot, app, done)
+        assert screen.refresh_interval() == 30.0 and screen.status.interval == 30.0
+        assert "job completed: refreshing slowly" in screen.status.plain
+        await pilot.press("1")
+        await wait_for(pilot, lambda: "no active tasks" in screen.status.plain)
+        assert screen.table.total_count == 0

@@ -53,6 +53,9 @@ _WIDTH = {"id": 26, "mpi": 7, "state": 11, "exit": 6, "result": 9, "retries": 7,
 _DROP_ORDER = ("result", "retries", "mpi")
 SORTS: tuple[str, ...] = ("id", "state", "runtime", "exit code")
 ID_LIMIT = 40
+# Once the job has completed its tasks stay put; poll this much slower (as the subtasks do).
+DONE_INTERVAL_FACTOR = 6.0
+DONE_INTERVAL_MIN = 30.0
 NODE_LIMIT = 36
 
 # Service state -> KeyedTable colour name.
@@ -151,6 +154,15 @@ class TasksScreen(PollingScreen):
         self._gone = False
         self._loading = True
 
+    @property
+    def job_done(self) -> bool:
+        """A completed job's tasks no longer change (short of a reactivation): poll slowly."""
+        return self.job is not None and self.job.state == "completed"
+
+    def refresh_interval(self) -> float:
+        base = super().refresh_interval()
+        return max(base * DONE_INTERVAL_FACTOR, DONE_INTERVAL_MIN) if self.job_done else base
+
     def crumbs(self) -> tuple[str, ...]:
         return ("jobs", self.job_id, f"tasks ({self.query_state.state.label})")
 
@@ -217,7 +229,11 @@ class TasksScreen(PollingScreen):
             return  # an answer to a filter the operator has already left
         self._loading = False
         self._loaded_query = message.query
+        was_done = self.job_done
         self.job = message.job
+        if self.job_done != was_done:
+            # The status line judges staleness against the interval we actually poll at.
+            self.status.interval = self.refresh_interval()
         self.counts = message.counts
         self.tasks = {t.id: t for t in message.tasks if t.id}
         self.has_more = message.has_more
@@ -354,6 +370,11 @@ class TasksScreen(PollingScreen):
         counts = self.counts.task_counts if self.counts else None
         expected = expected_total(self.query_state.filter_name, counts)
         note = load_note(len(self.tasks), self.has_more, expected)
+        if not self.tasks:
+            label = self.query_state.state.label
+            note = "this job has no tasks" if label == "all" else f"no {label} tasks"
+        elif self.job_done:
+            note = "; ".join(filter(None, (note, "job completed: refreshing slowly")))
         self.status.note(note)
 
     # ------------------------------------------------------------------ actions
