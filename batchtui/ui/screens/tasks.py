@@ -53,10 +53,10 @@ _WIDTH = {"id": 26, "mpi": 7, "state": 11, "exit": 6, "result": 9, "retries": 7,
 _DROP_ORDER = ("result", "retries", "mpi")
 SORTS: tuple[str, ...] = ("id", "state", "runtime", "exit code")
 ID_LIMIT = 40
+NODE_LIMIT = 36
 # Once the job has completed its tasks stay put; poll this much slower (as the subtasks do).
 DONE_INTERVAL_FACTOR = 6.0
 DONE_INTERVAL_MIN = 30.0
-NODE_LIMIT = 36
 
 # Service state -> KeyedTable colour name.
 _STATE_ORDER = {"running": 0, "preparing": 1, "active": 2, "completed": 3}
@@ -215,13 +215,15 @@ class TasksScreen(PollingScreen):
             self.job_id, filter=query.odata_filter, select=query.select, max_results=query.max_results
         )
         has_more = False
-        async for page in pages:
-            tasks.extend(page.items)
-            if len(tasks) >= query.cap:
-                # Stop paging at the cap: what lies beyond waits until the operator asks.
-                has_more = len(tasks) > query.cap or page.next_link is not None
-                break
-        await _aclose(pages)
+        try:
+            async for page in pages:
+                tasks.extend(page.items)
+                if len(tasks) >= query.cap:
+                    # Stop paging at the cap: what lies beyond waits until the operator asks.
+                    has_more = len(tasks) > query.cap or page.next_link is not None
+                    break
+        finally:
+            await _aclose(pages)
         return tasks[: query.cap], has_more
 
     def on_tasks_updated(self, message: TasksUpdated) -> None:
