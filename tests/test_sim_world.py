@@ -253,3 +253,14 @@ async def test_delete_helpers() -> None:
         r = await get(c, f"/jobs/{job_id}")
         assert (r.status_code, r.json()["code"]) == (404, "JobNotFound")
     assert not sim.delete_job("no-such-job")
+
+
+def test_a_long_run_keeps_a_bounded_working_set() -> None:
+    sim = Simulator(SimConfig(seed=1, jobs=40, time_scale=0))
+    start = len(sim.job_ids())
+    sizes = []
+    for _ in range(10):
+        sim.clock.advance(86400)
+        sizes.append(len(sim.job_ids()))
+    assert max(sizes) < 3 * start, sizes
+    assert min(sizes) > start // 2, sizes

@@ -488,7 +488,9 @@ class World:
         elif fate == TASK_FAILED:
             failing_task = failing_pick
             term = INF  # known once the failing task's schedule exists
-        frac = rng.random()  # anchored events still land on uneven instants, as real ones do
+        # Anchored events still land on uneven instants, as real ones do (own RNG: drawing from
+        # rng here would shift every later draw, node offsets included, of every job).
+        frac = random.Random(mix(self.seed, i, 0xF4AC)).random()
         if anchored and i == 3:
             term = self.warmup - 30 - frac
         if anchored and i == 4:
