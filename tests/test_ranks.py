@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from batchtui.batch.models import Subtask, Task, TaskCounts
 from batchtui.ui import task_query
@@ -194,3 +198,28 @@ def test_near_bottom() -> None:
     assert near_bottom(4960, 5000)
     assert not near_bottom(0, 0)
     assert not near_bottom(0, 50) and not near_bottom(44, 50) and near_bottom(45, 50)
+
+
+# ----------------------------------------------------------------------------- properties
+
+_rank = st.builds(
+    Rank,
+    id=st.integers(0, 63),
+    state=st.sampled_from([None, "active", "preparing", "running", "completed", "odd-state"]),
+    result=st.sampled_from([None, "success", "failure"]),
+    exit_code=st.sampled_from([None, 0, 1, 137]),
+)
+
+
+@given(st.lists(_rank, max_size=20), st.integers(0, 30))
+def test_summary_accounts_for_every_rank_once(ranks: list[Rank], n: int) -> None:
+    summary = summarize(ranks, n)
+    assert summary.total == max(n, len(ranks))
+    assert sum(count for _, count in summary.counts) == summary.total
+    assert summary.text.startswith(f"{summary.count('running')}/{summary.total} running")
+
+
+def test_the_pure_modules_do_not_import_textual() -> None:
+    code = "import sys, batchtui.ui.ranks, batchtui.ui.task_query; print('textual' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
