@@ -384,6 +384,8 @@ class SubtasksScreen(PollingScreen):
         super().action_back()
 
     def action_focus_detail(self) -> None:
+        if self.has_class("-filtering"):
+            return  # the filter box has the keyboard until enter or escape
         detail = self.query_one(SubtaskDetail)
         if detail.has_focus_within or detail.has_focus:
             self.table.focus()
