@@ -270,3 +270,45 @@ async def test_an_empty_filter_says_so_and_a_completed_job_polls_slowly() -> Non
         await pilot.press("1")
         await wait_for(pilot, lambda: "no active tasks" in screen.status.plain)
         assert screen.table.total_count == 0
+
+
+async def test_hostile_task_text_is_shown_literally_in_the_list_and_the_details() -> None:
+    from test_ui_subtasks import Tamper
+
+    hostile = "[red]x[/red]\x1b[2J\x07"
+    shown = "[red]x[/red]\\x1b[2J\\x07"
+
+    def poison(path: str, body: Any) -> None:
+        if path == f"/jobs/{MIXED_JOB}":
+            body["displayName"] = hostile
+        elif path.startswith(f"/jobs/{MIXED_JOB}/tasks"):
+            for task in body.get("value", [body]):
+                task.setdefault("nodeInfo", {})["nodeId"] = hostile
+                task["commandLine"] = hostile
+                info = task.get("executionInfo") or {}
+                if "failureInfo" in info:
+                    info["failureInfo"]["message"] = hostile
+
+    sim = make_sim()
+    client = BatchClient(
+        ENDPOINT,
+        SharedKeyAuth(sim.config.account, sim.config.key),
+        account=sim.config.account,
+        transport=httpx.ASGITransport(app=Tamper(sim, poison)),
+        retry=RetryPolicy(max_attempts=1, base_delay=0, max_delay=0),
+    )
+    app = make_app(client, refresh=3600.0, now=sim.clock.now)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_tasks(pilot, app, MIXED_JOB)
+        assert shown in header_text(screen)
+        first = screen.table.visible_keys[0]
+        assert shown in [c.plain for c in screen.table.get_row(first)]
+        await pilot.press("4")
+        await wait_for(pilot, lambda: screen.table.total_count and all(
+            t.result == "failure" for t in screen.tasks.values()))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TaskDetailScreen))
+        pane = app.screen.query_one(SubtaskDetail)
+        await wait_for(pilot, lambda: unwrapped(pane).count(shown) >= 3)  # message, command, node
+        svg = app.export_screenshot().replace("&#160;", " ")
+        assert shown in svg and "\x1b" not in svg and "\x07" not in svg
