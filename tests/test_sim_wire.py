@@ -191,6 +191,12 @@ async def test_job_filters(sim: Simulator) -> None:
         i for i, s in state.items() if s != "completed"
     ]
     assert await _ids(sim, "/jobs", "startswith(id,'mpi-')") == [i for i in state if i.startswith("mpi-")]
+    assert await _ids(sim, "/jobs", "startswith(id,'MPI-') eq true") == [
+        i for i in state if i.startswith("mpi-")
+    ]
+    assert await _ids(sim, "/jobs", "startswith(id,'mpi-') eq false") == [
+        i for i in state if not i.startswith("mpi-")
+    ]
     both = await _ids(sim, "/jobs", "startswith(id, 'render') and state eq 'active'")
     assert both == [i for i, s in state.items() if i.startswith("render") and s == "active"]
     either = await _ids(sim, "/jobs", "state eq 'disabled' or state eq 'terminating'")
@@ -226,6 +232,8 @@ async def test_task_filters(sim: Simulator) -> None:
         ("/jobs", "state eq active"),
         ("/jobs", "state eq 'active' and"),
         ("/jobs", "substringof('x', id)"),
+        ("/jobs", "startswith(id,'x') eq 'yes'"),
+        ("/jobs", "not (state eq 'active')"),
         ("/jobs", "executionInfo/result eq 'failure'"),  # a task property, not a job one
         ("/jobs/render-shot-0000/tasks", "state gt 'active'"),
         ("/jobs/render-shot-0000/tasks", "(state eq 'running'"),

@@ -5,7 +5,8 @@ reason, because a filter that is silently ignored returns a wrong answer that lo
 
     expr    := and ( "or" and )*
     and     := atom ( "and" atom )*
-    atom    := "(" expr ")" | "startswith(" path "," string ")" | path ("eq"|"ne") string
+    atom    := "(" expr ")" | "startswith(" path "," string ")" [ "eq" ("true"|"false") ]
+             | path ("eq"|"ne") string
     string  := "'" ( [^'] | "''" )* "'"
 """
 
@@ -173,7 +174,14 @@ class _Parser:
             self.take("comma")
             prefix = self.literal(f).lower()  # ids are case-insensitive
             self.take("rp")
-            return lambda e: str(_get(e, f.path) or "").lower().startswith(prefix)
+            expect = True
+            if self.at_word("eq"):  # OData v3 clients write `startswith(id,'x') eq true`
+                self.i += 1
+                word = self.take("word").lower()
+                if word not in ("true", "false"):
+                    raise self.fail(f"startswith(...) can only be compared with true or false, not {word!r}")
+                expect = word == "true"
+            return lambda e: str(_get(e, f.path) or "").lower().startswith(prefix) == expect
         if tok[1].lower() in ("not", "and", "or"):
             raise self.fail(f"The operator '{tok[1]}' is not supported here")
         name = self.take("word")
