@@ -48,6 +48,8 @@ class PollingScreen(Screen[None]):
         layout: vertical;
         & #filter-box { display: none; height: 1; }
         &.-filtering #filter-box { display: block; }
+        /* Last good data stays on screen, dimmed, while a refresh fails or it is stale. */
+        &.-stale KeyedTable { tint: $background 35%; }
     }
     """
 

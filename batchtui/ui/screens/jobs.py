@@ -98,7 +98,7 @@ class JobsScreen(PollingScreen):
 
     DEFAULT_CSS = """
     JobsScreen #jobs { height: 1fr; }
-    JobsScreen CountBar { dock: none; }
+    JobsScreen.-stale CountBar { tint: $background 35%; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [

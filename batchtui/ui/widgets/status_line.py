@@ -139,6 +139,9 @@ class StatusLine(Widget):
         content = self._build()
         self.set_class(self.error is not None and self.offline_since is not None, "-error")
         self.set_class(self.is_warning and self.offline_since is None, "-warning")
+        # The screen dims its data while it cannot be trusted (see PollingScreen's CSS).
+        if self.is_mounted:
+            self.screen.set_class(self.is_warning, "-stale")
         if content.plain != self._plain:
             self._plain = content.plain
             self.refresh()
