@@ -287,3 +287,16 @@ async def test_unreachable_service_shows_offline_since_and_keeps_the_rows() -> N
         assert "connection refused" in screen.status.plain
         assert screen.status.has_class("-error")
         assert dict(screen.table.rows_by_key) == rows
+
+
+async def test_state_option_lists_only_those_jobs() -> None:
+    app, sim = make_sim_app(state="completed")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: loaded(app))
+        screen = jobs_screen(app)
+        states = {screen.snapshot.jobs[i].state for i in range(len(screen.snapshot.jobs))}
+        assert states == {"completed"}
+        assert screen.table.total_count < len(sim.job_ids())
+        assert "state completed" in str(screen.query_one("#title").render())
+        lists = [r for r in sim.requests if r.path == "/jobs"]
+        assert lists and all(r.status == 200 for r in lists)
