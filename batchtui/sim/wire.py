@@ -259,6 +259,9 @@ class Renderer:
             d["previousState"] = view.previous_state
             d["previousStateTransitionTime"] = iso(view.previous_time)
         d["commandLine"] = s.command_line
+        if plan.fate == w.TASK_FAILED:
+            # what makes onTaskFailure=performexitoptionsjobaction end the job on a failure
+            d["exitConditions"] = {"default": {"jobAction": "terminate", "dependencyAction": "satisfy"}}
         if s.resource_file is not None:
             d["resourceFiles"] = [{"httpUrl": s.resource_file[1], "filePath": s.resource_file[0]}]
         d["environmentSettings"] = [{"name": "JOB_TOPIC", "value": plan.topic}]
