@@ -14,302 +14,56 @@ from __future__ import annotations
 import bisect
 import math
 import random
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-INF = math.inf
-_MASK = (1 << 64) - 1
-
-# A job's fate: what ends (or suspends) it.
-OPEN = "open"  # onAllTasksComplete noaction: stays active when its tasks are done
-ALL_TASKS = "AllTasksComplete"
-TASK_FAILED = "TaskFailed"
-WALL_CLOCK = "MaxWallClockTimeExpiry"
-USER_TERMINATE = "UserTerminate"
-DISABLED = "disabled"
-
-# How a task (attempt) ends.
-SUCCESS = "success"
-EXIT = "exit"  # FailureExitCode
-BLOB = "blob"  # ResourceFileDownloadFailed / BlobNotFound
-CMD = "cmd"  # CommandProgramNotFound
-TIMEOUT = "timeout"  # TaskEnded: the task's maxWallClockTime
-TERMINATED = "terminated"  # TaskEnded: the job was terminated under it
-
-# Multi-instance modes.
-MI_OK = "ok"
-MI_RANK_FAILS = "rank-fails"
-MI_STRAGGLER = "straggler"
-MI_ALL_FAIL = "all-fail"
-
-
-def mix(*parts: int) -> int:
-    """A stable 64-bit seed from integers (FNV-style; Python's hash() is not used on purpose)."""
-    h = 0xCBF29CE484222325
-    for p in parts:
-        h = ((h ^ (p & _MASK)) * 0x100000001B3) & _MASK
-        h ^= h >> 29
-    return h
-
-
-# --------------------------------------------------------------------------- pools
-
-
-@dataclass(frozen=True, slots=True)
-class Pool:
-    id: str
-    vm_size: str
-    node_ids: tuple[str, ...]
-
-
-def _node_stamp(t: datetime) -> str:
-    return t.strftime("%Y%m%dt%H%M%Sz")
-
-
-def build_pools(seed: int, start: datetime, instances: int) -> dict[str, Pool]:
-    rng = random.Random(mix(seed, 0x9001))
-    specs = [
-        ("pool-hpc-a", "standard_hb120rs_v3", max(64, instances)),
-        ("pool-hpc-b", "standard_hc44rs", 32),
-        ("pool-render-spot", "standard_d16as_v5", 48),
-        ("pool-etl-d16", "standard_d16ds_v5", 16),
-        ("pool-gpu-nc24", "standard_nc24ads_a100_v4", 8),
-    ]
-    pools: dict[str, Pool] = {}
-    for pool_id, vm_size, size in specs:
-        base = rng.randint(1_000_000_000, 4_294_967_295)
-        allocated = start - timedelta(hours=rng.uniform(2, 30))
-        ids = []
-        for k in range(size):
-            # nodes come up in batches, each batch with its own allocation stamp
-            stamp = _node_stamp(allocated + timedelta(seconds=(k // 16) * 41 + (k % 16) // 5))
-            ids.append(f"tvm-{base}_{k + 1}-{stamp}")
-        pools[pool_id] = Pool(pool_id, vm_size, tuple(ids))
-    return pools
-
-
-# --------------------------------------------------------------------------- job kinds
-
-
-@dataclass(frozen=True, slots=True)
-class Kind:
-    prefix: str
-    pool: str
-    task_prefix: str
-    mpi: bool
-    wave_minutes: tuple[float, float]
-    parallel: tuple[int, int]
-    slots: tuple[int, ...]
-    titles: tuple[str, ...]
-    command: str
-
-
-KINDS: dict[str, Kind] = {
-    "render": Kind(
-        "render-shot",
-        "pool-render-spot",
-        "frame",
-        False,
-        (3, 12),
-        (16, 48),
-        (1,),
-        ("Render {t} (4K, final)", "Render {t} preview", "Render {t} lighting pass"),
-        "/bin/bash -c 'blender -b /mnt/scenes/{t}.blend -o /mnt/out/{t}_#### -f {n}'",
-    ),
-    "genomics": Kind(
-        "genomics-align",
-        "pool-etl-d16",
-        "sample",
-        False,
-        (5, 20),
-        (4, 16),
-        (2, 4),
-        ("Align cohort {t} to GRCh38", "Variant calling {t}"),
-        "/bin/bash -c 'bwa mem -t 8 /ref/GRCh38.fa {t}_{n}_R1.fq.gz {t}_{n}_R2.fq.gz > {t}_{n}.sam'",
-    ),
-    "etl": Kind(
-        "etl-nightly",
-        "pool-etl-d16",
-        "shard",
-        False,
-        (1, 5),
-        (8, 32),
-        (1, 2),
-        ("Nightly load {t}", "Backfill {t} partitions"),
-        "python3 -m etl.load --table {t} --shard {n}",
-    ),
-    "ml": Kind(
-        "ml-sweep",
-        "pool-gpu-nc24",
-        "trial",
-        False,
-        (10, 40),
-        (2, 8),
-        (1,),
-        ("Hyper-parameter sweep {t}", "Fine-tune {t}"),
-        "python3 train.py --config sweeps/{t}.yaml --trial {n}",
-    ),
-    "mpi": Kind(
-        "mpi-cfd",
-        "pool-hpc-a",
-        "solver",
-        True,
-        (20, 90),
-        (1, 1),
-        (1,),
-        ("CFD {t} (OpenFOAM)", "LAMMPS {t} production run", "WRF {t} ensemble"),
-        "/bin/bash -c 'mpirun -np $AZ_BATCH_NODE_COUNT --hostfile $AZ_BATCH_HOST_LIST ./solver case_{n}.cfg'",
-    ),
-}
-_KIND_WEIGHTS = (("render", 0.3), ("genomics", 0.2), ("etl", 0.2), ("ml", 0.1), ("mpi", 0.2))
-_TOPICS = (
-    "wing-m082",
-    "harbor-v3",
-    "cohort-b17",
-    "sales-eu",
-    "orders",
-    "turbine-07",
-    "storm-2611",
-    "shot-042",
-    "shot-118",
-    "bert-xl",
-    "resnet-sweep",
-    "clickstream",
-    "pipeline-7b",
-    "reactor-2d",
+from batchtui.sim.catalog import COORDINATION, KIND_WEIGHTS, KINDS, TOPICS, Pool, build_pools, mix
+from batchtui.sim.schedule import (
+    ALL_TASKS,
+    BLOB,
+    CMD,
+    DISABLED,
+    EXIT,
+    INF,
+    MI_ALL_FAIL,
+    MI_OK,
+    MI_RANK_FAILS,
+    MI_STRAGGLER,
+    OPEN,
+    SUCCESS,
+    TASK_FAILED,
+    TERMINATED,
+    TIMEOUT,
+    USER_TERMINATE,
+    WALL_CLOCK,
+    Attempt,
+    Counts,
+    JobPlan,
+    JobView,
+    MultiInstance,
+    SubtaskSpec,
+    SubtaskView,
+    TaskSpec,
+    TaskView,
 )
-COORDINATION = "/bin/bash -c 'cp $AZ_BATCH_JOB_PREP_WORKING_DIR/*.cfg $AZ_BATCH_NODE_SHARED_DIR/'"
 
-
-# --------------------------------------------------------------------------- schedules
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    prep: float  # becomes preparing
-    run: float  # becomes running
-    end: float  # becomes completed (or active again, awaiting a retry)
-    outcome: str  # SUCCESS / EXIT / BLOB / CMD / TIMEOUT / TERMINATED
-    exit_code: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class MultiInstance:
-    instances: int
-    mode: str
-    bad_rank: int  # the rank that fails or straggles (0 = none)
-    node_base: int
-
-
-@dataclass(frozen=True, slots=True)
-class TaskSpec:
-    index: int
-    id: str
-    display_name: str
-    command_line: str
-    created: float
-    slots: int
-    max_retries: int
-    wall_clock: float | None  # the task's maxWallClockTime, seconds
-    attempts: tuple[Attempt, ...]
-    node: int  # index into the pool's nodes (primary for multi-instance)
-    resource_file: tuple[str, str] | None  # (filePath, httpUrl)
-    mi: MultiInstance | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SubtaskSpec:
-    id: int
-    node: int
-    prep: float
-    run: float
-    end: float
-    outcome: str
-    exit_code: int | None
-
-
-@dataclass(slots=True)
-class JobPlan:
-    index: int
-    id: str
-    kind: Kind
-    display_name: str
-    topic: str
-    priority: int
-    created: float
-    start: float
-    n_tasks: int
-    parallel: int
-    wave: float  # seconds per wave of tasks
-    slots: int
-    max_retries: int
-    fate: str
-    term: float  # when it starts terminating (INF: never); TASK_FAILED: computed lazily
-    term_delay: float  # terminating -> completed
-    wall_clock: float | None  # job maxWallClockTime, seconds
-    disable_at: float
-    enable_at: float
-    disable_delay: float
-    delete_at: float
-    vanish_at: float
-    node_offset: int
-    failing_task: int  # TASK_FAILED: the task whose failure terminates the job (-1 = none)
-    mi_modes: tuple[str, ...] = ()
-    tasks: list[TaskSpec] | None = None
-    terminated_at: float | None = field(default=None)
-
-    @property
-    def planned(self) -> float:
-        return math.ceil(self.n_tasks / self.parallel) * self.wave
-
-
-@dataclass(frozen=True, slots=True)
-class JobView:
-    plan: JobPlan
-    state: str
-    state_time: float
-    previous_state: str | None
-    previous_time: float | None
-    last_modified: float
-    end_time: float | None
-    terminate_reason: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class TaskView:
-    spec: TaskSpec
-    state: str
-    state_time: float
-    previous_state: str | None
-    previous_time: float | None
-    start_time: float | None
-    end_time: float | None
-    exit_code: int | None
-    outcome: str | None  # set when completed
-    retry_count: int
-    last_retry: float | None
-    node: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class SubtaskView:
-    spec: SubtaskSpec
-    state: str
-    state_time: float
-    previous_state: str | None
-    previous_time: float | None
-    end_time: float | None
-    exit_code: int | None
-    outcome: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Counts:
-    active: int = 0
-    running: int = 0
-    completed: int = 0
-    succeeded: int = 0
-    failed: int = 0
+__all__ = [  # wire.py reads the outcome and fate names through this module
+    "ALL_TASKS",
+    "BLOB",
+    "CMD",
+    "COORDINATION",
+    "EXIT",
+    "SUCCESS",
+    "TASK_FAILED",
+    "TERMINATED",
+    "TIMEOUT",
+    "Counts",
+    "JobPlan",
+    "JobView",
+    "SubtaskView",
+    "TaskSpec",
+    "TaskView",
+    "World",
+]
 
 
 def _random_outcome(roll: float) -> str:
@@ -377,9 +131,9 @@ class World:
         if anchored:
             kind_name = anchor_kinds[i]
         else:
-            kind_name = rng.choices([k for k, _ in _KIND_WEIGHTS], [w for _, w in _KIND_WEIGHTS])[0]
+            kind_name = rng.choices([k for k, _ in KIND_WEIGHTS], [w for _, w in KIND_WEIGHTS])[0]
         kind = KINDS[kind_name]
-        topic = rng.choice(_TOPICS)
+        topic = rng.choice(TOPICS)
         title = rng.choice(kind.titles).format(t=topic)
         priority = rng.choice((0, 0, 0, 0, 100, 250, 500, -100, 1000))
         wave = rng.uniform(*kind.wave_minutes) * 60.0
