@@ -172,6 +172,18 @@ async def test_a_deleted_task_is_reported_and_the_screen_goes_back() -> None:
         await wait_for(pilot, lambda: RANK_FAILS not in app.screen.table.rows_by_key)
 
 
+async def test_a_deleted_job_takes_the_operator_back_to_the_jobs_with_one_notice() -> None:
+    app, sim = make_sim_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await drill(pilot, app, MPI_JOB, RANK_FAILS)
+        assert sim.delete_job(MPI_JOB)
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen))
+        notices = [n.message for n in app._notifications]
+        assert sum(f"Job {MPI_JOB} no longer exists" in m for m in notices) == 1
+        assert not any("Task" in m and "no longer exists" in m for m in notices)
+
+
 # --------------------------------------------------------------------------- hostile text
 
 HOSTILE_MESSAGE = "[red]boom[/red] \x1b[2J\x1b[31mred\x07 [link=http://x]y[/link]"
