@@ -16,27 +16,11 @@ from datetime import UTC, datetime
 from batchtui.batch.client import BatchClient
 from batchtui.batch.errors import BatchClientError
 from batchtui.batch.models import Job, TaskCounts, TaskCountsResult
+from batchtui.monitor import default_job_order, state_filter
 from batchtui.sanitize import clean
 
 #: What the job list asks for: only the columns --once prints.
 JOB_SELECT = ("id", "displayName", "state", "poolInfo", "creationTime", "executionInfo")
-
-# Operators want what still moves on top: active-ish jobs first, then the newest.
-_STATE_RANK = {"active": 0, "enabling": 1, "terminating": 2, "disabling": 3, "disabled": 4}
-
-
-def job_order_key(job: Job) -> tuple[int, float, str]:
-    """Active first, then newest; the id breaks ties so the order is stable."""
-    created = job.creation_time.timestamp() if job.creation_time else 0.0
-    return (_STATE_RANK.get(job.state or "", 5), -created, job.id or "")
-
-
-def state_filter(state: str | None) -> str | None:
-    """The OData ``$filter`` for ``--state`` (``all``/None lists every job)."""
-    if not state or state == "all":
-        return None
-    return f"state eq '{state}'"
-
 
 @dataclass(frozen=True, slots=True)
 class JobCounts:
@@ -62,7 +46,7 @@ async def _counts(client: BatchClient, job: Job) -> JobCounts:
 
 async def collect(client: BatchClient, *, state: str | None = None) -> OnceResult:
     jobs = await client.list_jobs(filter=state_filter(state), select=JOB_SELECT)
-    jobs = sorted(jobs, key=job_order_key)
+    jobs = default_job_order(jobs)
     rows = await asyncio.gather(*(_counts(client, job) for job in jobs))
     return OnceResult(
         endpoint=client.endpoint,

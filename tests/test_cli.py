@@ -99,9 +99,11 @@ def test_once_json_against_the_demo(capsys: pytest.CaptureFixture[str]) -> None:
     assert len(doc["jobs"]) > 5
     states = [j["state"] for j in doc["jobs"]]
     assert "active" in states and "completed" in states
-    # active jobs are listed first
-    first_inactive = next(i for i, s in enumerate(states) if s != "active")
-    assert all(s != "active" for s in states[first_inactive:])
+    # unfinished jobs first (the dashboard's order), then the finished ones, newest first
+    finished = [s == "completed" for s in states]
+    assert finished == sorted(finished)
+    done = [j["creationTime"] for j, f in zip(doc["jobs"], finished, strict=True) if f]
+    assert done == sorted(done, reverse=True)
     for job in doc["jobs"]:
         assert set(job) == {
             "id", "displayName", "state", "poolId", "creationTime", "taskCounts", "taskSlotCounts", "error",
