@@ -136,12 +136,17 @@ def _make_client(
     return client, label, list(settings.warnings), {}
 
 
+def _state(args: argparse.Namespace) -> str | None:
+    """``--state all`` means no filter at all."""
+    return None if args.state == "all" else args.state
+
+
 def _run_once(args: argparse.Namespace, client: BatchClient) -> int:
     from batchtui.once import collect, render_json, render_table
 
     async def go() -> str:
         try:
-            result = await collect(client, state=args.state)
+            result = await collect(client, state=_state(args))
         finally:
             await client.aclose()
         return render_json(result) if args.output == "json" else render_table(result)
@@ -164,7 +169,7 @@ def _run_dashboard(
         client,
         refresh=args.refresh,
         theme=args.theme,
-        state=None if args.state == "all" else args.state,
+        state=_state(args),
         account_label=label,
         **extra,
     )
