@@ -89,7 +89,7 @@ def build(theme: str | None = None) -> BatchApp:
     sim = Simulator(SimConfig(seed=7, jobs=20, time_scale=0))
     client = BatchClient("http://127.0.0.1:8765", SharedKeyAuth(sim.config.account, sim.config.key),
                          account=sim.config.account, transport=httpx.ASGITransport(app=sim))
-    return make_app(client, refresh=3600.0, theme=theme, now=sim.clock.now, monotonic=Frozen(),
+    return make_app(client, refresh=5.0, theme=theme, now=sim.clock.now, monotonic=Frozen(),
                     account_label="demo")
 
 
