@@ -373,6 +373,24 @@ class Statistics:
         )
 
 
+def _entity(d: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """The identity and state properties every Batch entity (job, task) carries."""
+    return {
+        "id": _str(d.get("id"), f"{where}.id"),
+        "display_name": _str(d.get("displayName"), f"{where}.displayName"),
+        "url": _str(d.get("url"), f"{where}.url"),
+        "e_tag": _str(d.get("eTag"), f"{where}.eTag"),
+        "last_modified": parse_datetime(d.get("lastModified"), f"{where}.lastModified"),
+        "creation_time": parse_datetime(d.get("creationTime"), f"{where}.creationTime"),
+        "state": _str(d.get("state"), f"{where}.state"),
+        "state_transition_time": parse_datetime(d.get("stateTransitionTime"), f"{where}.stateTransitionTime"),
+        "previous_state": _str(d.get("previousState"), f"{where}.previousState"),
+        "previous_state_transition_time": parse_datetime(
+            d.get("previousStateTransitionTime"), f"{where}.previousStateTransitionTime"
+        ),
+    }
+
+
 # --------------------------------------------------------------------------- jobs
 
 
@@ -430,20 +448,7 @@ class Job:
             pool_info.get("autoPoolSpecification"), f"{where}.poolInfo.autoPoolSpecification"
         ) or {}
         return cls(
-            id=_str(d.get("id"), f"{where}.id"),
-            display_name=_str(d.get("displayName"), f"{where}.displayName"),
-            url=_str(d.get("url"), f"{where}.url"),
-            e_tag=_str(d.get("eTag"), f"{where}.eTag"),
-            last_modified=parse_datetime(d.get("lastModified"), f"{where}.lastModified"),
-            creation_time=parse_datetime(d.get("creationTime"), f"{where}.creationTime"),
-            state=_str(d.get("state"), f"{where}.state"),
-            state_transition_time=parse_datetime(
-                d.get("stateTransitionTime"), f"{where}.stateTransitionTime"
-            ),
-            previous_state=_str(d.get("previousState"), f"{where}.previousState"),
-            previous_state_transition_time=parse_datetime(
-                d.get("previousStateTransitionTime"), f"{where}.previousStateTransitionTime"
-            ),
+            **_entity(d, where),
             priority=_int(d.get("priority"), f"{where}.priority"),
             max_parallel_tasks=_int(d.get("maxParallelTasks"), f"{where}.maxParallelTasks"),
             allow_task_preemption=_bool(d.get("allowTaskPreemption"), f"{where}.allowTaskPreemption"),
@@ -560,20 +565,7 @@ class Task:
     def parse(cls, d: Mapping[str, Any], where: str = "task") -> Task:
         affinity = _obj(d.get("affinityInfo"), f"{where}.affinityInfo") or {}
         return cls(
-            id=_str(d.get("id"), f"{where}.id"),
-            display_name=_str(d.get("displayName"), f"{where}.displayName"),
-            url=_str(d.get("url"), f"{where}.url"),
-            e_tag=_str(d.get("eTag"), f"{where}.eTag"),
-            last_modified=parse_datetime(d.get("lastModified"), f"{where}.lastModified"),
-            creation_time=parse_datetime(d.get("creationTime"), f"{where}.creationTime"),
-            state=_str(d.get("state"), f"{where}.state"),
-            state_transition_time=parse_datetime(
-                d.get("stateTransitionTime"), f"{where}.stateTransitionTime"
-            ),
-            previous_state=_str(d.get("previousState"), f"{where}.previousState"),
-            previous_state_transition_time=parse_datetime(
-                d.get("previousStateTransitionTime"), f"{where}.previousStateTransitionTime"
-            ),
+            **_entity(d, where),
             command_line=_str(d.get("commandLine"), f"{where}.commandLine"),
             affinity_id=_str(affinity.get("affinityId"), f"{where}.affinityInfo.affinityId"),
             constraints=_sub(TaskConstraints.parse, d.get("constraints"), f"{where}.constraints"),
