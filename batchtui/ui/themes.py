@@ -8,7 +8,6 @@ or a colour that does not parse gets that file reported (once) and skipped, neve
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -19,6 +18,8 @@ from typing import Any
 
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
+
+from batchtui.config import user_config_dir
 
 DEFAULT_THEME = "batchtui-dark"
 
@@ -152,15 +153,7 @@ def shipped_theme_dirs() -> list[Path]:
 
 
 def user_theme_dir() -> Path:
-    try:
-        from batchtui.config import user_config_dir
-    except ImportError:  # config module not there yet: same rule, by hand
-        override = os.environ.get("BATCHTUI_CONFIG_DIR")
-        if override:
-            return Path(override) / "themes"
-        import platformdirs
-
-        return platformdirs.user_config_path("batchtui") / "themes"
+    """The user's own theme files live beside batchtui's config.toml."""
     return user_config_dir() / "themes"
 
 
