@@ -41,7 +41,7 @@ _WIDTH = {"id": 26, "name": 26, "state": 13, "pool": 18, "priority": 6, "age": 8
           "running": 6, "succeeded": 7, "failed": 6, "bar": 12}
 _DROP_ORDER = ("priority", "pool", "age", "name")
 SORTS: tuple[str, ...] = ("active first", "newest", "failures", "id", "priority")
-INLINE_BAR = 10
+INLINE_BAR = 8
 
 _STATE_STYLE = {
     "active": "active",
@@ -223,7 +223,7 @@ class JobsScreen(PollingScreen):
             key=job.id or "",
             cells=(
                 literal(job.id, limit=24),
-                literal(job.display_name, limit=21),
+                literal(job.display_name, limit=18),
                 state_cell,
                 literal(job.effective_pool_id, limit=16),
                 Text("" if job.priority is None else str(job.priority), justify="right"),
