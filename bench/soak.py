@@ -1,0 +1,163 @@
+"""Soak (issue 6): the dashboard for thousands of refresh cycles through faults; memory must stay flat.
+
+The dashboard runs headless in this process (the real BatchApp via ``App.run_test``) with a
+0.2 s refresh, against the simulator in another process (bench/simctl.py) on loopback with
+20 ms latency and a fast clock (60 sim seconds per second: jobs start, finish, are submitted
+and cleaned up). Every 2,000 cycles, from cycle 1,000 on, one fault episode is switched on for
+a while of wall time and then off again: throttling, server errors, a 503 outage, a refused-
+connection outage, a mix. At cycle 0 and every ``--every`` cycles it prints this process's
+RSS, asyncio tasks, Textual timers, widgets and Python objects (after a gc), requests and what
+the status line says. Goal: flat (RSS end - start < 5 MB; tasks, timers, widgets unchanged).
+
+    python bench/soak.py [--cycles 10000] [--refresh 0.2] [--jobs 200] [--every 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import jobs_screen, rss_mb, settle_gc, sim_clock, table, task_count, timer_count, widget_count  # noqa: E402,I001
+from simctl import make_client, sim_process  # noqa: E402
+
+# (name, simctl command, wall seconds it stays on); episode i starts at cycle 1000 + 2000*i
+EPISODES: tuple[tuple[str, str, float], ...] = (
+    ("throttle 50%", "faults throttle_rate=0.5", 60.0),
+    ("errors 30%", "faults error_rate=0.3", 60.0),
+    ("outage 503", "outage 45 503", 45.0),
+    ("outage refused", "outage 45 refuse", 45.0),
+    ("throttle 30% + errors 10%", "faults throttle_rate=0.3 error_rate=0.1", 60.0),
+)
+
+
+def _status_text(app: Any) -> str:
+    screen = jobs_screen(app)
+    if screen is None:
+        return "(no jobs screen)"
+    try:
+        text = screen.status.plain
+    except Exception as exc:  # noqa: BLE001 - a probe must not end the soak
+        return f"({type(exc).__name__})"
+    return " ".join(text.split())[:70]
+
+
+async def soak(args: argparse.Namespace) -> int:
+    from batchtui.ui.app import make_app
+
+    rows: list[list[object]] = []
+    with sim_process(jobs=args.jobs, time_scale=args.time_scale, latency_ms=args.latency_ms) as sim:
+        client = make_client(sim.url, sim.account, sim.key)
+        app = make_app(client, refresh=args.refresh, now=sim_clock(args.time_scale))
+        started = time.monotonic()
+        episode_end: float | None = None
+        phase = "clean"
+
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = None
+            for _ in range(3000):
+                screen = jobs_screen(app)
+                if screen is not None and screen.fetches >= 1:
+                    break
+                await pilot.pause(0.02)
+            if screen is None:
+                print("soak: the jobs screen never appeared", file=sys.stderr)
+                return 1
+
+            def measure(note: str) -> None:
+                settle_gc()
+                sim_stats = dict(w.split("=", 1) for w in sim.send("stats").split()[1:])
+                rows.append([
+                    screen.fetches, round(time.monotonic() - started), note, round(rss_mb(), 1),
+                    task_count(), timer_count(app), widget_count(app), len(gc.get_objects()),
+                    client.stats.requests, int(sim_stats["requests"]), client.stats.errors,
+                    _status_text(app),
+                ])
+                print(" | ".join(str(c) for c in rows[-1]), flush=True)
+
+            measure("start")
+            next_mark = args.every
+            next_episode = 0
+            last_progress = (screen.fetches, time.monotonic())
+            while screen.fetches < args.cycles:
+                await asyncio.sleep(0.1)
+                now = time.monotonic()
+                if episode_end is not None and now >= episode_end:
+                    sim.send("clear")
+                    episode_end = None
+                    phase = "clean"
+                if (episode_end is None and next_episode < len(EPISODES)
+                        and screen.fetches >= args.first_episode + next_episode * args.episode_gap):
+                    name, command, seconds = EPISODES[next_episode]
+                    sim.send(command)
+                    episode_end = now + seconds * args.episode_scale
+                    phase = name
+                    print(f"# cycle {screen.fetches}: {name} on for {seconds * args.episode_scale:g}s",
+                          flush=True)
+                    next_episode += 1
+                if screen.fetches >= next_mark:
+                    measure(phase)
+                    next_mark += args.every
+                if screen.fetches != last_progress[0]:
+                    last_progress = (screen.fetches, now)
+                elif now - last_progress[1] > 180:
+                    print(f"soak: no refresh for 180 s at cycle {screen.fetches}", file=sys.stderr)
+                    measure("STALLED")
+                    break
+                if not app.is_running:  # the app died
+                    print("soak: the app stopped", file=sys.stderr)
+                    break
+            if episode_end is not None:
+                sim.send("clear")
+            measure("end")
+
+    first, last = rows[0], rows[-1]
+    # The baseline is the first mark after warm-up (first full list, caches, the highlight timer).
+    base = rows[1] if len(rows) > 2 else first
+    header = ["cycle", "s", "phase", "RSS MB", "tasks", "timers", "widgets", "py objects",
+              "requests", "served", "errors", "status line"]
+    print()
+    print(table(f"Soak: {args.jobs} jobs, refresh {args.refresh:g} s, time scale {args.time_scale:g}, "
+                f"latency {args.latency_ms:g} ms", header, rows))
+    growth = float(last[3]) - float(first[3])
+    steady = float(last[3]) - float(base[3])
+
+    def flat(i: int) -> str:
+        return "ok" if int(last[i]) <= int(base[i]) else "GREW"
+
+    print()
+    print(table("Soak verdict", ["figure", "goal", "measured", "verdict"], [
+        ["cycles", f">= {args.cycles:,}", f"{last[0]:,}", "ok" if int(last[0]) >= args.cycles else "SHORT"],
+        [f"RSS growth cycle {base[0]} -> end", "< 5 MB", f"{steady:+.1f} MB",
+         "ok" if steady < 5 else "MISSED"],
+        ["RSS growth cycle 1 -> end (incl. warm-up)", "(info)", f"{growth:+.1f} MB", ""],
+        [f"asyncio tasks cycle {base[0]} -> end", "flat", f"{base[4]} -> {last[4]}", flat(4)],
+        [f"timers cycle {base[0]} -> end", "flat", f"{base[5]} -> {last[5]}", flat(5)],
+        [f"widgets cycle {base[0]} -> end", "flat", f"{base[6]} -> {last[6]}", flat(6)],
+        [f"python objects cycle {base[0]} -> end", "(info)", f"{base[7]:,} -> {last[7]:,}", ""],
+    ]))
+    return 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cycles", type=int, default=10_000)
+    ap.add_argument("--refresh", type=float, default=0.2)
+    ap.add_argument("--jobs", type=int, default=200)
+    ap.add_argument("--time-scale", type=float, default=60.0)
+    ap.add_argument("--latency-ms", type=float, default=20.0)
+    ap.add_argument("--every", type=int, default=1000, help="measure every N cycles")
+    ap.add_argument("--first-episode", type=int, default=1000, help="cycle of the first fault episode")
+    ap.add_argument("--episode-gap", type=int, default=2000, help="cycles between fault episodes")
+    ap.add_argument("--episode-scale", type=float, default=1.0, help="scale each episode's duration")
+    args = ap.parse_args()
+    return asyncio.run(soak(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
