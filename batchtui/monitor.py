@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
-from batchtui.batch.errors import BatchClientError
+from batchtui.batch.errors import BatchClientError, BatchServiceError
 from batchtui.batch.models import JOB_STATES, Job, TaskCounts, TaskCountsResult
 
 if TYPE_CHECKING:
@@ -101,6 +101,13 @@ class JobsSnapshot:
     history: tuple[tuple[datetime, TaskCounts], ...] = ()  # the selected job's recent samples
     requests: int = 0  # requests this tick made (benchmarks, tests)
     listed: bool = False  # whether this tick fetched the job list
+    failures: int = 0  # how many of this tick's requests failed
+    failure: BatchClientError | None = None  # one of those failures (the last), to show
+
+    @property
+    def all_failed(self) -> bool:
+        """Nothing this tick asked for arrived: the data shown is as old as it was."""
+        return self.requests > 0 and self.failures >= self.requests
 
     @property
     def error(self) -> BatchClientError | None:
@@ -139,6 +146,7 @@ class JobsMonitor:
     _history: dict[str, deque[tuple[datetime, TaskCounts]]] = field(default_factory=dict, init=False)
     _focus: _Focus = field(default_factory=_Focus, init=False)
     _ticks: int = field(default=0, init=False)
+    _failures: list[BatchClientError] = field(default_factory=list, init=False)
 
     # ------------------------------------------------------------------ what the operator sees
 
@@ -159,6 +167,7 @@ class JobsMonitor:
         """Fetch what this tick is worth; raise BatchClientError only if the list failed."""
         requests = 0
         listed = False
+        self._failures = []
         if kind == "timer":
             list_now = self._jobs is None or self._ticks % self.list_every == 0
             self._ticks += 1
@@ -174,6 +183,7 @@ class JobsMonitor:
         return self.snapshot(requests=requests, listed=listed)
 
     def snapshot(self, *, requests: int = 0, listed: bool = False) -> JobsSnapshot:
+        failures = self._failures
         sel = self._focus.selected
         hist = tuple(self._history.get(sel, ())) if sel else ()
         return JobsSnapshot(
@@ -185,6 +195,8 @@ class JobsMonitor:
             history=hist,
             requests=requests,
             listed=listed,
+            failures=len(failures) if requests else 0,
+            failure=failures[-1] if failures and requests else None,
         )
 
     def _set_jobs(self, jobs: tuple[Job, ...]) -> None:
@@ -230,6 +242,10 @@ class JobsMonitor:
                 try:
                     result = await self.client.get_task_counts(job_id)
                 except BatchClientError as exc:
+                    if isinstance(exc, BatchServiceError) and exc.code == "JobNotFound":
+                        gone.append(job_id)  # deleted since the list was read: an answer
+                        return
+                    self._failures.append(exc)
                     prev = self._counts.get(job_id)
                     self._counts[job_id] = CountsEntry(
                         result=prev.result if prev else None,
@@ -239,7 +255,14 @@ class JobsMonitor:
                     return
             self._store_counts(job_id, result)
 
+        gone: list[str] = []
         await asyncio.gather(*(one(j) for j in job_ids))
+        if gone and self._jobs is not None:
+            # Drop it now rather than show a row (and an error) for a job that no longer
+            # exists until the next list; the list's time stays that of the last real read.
+            listed_at = self._list_at
+            self._set_jobs(tuple(j for j in self._jobs if j.id not in gone))
+            self._list_at = listed_at
         return len(job_ids)
 
     def _store_counts(self, job_id: str, result: TaskCountsResult) -> None:

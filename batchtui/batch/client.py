@@ -9,6 +9,7 @@ exceptions.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import random
 import time
@@ -73,6 +74,7 @@ class RequestEvent:
     elapsed: float  # seconds this attempt took
     error: str | None  # why the attempt failed, if it did
     retry_in: float | None  # set when this attempt will be retried after that delay
+    kind: str | None = None  # the failure's short cause ("throttled", "offline", "auth", ...)
 
 
 @dataclass
@@ -80,12 +82,15 @@ class ClientStats:
     """Cheap running counters.
 
     ``requests`` counts HTTP attempts sent, ``retries`` the attempts that were followed by
-    another, ``throttled`` the 429/503 answers, ``errors`` the calls that finally failed.
+    another, ``throttled`` the 429/503 answers (``rate_limited`` the 429s alone: the service
+    saying "too many requests from you", which a poller answers by slowing down), ``errors``
+    the calls that finally failed.
     """
 
     requests: int = 0
     retries: int = 0
     throttled: int = 0
+    rate_limited: int = 0
     bytes_received: int = 0
     errors: int = 0
 
@@ -141,7 +146,8 @@ class BatchClient:
         self.server_timeout = server_timeout
         self._auth = auth
         self._owned_auth: EntraIdAuth | None = None
-        self._on_event = on_event
+        self._listeners: list[Callable[[RequestEvent], None]] = [on_event] if on_event else []
+        self._timeout = float(timeout)
         self._sleep = sleep
         self._rand: Callable[[], float] = random.random
         self._semaphore = asyncio.Semaphore(max_concurrency)
@@ -179,6 +185,16 @@ class BatchClient:
         client = cls(settings.endpoint, auth, transport=transport, **kw)
         client._owned_auth = owned
         return client
+
+    def subscribe(self, listener: Callable[[RequestEvent], None]) -> Callable[[], None]:
+        """Also send every :class:`RequestEvent` to ``listener``; returns the unsubscribe call."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -372,15 +388,22 @@ class BatchClient:
             try:
                 async with self._semaphore:
                     self.stats.requests += 1
-                    response = await self._http.request(method, url, headers=headers)
-                    try:
-                        body = await response.aread()
-                    finally:
-                        await response.aclose()
+                    # httpx's timeouts bound each socket operation, not the whole answer: a
+                    # server (or a transport) that drips bytes would hold a refresh forever.
+                    async with asyncio.timeout(self._timeout):
+                        response = await self._http.request(method, url, headers=headers)
+                        try:
+                            body = await response.aread()
+                        finally:
+                            await response.aclose()
             except BatchClientError as exc:  # raised by an auth flow (AuthError, ConfigError)
-                self._emit(method, url, None, None, crid, attempt, started, str(exc), None)
+                self._emit(method, url, None, None, crid, attempt, started, str(exc), None, exc.kind)
                 self.stats.errors += 1
                 raise
+            except TimeoutError:
+                # Before OSError: TimeoutError is one. Raised by the deadline above.
+                failure = TransportError(f"{call}: timed out (no complete answer within {self._timeout:g} s)")
+                retryable = True
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 failure = TransportError(f"{call}: {self._describe(exc)}")
                 retryable = True
@@ -389,6 +412,14 @@ class BatchClient:
                 retryable = False
             except httpx.InvalidURL as exc:  # not an HTTPError; e.g. a mangled nextLink
                 failure = TransportError(f"{call}: invalid URL ({exc})")
+                retryable = False
+            except OSError as exc:
+                # A transport that is not httpx's own (ASGI in-process, a test double, a proxy
+                # library) may let the socket's error through unwrapped: it is still "offline".
+                failure = TransportError(f"{call}: {self._describe(exc)}")
+                retryable = True
+            except Exception as exc:  # noqa: BLE001 - any other transport bug is one line, not a crash
+                failure = TransportError(f"{call}: transport failed ({self._describe(exc)})")
                 retryable = False
             else:
                 status = response.status_code
@@ -399,13 +430,18 @@ class BatchClient:
                     return body
                 retry_after = parse_retry_after(response.headers)
                 failure = self._service_error(status, body, response, retry_after)
+                if status in (401, 403):
+                    failure = dataclasses.replace(failure, explanation=self._auth_explanation(failure))
                 if status == 429 or status == 503:
                     self.stats.throttled += 1
+                if status == 429:
+                    self.stats.rate_limited += 1
                 retryable = status in RETRYABLE_STATUSES
             delay: float | None = None
             if retryable and attempt < policy.max_attempts:
                 delay = policy.delay(attempt - 1, retry_after, self._rand)
-            self._emit(method, url, status, request_id, crid, attempt, started, str(failure), delay)
+            self._emit(method, url, status, request_id, crid, attempt, started, str(failure), delay,
+                       failure.kind)
             if delay is None:
                 self.stats.errors += 1
                 raise failure
@@ -413,10 +449,22 @@ class BatchClient:
             await self._sleep(delay)
 
     @staticmethod
-    def _describe(exc: httpx.HTTPError) -> str:
-        text = str(exc).strip()
-        kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection failed"
+    def _describe(exc: Exception) -> str:
+        text = " ".join(str(exc).split())[:300]
+        kind = "timed out" if isinstance(exc, (httpx.TimeoutException, TimeoutError)) else "connection failed"
         return f"{kind} ({type(exc).__name__}{': ' + text if text else ''})"
+
+    def _auth_explanation(self, error: BatchServiceError) -> str:
+        """The cause and the fix, in the operator's words, for a 401/403 from the service."""
+        what = f"{error.status} {error.code}" if error.code else str(error.status)
+        if isinstance(self._auth, SharedKeyAuth):
+            return f"the account key was rejected ({what}): check AZURE_BATCH_ACCESS_KEY / --key"
+        if isinstance(self._auth, EntraIdAuth):
+            return (
+                f"the Microsoft Entra ID token was rejected ({what}): run az login, and check the "
+                "identity has a role on the Batch account"
+            )
+        return f"the service refused the credentials ({what})"
 
     @staticmethod
     def _service_error(
@@ -468,8 +516,9 @@ class BatchClient:
         started: float,
         error: str | None,
         retry_in: float | None,
+        kind: str | None = None,
     ) -> None:
-        if self._on_event is None:
+        if not self._listeners:
             return
         event = RequestEvent(
             method=method,
@@ -481,8 +530,10 @@ class BatchClient:
             elapsed=time.monotonic() - started,
             error=error,
             retry_in=retry_in,
+            kind=kind,
         )
-        try:
-            self._on_event(event)
-        except Exception:  # noqa: S110 - a broken log sink must not break the data plane
-            pass
+        for listener in tuple(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # noqa: S110 - a broken log sink must not break the data plane
+                pass

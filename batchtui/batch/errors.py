@@ -66,11 +66,17 @@ class BatchServiceError(BatchClientError):
     values: Mapping[str, str] = field(default_factory=dict)
     request_id: str | None = None
     retry_after: float | None = None
+    #: the cause and the fix in plain words, when the client knows better than the service's
+    #: text (a 403 under Shared Key means the key is wrong); replaces the message in ``str``
+    explanation: str | None = None
 
     def __post_init__(self) -> None:
         super().__init__(str(self))
 
     def __str__(self) -> str:
+        if self.explanation:
+            text = self.explanation
+            return f"{text} (request-id {self.request_id})" if self.request_id else text
         head = f"HTTP {self.status}"
         if self.code:
             head += f" {self.code}"
@@ -81,12 +87,16 @@ class BatchServiceError(BatchClientError):
 
     @property
     def kind(self) -> str:  # type: ignore[override]
-        if self.status == 429 or self.code in {"TooManyRequests", "ServerBusy"}:
+        if self.status == 429 or self.code == "TooManyRequests":
             return "throttled"
         if self.status in (401, 403):
             return "auth"
         if self.status == 404:
             return "not found"
+        if self.status in (502, 503, 504):
+            # ServerBusy, or a gateway in front of the service that cannot reach it: from the
+            # operator's chair the service is down, however politely it says so.
+            return "unavailable"
         if self.status >= 500:
             return "service error"
         return "error"

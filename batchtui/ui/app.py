@@ -16,7 +16,7 @@ from textual.screen import Screen
 from batchtui.ui.themes import DEFAULT_THEME, ThemeProblem, load_themes, variable_defaults
 
 if TYPE_CHECKING:
-    from batchtui.batch.client import BatchClient
+    from batchtui.batch.client import BatchClient, RequestEvent
 
 
 def utcnow() -> datetime:
@@ -54,6 +54,7 @@ class BatchApp(App[None]):
         self.monotonic = monotonic  # real seconds, for freshness ("updated 3s ago", stale)
         self.on_exit_close = on_exit_close
         self.theme_problems: list[ThemeProblem] = []
+        self._unsubscribe: Callable[[], None] | None = None
         self._install_themes(theme, user_theme_dir)
 
     # ------------------------------------------------------------------ themes
@@ -87,8 +88,30 @@ class BatchApp(App[None]):
     def on_mount(self) -> None:
         for problem in self.theme_problems:
             self.notify(str(problem), severity="warning", timeout=12)
+        subscribe = getattr(self.client, "subscribe", None)
+        if callable(subscribe):
+            self._unsubscribe = subscribe(self._on_request_event)
+
+    def _on_request_event(self, event: RequestEvent) -> None:
+        # Called by the client between attempts (inside a screen's fetch): a request that
+        # will be tried again is news for the status line before the whole refresh ends.
+        if event.retry_in is not None:
+            self.call_later(self._show_retry, event.kind or "error", event.retry_in)
+
+    def _show_retry(self, why: str, seconds: float) -> None:
+        from batchtui.ui.screens.base import PollingScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, PollingScreen) and screen.is_mounted:
+                try:
+                    screen.status.retrying(why, seconds)
+                except Exception:  # noqa: BLE001, S112 - a screen half torn down has no status line
+                    continue
 
     async def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         if self.on_exit_close:
             await self.client.aclose()
 

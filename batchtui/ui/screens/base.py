@@ -25,6 +25,25 @@ from batchtui.ui.text import clean
 from batchtui.ui.widgets.keyed_table import KeyedTable
 from batchtui.ui.widgets.status_line import StatusLine
 
+# Failures the poll loop answers by waiting longer than its interval: (first factor, cap in
+# seconds). A 429 is the service asking this client to slow down; a rejected credential will
+# not fix itself within seconds, so hammering only fills the service's (and the operator's)
+# logs. Each further failure doubles the wait; the first clean refresh returns to normal.
+# Outages (refused, 503, 5xx) are not here: the client already honours Retry-After, and the
+# dashboard must be back within one interval of the service.
+BACKOFF: dict[str, tuple[float, float]] = {"throttled": (2.0, 120.0), "auth": (4.0, 300.0)}
+
+
+def trouble_of(error: BaseException | None, rate_limited: bool) -> str | None:
+    """Which backoff (if any) a refresh's outcome calls for."""
+    from batchtui.batch.errors import BatchClientError, BatchServiceError
+
+    if isinstance(error, BatchClientError) and error.kind == "auth":
+        return "auth"
+    if rate_limited or (isinstance(error, BatchServiceError) and error.status == 429):
+        return "throttled"
+    return None
+
 
 class TitleBar(Static):
     """Where am I (breadcrumbs) and what does the table show (count, filter, sort)."""
@@ -75,6 +94,8 @@ class PollingScreen(Screen[None]):
         self.fetches = 0  # completed fetch attempts (tests wait on it)
         self._wake = asyncio.Event()
         self._reason = "timer"
+        self.backoff_steps = 0  # consecutive refreshes that called for a slower pace
+        self.next_wait = 0.0  # how long the loop waits after the last refresh (tests read it)
 
     # ------------------------------------------------------------------ layout
 
@@ -138,25 +159,55 @@ class PollingScreen(Screen[None]):
 
     async def _poll_loop(self) -> None:
         reason = "timer"
+        wait = self.refresh_interval()
         while True:
             self._wake.clear()
             if reason != "timer" or not (self.is_paused or self._covered()):
                 self.tick_reason = reason
+                stats = getattr(getattr(self.app, "client", None), "stats", None)
+                limited = getattr(stats, "rate_limited", 0)
+                error: BaseException | None = None
                 try:
                     await self.fetch()
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # noqa: BLE001 - the loop must outlive any one failure
+                    error = exc
                     if not isinstance(exc, self._expected_errors()):
                         self.log.error(f"refresh failed unexpectedly: {exc!r}")
                     self.post_message(FetchFailed(exc, self.now()))
                 self.fetches += 1
+                wait = self._pace(trouble_of(error, getattr(stats, "rate_limited", 0) > limited))
+            elif not self.backoff_steps:
+                wait = self.refresh_interval()
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.refresh_interval())
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
                 reason = self._reason
                 self._reason = "timer"
             except TimeoutError:
                 reason = "timer"
+
+    def _pace(self, trouble: str | None) -> float:
+        """The wait before the next refresh: the interval, or longer while throttled or refused."""
+        base = self.refresh_interval()
+        if trouble not in BACKOFF:
+            wait = base
+            if self.backoff_steps:
+                self.backoff_steps = 0
+                self._show_slowdown(None, wait)
+        else:
+            first, cap = BACKOFF[trouble]
+            self.backoff_steps += 1
+            wait = min(base * first * 2 ** (self.backoff_steps - 1), max(cap, base))
+            self._show_slowdown(trouble, wait)
+        self.next_wait = wait
+        return wait
+
+    def _show_slowdown(self, why: str | None, wait: float) -> None:
+        try:
+            self.status.slowing_down(why, wait)
+        except NoMatches:  # the screen is going away
+            pass
 
     @staticmethod
     def _expected_errors() -> tuple[type[BaseException], ...]:

@@ -147,6 +147,8 @@ class JobsScreen(PollingScreen):
         kind = {"timer": "timer", "focus": "focus"}.get(self.tick_reason, "full")
         snapshot = await self.monitor.tick(kind)  # type: ignore[arg-type]
         self.post_message(JobsUpdated(snapshot))
+        if snapshot.all_failed and snapshot.failure is not None:
+            raise snapshot.failure
 
     def on_jobs_updated(self, message: JobsUpdated) -> None:
         snap = message.snapshot
@@ -159,6 +161,10 @@ class JobsScreen(PollingScreen):
                 self._fit()
             table.apply_rows(rows)
             self._show_bar()
+        if snap.all_failed and snap.failure is not None:
+            # Nothing new arrived: the freshness (and "offline since") must not restart; the
+            # poll loop reports the failure (fetch raised it) and paces itself by it.
+            return
         self.status.ok(snap.fetched_at)
         if snap.error is not None:
             self.status.failed(snap.error, snap.fetched_at)

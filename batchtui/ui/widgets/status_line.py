@@ -7,6 +7,7 @@ good data stays on screen in the meantime; this line is what tells the operator 
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -74,6 +75,10 @@ class StatusLine(Widget):
         self.offline_since: datetime | None = None
         self.is_paused = False
         self.note_text = ""
+        # A request being retried right now: (why, monotonic time of the next attempt).
+        self.retry: tuple[str, float] | None = None
+        # The poll loop slowing down: (why, monotonic time of the next refresh).
+        self.slowdown: tuple[str, float] | None = None
         self._plain = ""
 
     def on_mount(self) -> None:
@@ -101,14 +106,27 @@ class StatusLine(Widget):
         self.error = None
         self.error_at = None
         self.offline_since = None
+        self.retry = None
         self._tick()
 
     def failed(self, error: BaseException, at: datetime | None = None) -> None:
         at = at or self.now()
-        if isinstance(error, TransportError) and self.offline_since is None:
+        down = isinstance(error, TransportError) or getattr(error, "kind", None) == "unavailable"
+        if down and self.offline_since is None:
             self.offline_since = at
         self.error = error
         self.error_at = at
+        self.retry = None  # the client has given up on this one
+        self._tick()
+
+    def retrying(self, why: str, seconds: float) -> None:
+        """A request failed (``why``: "throttled", "offline", ...) and is tried again in ``seconds``."""
+        self.retry = (why, self.monotonic() + max(0.0, seconds))
+        self._tick()
+
+    def slowing_down(self, why: str | None, seconds: float = 0.0) -> None:
+        """The screen waits ``seconds`` (longer than usual) before its next refresh, or not (None)."""
+        self.slowdown = None if why is None else (why, self.monotonic() + max(0.0, seconds))
         self._tick()
 
     def paused(self, value: bool) -> None:
@@ -129,7 +147,16 @@ class StatusLine(Widget):
 
     @property
     def is_warning(self) -> bool:
-        return self.error is not None or (self.is_stale and not self.is_paused)
+        return (
+            self.error is not None
+            or self.retry is not None
+            or self.slowdown is not None
+            or (self.is_stale and not self.is_paused)
+        )
+
+    def _in(self, at: float) -> str:
+        left = at - self.monotonic()
+        return "now" if left <= 0 else f"in {math.ceil(left - 1e-9)} s"
 
     @property
     def plain(self) -> str:
@@ -164,7 +191,19 @@ class StatusLine(Widget):
                 parts.append(("⚠ refresh failed", st("status-line--warning")))
             parts.append(" · ")
             reason = describe_error(self.error)
-        elif self.is_stale and not self.is_paused:
+        if self.retry is not None:
+            why, at = self.retry
+            text = f"retrying {self._in(at)}"
+            if self.error is None:
+                text = f"⚠ {why}, {text}"
+            parts += [(text, st("status-line--warning")), " · "]
+        elif self.slowdown is not None and not self.is_paused:
+            why, at = self.slowdown
+            text = f"{why}: slowing down, next try {self._in(at)}"
+            if self.error is None:
+                text = "⚠ " + text
+            parts += [(text, st("status-line--warning")), " · "]
+        elif self.error is None and self.is_stale and not self.is_paused:
             parts.append(("⚠ stale", st("status-line--warning")))
             parts.append(" · ")
         if self.is_paused:
