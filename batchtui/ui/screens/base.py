@@ -25,13 +25,24 @@ from batchtui.ui.text import clean
 from batchtui.ui.widgets.keyed_table import KeyedTable
 from batchtui.ui.widgets.status_line import StatusLine
 
-# Failures the poll loop answers by waiting longer than its interval: (first factor, cap in
-# seconds). A 429 is the service asking this client to slow down; a rejected credential will
-# not fix itself within seconds, so hammering only fills the service's (and the operator's)
-# logs. Each further failure doubles the wait; the first clean refresh returns to normal.
-# Outages (refused, 503, 5xx) are not here: the client already honours Retry-After, and the
-# dashboard must be back within one interval of the service.
-BACKOFF: dict[str, tuple[float, float]] = {"throttled": (2.0, 120.0), "auth": (4.0, 300.0)}
+# Failures the poll loop answers by waiting longer than its interval: (first factor, largest
+# factor, cap in seconds). A 429 is the service asking this client to slow down; a rejected
+# credential will not fix itself within seconds, so hammering only fills the service's (and
+# the operator's) logs. Each further failure doubles the wait; the first clean refresh returns
+# to normal. Outages (refused, 503, 5xx) are not here: the client already honours Retry-After,
+# and the dashboard must be back within one interval of the service.
+BACKOFF: dict[str, tuple[float, float, float]] = {
+    "throttled": (2.0, 8.0, 120.0),
+    "auth": (4.0, 64.0, 300.0),
+}
+
+
+def paced_wait(base: float, trouble: str | None, step: int) -> float:
+    """The wait after the ``step``-th consecutive refresh (1-based) that ran into ``trouble``."""
+    if trouble not in BACKOFF or step < 1:
+        return base
+    first, most, cap = BACKOFF[trouble]
+    return max(base, min(base * first * 2 ** min(step - 1, 30), base * most, cap))
 
 
 def trouble_of(error: BaseException | None, rate_limited: bool) -> str | None:
@@ -94,7 +105,8 @@ class PollingScreen(Screen[None]):
         self.fetches = 0  # completed fetch attempts (tests wait on it)
         self._wake = asyncio.Event()
         self._reason = "timer"
-        self.backoff_steps = 0  # consecutive refreshes that called for a slower pace
+        self.backoff_steps = 0  # how far the pace is slowed down (0: the normal interval)
+        self._trouble: str | None = None  # what slowed it down
         self.next_wait = 0.0  # how long the loop waits after the last refresh (tests read it)
 
     # ------------------------------------------------------------------ layout
@@ -190,16 +202,16 @@ class PollingScreen(Screen[None]):
     def _pace(self, trouble: str | None) -> float:
         """The wait before the next refresh: the interval, or longer while throttled or refused."""
         base = self.refresh_interval()
-        if trouble not in BACKOFF:
-            wait = base
-            if self.backoff_steps:
-                self.backoff_steps = 0
-                self._show_slowdown(None, wait)
-        else:
-            first, cap = BACKOFF[trouble]
+        if trouble in BACKOFF:
             self.backoff_steps += 1
-            wait = min(base * first * 2 ** (self.backoff_steps - 1), max(cap, base))
-            self._show_slowdown(trouble, wait)
+            self._trouble = trouble
+        elif self.backoff_steps:
+            # Credentials that work again work: back to normal at once. Throttling eases off
+            # a step per clean refresh, or a storm's lucky moment would bring the full pace
+            # (and the next round of 429s) straight back.
+            self.backoff_steps = 0 if self._trouble == "auth" else self.backoff_steps - 1
+        wait = paced_wait(base, self._trouble, self.backoff_steps)
+        self._show_slowdown(self._trouble if wait > base else None, wait)
         self.next_wait = wait
         return wait
 
