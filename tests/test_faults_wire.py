@@ -1,0 +1,159 @@
+"""Garbage on the wire, through a test-only httpx transport wrapped around the simulator:
+truncated JSON, a proxy's HTML error page, a 200 with an unexpected shape, a 1 MB display
+name, an answer slower than the client's timeout. Each gives one clear line on the status
+line, the rows stay, and the next good refresh recovers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from ui_support import ENDPOINT, FrozenClock, make_sim, wait_for
+
+from batchtui.batch.auth import SharedKeyAuth
+from batchtui.batch.client import BatchClient
+from batchtui.batch.retry import RetryPolicy
+from batchtui.sim import Simulator
+from batchtui.ui.app import BatchApp, make_app
+from batchtui.ui.screens.jobs import JobsScreen
+
+SIZE = (120, 40)
+TIMEOUT = 0.3
+
+
+class Garble(httpx.AsyncBaseTransport):
+    """The simulator behind a transport that can spoil its answers on request.
+
+    ``mode`` picks the spoiling (None: pass through); ``edit`` rewrites JSON bodies in place
+    (for strange-but-valid data); ``only`` limits both to paths it accepts.
+    """
+
+    def __init__(self, sim: Simulator) -> None:
+        self.inner = httpx.ASGITransport(app=sim)
+        self.mode: str | None = None
+        self.edit: Callable[[str, Any], None] | None = None
+        self.only: Callable[[str], bool] = lambda path: True
+        self.spoiled = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        mode = self.mode if self.only(path) else None
+        if mode == "html502":
+            self.spoiled += 1
+            page = b"<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body>"
+            return httpx.Response(502, headers={"content-type": "text/html"}, content=page)
+        if mode == "slow":
+            self.spoiled += 1
+            await asyncio.sleep(30)  # far beyond the client's timeout; cancelled by it
+        response = await self.inner.handle_async_request(request)
+        body = await response.aread()
+        if mode == "truncate":
+            self.spoiled += 1
+            body = body[: len(body) // 2]
+        elif mode == "shape":
+            self.spoiled += 1
+            body = json.dumps({"value": {"id": "not a list"}, "odata.nextLink": 42}).encode()
+        elif self.edit is not None and self.only(path) and body.startswith(b"{"):
+            doc = json.loads(body)
+            self.edit(path, doc)
+            body = json.dumps(doc).encode()
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]
+        return httpx.Response(response.status_code, headers=headers, content=body)
+
+
+def garbled_app(sim: Simulator, **kw: Any) -> tuple[BatchApp, Garble]:
+    garble = Garble(sim)
+    client = BatchClient(ENDPOINT, SharedKeyAuth(sim.config.account, sim.config.key),
+                         account=sim.config.account, transport=garble, timeout=TIMEOUT,
+                         retry=RetryPolicy(max_attempts=1, base_delay=0, max_delay=0))
+    kw.setdefault("refresh", 3600.0)
+    return make_app(client, now=sim.clock.now, monotonic=FrozenClock(), **kw), garble
+
+
+async def home(pilot: Any, app: BatchApp) -> JobsScreen:
+    await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen) and app.screen.table.total_count > 0)
+    screen = app.screen
+    assert isinstance(screen, JobsScreen)
+    await wait_for(pilot, lambda: screen.status.last_ok is not None and screen.status.error is None)
+    return screen
+
+
+def rows(screen: JobsScreen) -> dict[str, list[str]]:
+    return {k: [c.plain for c in screen.table.get_row(k)] for k in screen.table.rows_by_key}
+
+
+@pytest.mark.parametrize(
+    ("mode", "head", "reason"),
+    [
+        ("truncate", "⚠ refresh failed",
+         "bad response: list_jobs: the response is not JSON (JSONDecodeError)"),
+        ("html502", "⚠ offline since 10:00:00",
+         "unavailable: HTTP 502: Bad Gateway: the server answered with a text/html body, not a Batch error"),
+        ("shape", "⚠ refresh failed", "bad response: list_jobs: "),
+        ("slow", "⚠ offline since 10:00:00",
+         f"offline: list_jobs: timed out (no complete answer within {TIMEOUT:g} s)"),
+    ],
+)
+async def test_garbage_gives_one_clear_line_keeps_the_rows_and_the_next_good_refresh_recovers(
+    mode: str, head: str, reason: str
+) -> None:
+    sim = make_sim()
+    app, garble = garbled_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await home(pilot, app)
+        before = rows(screen)
+        garble.mode = mode
+        started = time.monotonic()
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: screen.status.error is not None)
+        assert time.monotonic() - started < 5  # a slow answer is cut at the timeout
+        plain = screen.status.plain
+        assert plain.startswith(f"{head} · updated 0s ago · {reason}"), plain
+        assert "\n" not in plain and "<html>" not in plain and "internal error" not in plain
+        assert rows(screen) == before
+        assert garble.spoiled >= 1
+        garble.mode = None
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: screen.status.error is None)
+        assert screen.status.plain.startswith("updated 0s ago · demo")
+        assert app.is_running
+
+
+async def test_a_one_megabyte_display_name_is_cut_to_fit_and_the_dashboard_stays_quick() -> None:
+    sim = make_sim()
+    huge = "N" * 1_000_000
+
+    def enlarge(path: str, doc: Any) -> None:
+        for job in doc.get("value", [doc]):
+            if isinstance(job, dict) and "displayName" in job:
+                job["displayName"] = huge
+
+    app, garble = garbled_app(sim)
+    garble.edit = enlarge
+    garble.only = lambda path: path.startswith("/jobs") and "/tasks" not in path and "taskcounts" not in path
+    async with app.run_test(size=SIZE) as pilot:
+        started = time.monotonic()
+        screen = await home(pilot, app)
+        assert time.monotonic() - started < 5
+        key = screen.table.selected_key
+        assert key is not None
+        name = screen.table.get_row(key)[1].plain
+        assert name.endswith("…") and set(name[:-1]) == {"N"} and len(name) <= 24
+        assert all(screen.table.get_row(k)[1].plain == name for k in screen.table.rows_by_key)
+        # The tasks screen's header carries the name too: still one bounded header, no stall.
+        started = time.monotonic()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: getattr(app.screen, "job", None) is not None)
+        tasks = app.screen
+        header = tasks.query_one("#tasks-header")
+        await pilot.pause()
+        assert header.outer_size.height <= 3
+        assert time.monotonic() - started < 5
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+        assert app.is_running
