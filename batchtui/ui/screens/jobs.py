@@ -17,7 +17,7 @@ from batchtui.batch.models import Job, TaskCounts
 from batchtui.monitor import CountsEntry, JobsMonitor, completions_per_minute, job_rank
 from batchtui.ui.messages import JobsUpdated, RecountDone, RecountFailed, RecountProgress
 from batchtui.ui.screens.base import PollingScreen
-from batchtui.ui.text import fmt_age, literal
+from batchtui.ui.text import clean, fmt_age, literal
 from batchtui.ui.widgets.count_bar import BAR_ORDER, BarData, CountBar, Recount, allocate, bar_values
 from batchtui.ui.widgets.keyed_table import KeyedTable, Row
 from batchtui.ui.widgets.status_line import describe_error
@@ -114,6 +114,7 @@ class JobsScreen(PollingScreen):
         self._cache: dict[str, _Cached] = {}
         self._recount: Recount | None = None
         self._widths: dict[str, int] | None = None
+        self._opened: str | None = None  # the job drilled into, until the first update back here
 
     def crumbs(self) -> tuple[str, ...]:
         return ("jobs",) if not self.state else ("jobs", f"state {self.state}")
@@ -154,6 +155,7 @@ class JobsScreen(PollingScreen):
         snap = message.snapshot
         self.snapshot = snap
         table = self.table
+        selected = table.selected_key
         with self.app.batch_update():
             rows = self._rows()
             if snap.listed or self._widths is None:
@@ -161,6 +163,17 @@ class JobsScreen(PollingScreen):
                 self._fit()
             table.apply_rows(rows)
             self._show_bar()
+        if self.is_active:
+            opened, self._opened = self._opened, None
+            gone = selected is not None and selected not in table.rows_by_key
+        else:
+            opened, gone = None, False
+        if gone and selected != opened:
+            # The cursor moved because the job under it went away: say why (unless the job's
+            # own screen, just closed, has said so already).
+            why = "deleted" if not self.state else f"deleted, or no longer {self.state}"
+            self.notify(f"Job {clean(selected)} is gone ({why}).", title="Job gone", severity="warning",
+                        markup=False)
         if snap.all_failed and snap.failure is not None:
             # Nothing new arrived: the freshness (and "offline since") must not restart; the
             # poll loop reports the failure (fetch raised it) and paces itself by it.
@@ -335,6 +348,7 @@ class JobsScreen(PollingScreen):
     def on_keyed_table_chosen(self, message: KeyedTable.Chosen) -> None:
         from batchtui.ui.screens.tasks import TasksScreen
 
+        self._opened = message.key
         self.app.push_screen(TasksScreen(message.key))
 
     def system_commands(self) -> Iterator[SystemCommand]:
