@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
@@ -141,6 +142,16 @@ def _state(args: argparse.Namespace) -> str | None:
     return None if args.state == "all" else args.state
 
 
+# json.dumps escapes C0 controls but writes DEL, the C1 controls (0x9b is an 8-bit CSI) and
+# bidi/invisible format characters as they are; JSON is often read on a terminal.
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def json_for_terminal(text: str) -> str:
+    """The same JSON document with every terminal-active character written as a \\u escape."""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def _run_once(args: argparse.Namespace, client: BatchClient) -> int:
     from batchtui.once import collect, render_json, render_table
 
@@ -149,7 +160,7 @@ def _run_once(args: argparse.Namespace, client: BatchClient) -> int:
             result = await collect(client, state=_state(args))
         finally:
             await client.aclose()
-        return render_json(result) if args.output == "json" else render_table(result)
+        return json_for_terminal(render_json(result)) if args.output == "json" else render_table(result)
 
     sys.stdout.write(asyncio.run(go()) + "\n")
     return 0
