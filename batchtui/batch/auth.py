@@ -99,8 +99,9 @@ def check_endpoint(endpoint: str, *, with_credentials: bool) -> str:
         raise ConfigError(f"endpoint {text!r} must not have a query or fragment")
     if with_credentials and parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise InsecureEndpointError(
-            f"refusing to send credentials over plain http to {parts.hostname}: "
-            "use an https:// endpoint (plain http is allowed only for localhost/127.0.0.1/::1)"
+            f"refusing to send credentials over plain http to {parts.hostname}: anyone on the "
+            "network path could read or replay them; use an https:// endpoint (plain http is "
+            "allowed only for localhost/127.0.0.1/::1)"
         )
     return text.rstrip("/")
 
