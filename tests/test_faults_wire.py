@@ -96,7 +96,7 @@ def rows(screen: JobsScreen) -> dict[str, list[str]]:
          "unavailable: HTTP 502: Bad Gateway: the server answered with a text/html body, not a Batch error"),
         ("shape", "⚠ refresh failed", "bad response: list_jobs: "),
         ("slow", "⚠ offline since 10:00:00",
-         f"offline: list_jobs: timed out (no complete answer within {TIMEOUT:g} s)"),
+         f"offline: list_jobs: timed out (no complete answer within {2 * TIMEOUT:g} s)"),
     ],
 )
 async def test_garbage_gives_one_clear_line_keeps_the_rows_and_the_next_good_refresh_recovers(

@@ -147,7 +147,9 @@ class BatchClient:
         self._auth = auth
         self._owned_auth: EntraIdAuth | None = None
         self._listeners: list[Callable[[RequestEvent], None]] = [on_event] if on_event else []
-        self._timeout = float(timeout)
+        # httpx's timeout bounds each socket operation; this bounds a whole attempt (twice as
+        # long, so a slow but steady answer is not cut where httpx would not cut it).
+        self._deadline = 2 * float(timeout)
         self._sleep = sleep
         self._rand: Callable[[], float] = random.random
         self._semaphore = asyncio.Semaphore(max_concurrency)
@@ -390,7 +392,7 @@ class BatchClient:
                     self.stats.requests += 1
                     # httpx's timeouts bound each socket operation, not the whole answer: a
                     # server (or a transport) that drips bytes would hold a refresh forever.
-                    async with asyncio.timeout(self._timeout):
+                    async with asyncio.timeout(self._deadline):
                         response = await self._http.request(method, url, headers=headers)
                         try:
                             body = await response.aread()
@@ -402,7 +404,9 @@ class BatchClient:
                 raise
             except TimeoutError:
                 # Before OSError: TimeoutError is one. Raised by the deadline above.
-                failure = TransportError(f"{call}: timed out (no complete answer within {self._timeout:g} s)")
+                failure = TransportError(
+                    f"{call}: timed out (no complete answer within {self._deadline:g} s)"
+                )
                 retryable = True
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 failure = TransportError(f"{call}: {self._describe(exc)}")
