@@ -47,6 +47,10 @@ class Garble(httpx.AsyncBaseTransport):
             self.spoiled += 1
             page = b"<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body>"
             return httpx.Response(502, headers={"content-type": "text/html"}, content=page)
+        if mode == "huge-error":
+            self.spoiled += 1
+            error = {"code": "InternalError", "message": {"lang": "en-US", "value": "E" * 1_000_000}}
+            return httpx.Response(500, json=error)
         if mode == "slow":
             self.spoiled += 1
             await asyncio.sleep(30)  # far beyond the client's timeout; cancelled by it
@@ -157,3 +161,24 @@ async def test_a_one_megabyte_display_name_is_cut_to_fit_and_the_dashboard_stays
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen)
         assert app.is_running
+
+
+async def test_a_one_megabyte_error_message_is_cut_on_the_status_line() -> None:
+    sim = make_sim()
+    app, garble = garbled_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await home(pilot, app)
+        garble.mode = "huge-error"
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: screen.status.error is not None)
+        plain = screen.status.plain
+        assert "service error: HTTP 500 InternalError: EEEE" in plain and "…" in plain
+        assert len(plain) < 600
+        started = time.monotonic()
+        for _ in range(3):
+            screen.status._tick()
+            await pilot.press("j")
+        assert time.monotonic() - started < 1.0
+        garble.mode = None
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: screen.status.error is None)

@@ -20,15 +20,21 @@ from batchtui.batch.errors import BatchClientError, TransportError
 from batchtui.ui.text import clean, fmt_duration
 
 STALE_INTERVALS = 2.0
+#: longest error text shown: the service's (or a proxy's) message can be arbitrarily long
+ERROR_LIMIT = 400
+
+
+def _cut(text: str, limit: int = ERROR_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def describe_error(error: BaseException) -> str:
-    """One line saying why a refresh failed (service text made safe)."""
+    """One line saying why a refresh failed (service text made safe, and cut to fit)."""
     if isinstance(error, BatchClientError):
         kind = error.kind
-        text = clean(str(error))
+        text = _cut(clean(str(error)))
         return f"{kind}: {text}" if text and not text.startswith(kind) else (text or kind)
-    return f"internal error: {type(error).__name__}: {clean(str(error))}"
+    return _cut(f"internal error: {type(error).__name__}: {clean(str(error))}")
 
 
 class StatusLine(Widget):
