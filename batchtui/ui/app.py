@@ -101,12 +101,15 @@ class BatchApp(App[None]):
     def _show_retry(self, why: str, seconds: float) -> None:
         from batchtui.ui.screens.base import PollingScreen
 
-        for screen in self.screen_stack:
+        # The topmost live screen is the one whose status line the operator sees (a modal
+        # such as the task details leaves the screen under it visible).
+        for screen in reversed(self.screen_stack):
             if isinstance(screen, PollingScreen) and screen.is_mounted:
                 try:
                     screen.status.retrying(why, seconds)
-                except Exception:  # noqa: BLE001, S112 - a screen half torn down has no status line
-                    continue
+                except Exception:  # noqa: BLE001, S110 - a screen half torn down has no status line
+                    pass
+                return
 
     async def on_unmount(self) -> None:
         if self._unsubscribe is not None:

@@ -22,6 +22,8 @@ from batchtui.ui.text import clean, fmt_duration
 STALE_INTERVALS = 2.0
 #: longest error text shown: the service's (or a proxy's) message can be arbitrarily long
 ERROR_LIMIT = 400
+#: seconds past its due time a "retrying" notice may stay without news of the outcome
+RETRY_SHOWN_AFTER = 15.0
 
 
 def _cut(text: str, limit: int = ERROR_LIMIT) -> str:
@@ -197,6 +199,8 @@ class StatusLine(Widget):
                 parts.append(("⚠ refresh failed", st("status-line--warning")))
             parts.append(" · ")
             reason = describe_error(self.error)
+        if self.retry is not None and self.monotonic() - self.retry[1] > RETRY_SHOWN_AFTER:
+            self.retry = None  # that retry's outcome went elsewhere (a superseded refresh)
         if self.retry is not None:
             why, at = self.retry
             text = f"retrying {self._in(at)}"
