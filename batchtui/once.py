@@ -100,7 +100,14 @@ def _table_row(row: JobCounts) -> Sequence[str]:
         else ["-"] * 5
     )
     note = row.error or ""
-    return [clean(job.id), clean(job.state), clean(job.effective_pool_id), *numbers, clean(note)]
+    return [_cell(job.id), _cell(job.state), _cell(job.effective_pool_id), *numbers, _cell(note, 200)]
+
+
+def _cell(value: object, limit: int = 64) -> str:
+    # Batch ids are at most 64 characters; a longer value (a proxy's page, a hostile payload)
+    # would widen every line of the table to its length.
+    text = clean(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def render_table(result: OnceResult) -> str:

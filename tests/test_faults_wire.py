@@ -182,3 +182,29 @@ async def test_a_one_megabyte_error_message_is_cut_on_the_status_line() -> None:
         garble.mode = None
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: screen.status.error is None)
+
+
+def test_once_table_stays_narrow_with_a_one_megabyte_pool_id(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from batchtui.cli import main
+
+    sim = make_sim()
+
+    def enlarge(path: str, doc: Any) -> None:
+        for job in doc.get("value", []):
+            job.setdefault("poolInfo", {})["poolId"] = "P" * 1_000_000
+
+    def demo_client(**_: Any) -> tuple[Simulator, BatchClient]:
+        _, garble = garbled_app(sim)
+        garble.edit = enlarge
+        client = BatchClient(ENDPOINT, SharedKeyAuth(sim.config.account, sim.config.key),
+                             account=sim.config.account, transport=garble)
+        return sim, client
+
+    monkeypatch.setattr("batchtui.demo.demo_client", demo_client)
+    assert main(["--demo", "--once", "-o", "table"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(sim.job_ids()) + 2
+    assert max(len(line) for line in lines) < 250
+    assert all(("P" * 63 + "…") in line for line in lines[1:-1])
