@@ -15,7 +15,7 @@ from azure.core.credentials import AccessToken
 from azure.core.exceptions import ClientAuthenticationError
 from ui_support import ENDPOINT, FrozenClock, make_client, make_sim, wait_for
 
-from batchtui.batch.auth import REFRESH_MARGIN, EntraIdAuth
+from batchtui.batch.auth import REFRESH_MARGIN, EntraIdAuth, SharedKeyAuth
 from batchtui.batch.client import BatchClient
 from batchtui.batch.errors import AuthError, BatchServiceError
 from batchtui.batch.retry import RetryPolicy
@@ -216,3 +216,20 @@ async def test_a_revoked_token_names_entra_id_and_the_fix() -> None:
                            "run az login")
     assert info.value.kind == "auth"
     assert not any(t in text for t in cred.issued)
+
+
+async def test_a_403_about_permissions_keeps_the_services_own_words() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = {"code": "AuthorizationFailure",
+                "message": {"value": "This request is not authorized to perform this operation."}}
+        return httpx.Response(403, json=body, headers={"request-id": "r-1"})
+
+    sim = make_sim()
+    client = BatchClient(ENDPOINT, SharedKeyAuth(sim.config.account, sim.config.key),
+                         transport=httpx.MockTransport(handler), retry=RetryPolicy(max_attempts=1))
+    async with client:
+        with pytest.raises(BatchServiceError) as info:
+            await client.list_jobs()
+    assert str(info.value) == ("HTTP 403 AuthorizationFailure: This request is not authorized to perform "
+                               "this operation. (request-id r-1)")
+    assert info.value.kind == "auth" and info.value.explanation is None

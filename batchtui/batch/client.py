@@ -434,8 +434,9 @@ class BatchClient:
                     return body
                 retry_after = parse_retry_after(response.headers)
                 failure = self._service_error(status, body, response, retry_after)
-                if status in (401, 403):
-                    failure = dataclasses.replace(failure, explanation=self._auth_explanation(failure))
+                explanation = self._auth_explanation(failure) if status in (401, 403) else None
+                if explanation is not None:
+                    failure = dataclasses.replace(failure, explanation=explanation)
                 if status == 429 or status == 503:
                     self.stats.throttled += 1
                 if status == 429:
@@ -458,8 +459,13 @@ class BatchClient:
         kind = "timed out" if isinstance(exc, (httpx.TimeoutException, TimeoutError)) else "connection failed"
         return f"{kind} ({type(exc).__name__}{': ' + text if text else ''})"
 
-    def _auth_explanation(self, error: BatchServiceError) -> str:
-        """The cause and the fix, in the operator's words, for a 401/403 from the service."""
+    def _auth_explanation(self, error: BatchServiceError) -> str | None:
+        """The cause and the fix, in the operator's words, for a credential the service rejected.
+
+        Only for ``AuthenticationFailed`` (or a bare 401): other 403s (a network rule, a missing
+        role) are about permissions, and the service's own message says which."""
+        if error.code not in (None, "AuthenticationFailed"):
+            return None
         what = f"{error.status} {error.code}" if error.code else str(error.status)
         if isinstance(self._auth, SharedKeyAuth):
             return f"the account key was rejected ({what}): check AZURE_BATCH_ACCESS_KEY / --key"
