@@ -206,7 +206,9 @@ class JobsScreen(PollingScreen):
             entry = snap.counts.get(job.id)
             age = fmt_age(job.creation_time, now)
             hit = self._cache.get(job.id)
-            if hit is not None and hit.job == job and hit.entry is entry and hit.age == age:
+            # `is` first: between list fetches the Job objects are the same ones (== compares every field).
+            same_job = hit is not None and (hit.job is job or hit.job == job)
+            if hit is not None and same_job and hit.entry is entry and hit.age == age:
                 row = hit.row
             else:
                 row = self._row(job, entry, age)
