@@ -105,3 +105,21 @@ async def test_a_refresh_measures_each_column_at_most_once() -> None:
             Text.__rich_measure__ = rich_measure  # type: ignore[method-assign]
         assert calls < 3 * n  # per-cell re-measuring would be ~20 x n
         assert width(t, "state") == len("a long state value") == measured(t, "state")
+
+
+async def test_new_rows_size_their_columns_as_datatable_would() -> None:
+    app = TableApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        t = app.query_one(KeyedTable)
+        t.apply_rows([row("a", "active"), row("wide-日本語-key", "x"), row("b", "a state of 25 cells")])
+        await pilot.pause()
+        assert width(t, "id") == len("wide-") + 6 + len("-key") == measured(t, "id")  # CJK: 2 cells each
+        assert width(t, "state") == 19 == measured(t, "state")
+        total = sum(c.get_render_width(t) for c in t.columns.values())
+        assert t.virtual_size.width == total
+        assert t.virtual_size.height == 3 + 1  # rows + header
+        # Rows added later widen their columns too.
+        t.apply_rows([row("a", "active"), row("b", "a state of 25 cells"),
+                      row("c", "an even longer state here")])
+        await pilot.pause()
+        assert width(t, "state") == len("an even longer state here") == measured(t, "state")

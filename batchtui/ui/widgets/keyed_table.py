@@ -9,7 +9,7 @@ An identical refresh does no widget work at all.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -441,6 +441,20 @@ class KeyedTable(DataTable[Text]):
             target = min(cursor_row, len(self._order) - 1)
         if target != self.cursor_coordinate.row:
             self.move_cursor(row=target)
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        # DataTable measures each new cell through rich's measure protocol (console options,
+        # a terminal-size syscall): 0.16 s for the 1,000 x 11 cells of the first screen
+        # (bench/startup.py). Our cells are one-line Text, so their cell length is the width.
+        rows = [k for k in new_rows if k in self.rows]
+        if any(self.rows[k].label is not None or self.rows[k].auto_height for k in rows):
+            super()._update_dimensions(rows)
+            return
+        for column in self.ordered_columns:
+            key = column.key
+            widest = max((_width(self._data[k][key]) for k in rows if key in self._data[k]), default=0)
+            column.content_width = max(column.content_width, widest)
+        super()._update_dimensions(())  # the virtual size from the column widths
 
     # ------------------------------------------------------------------ highlight
 
