@@ -1,0 +1,108 @@
+"""Benchmark 3: time from process start until the job list and the selected job's counts show.
+
+The parent starts ``batchtui sim`` (1,000 jobs, 20 ms latency, frozen) on loopback, then,
+--repeat times, a fresh Python running the real dashboard headless at 120x40
+(bench/startup_child.py), timestamping each line the child prints from the moment it spawned
+it: interpreter start, imports, config, first requests, first paint are all included.
+One untimed run first (the simulator builds each job's tasks lazily on first use; the OS
+caches the .pyc files). Goal (issue 5): under 1 s to the selected job's counts.
+
+    python bench/startup.py [--jobs 1000] [--repeat 7] [--latency-ms 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import table  # noqa: E402
+from simserver import sim_server  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+
+
+def child_env(sim_env: dict[str, str], home: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_BATCH_")}
+    env.update(sim_env)
+    # No config file or az CLI profile of the developer's may leak into the measurement.
+    env.update(HOME=home, XDG_CONFIG_HOME=home, AZURE_CONFIG_DIR=home)
+    return env
+
+
+def run_child(env: dict[str, str], timeout: float = 300.0) -> dict[str, object]:
+    """Spawn the dashboard; return {milestone: seconds since spawn} and its figures."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, str(HERE / "startup_child.py")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    out: dict[str, object] = {}
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        t = time.perf_counter() - start
+        word, _, rest = line.strip().partition(" ")
+        out[word] = t
+        if word == "list":
+            out["rows"] = int(rest)
+        elif word == "rss_kb":
+            out["rss_mb"] = int(rest) / 1024
+        elif word == "requests":
+            parts = rest.split()
+            out["n_requests"] = int(parts[0])
+            out["n_bytes"] = int(parts[2])
+    proc.wait(timeout)
+    if "counts" not in out:
+        err = proc.stderr.read() if proc.stderr else ""
+        raise RuntimeError(f"the dashboard never showed counts: {err.strip()[-500:]}")
+    return out
+
+
+def bare_python(env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], env=env, check=True)
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--jobs", type=int, default=1000)
+    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--latency-ms", type=float, default=20)
+    args = ap.parse_args()
+    runs: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory() as home, sim_server(
+        "--jobs", str(args.jobs), "--latency-ms", str(args.latency_ms), "--time-scale", "0"
+    ) as sim:
+        env = child_env(sim.env, home)
+        run_child(env)  # untimed warm-up
+        bare = statistics.median(bare_python(env) for _ in range(5))
+        for _ in range(args.repeat):
+            runs.append(run_child(env))
+
+    def med(key: str) -> float:
+        return statistics.median(float(r[key]) for r in runs)  # type: ignore[arg-type]
+
+    counts = med("counts")
+    rows = [
+        ["bare `python -c pass`", "", f"{bare:.3f}", ""],
+        ["imports done (textual, httpx, batchtui.ui)", "", f"{med('imported'):.3f}", ""],
+        [f"job list on screen ({int(med('rows')):,} rows)", "", f"{med('list'):.3f}", ""],
+        ["selected job's counts on screen", "< 1 s", f"{counts:.3f}", "ok" if counts < 1 else "MISSED"],
+        ["  worst of the runs", "", f"{max(float(r['counts']) for r in runs):.3f}", ""],  # type: ignore[arg-type]
+        ["requests until then", "", f"{med('n_requests'):.0f}", ""],
+        ["KiB received until then", "", f"{med('n_bytes') / 1024:,.0f}", ""],
+        ["RSS then (MB)", "", f"{med('rss_mb'):.1f}", ""],
+    ]
+    print(table(f"Benchmark 3: start-up to first screen, {args.jobs:,} jobs, sim on loopback with "
+                f"{args.latency_ms:g} ms latency, seconds since spawn (median of {args.repeat})",
+                ["milestone", "goal", "measured", "verdict"], rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
