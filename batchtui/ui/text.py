@@ -14,7 +14,7 @@ from rich.text import Text
 
 from batchtui.sanitize import clean
 
-__all__ = ["clean", "literal", "fmt_duration", "fmt_age", "fmt_time", "runtime"]
+__all__ = ["clean", "literal", "fmt_duration", "fmt_interval", "fmt_age", "fmt_time", "runtime"]
 
 def literal(value: object, style: str = "", *, single_line: bool = True, limit: int | None = None) -> Text:
     """A Rich ``Text`` holding service text literally (no markup is ever parsed)."""
@@ -44,6 +44,13 @@ def fmt_duration(delta: timedelta | float | None) -> str:
     if d > 9999:
         return "unlimited"
     return f"{d}d{h:02d}h"
+
+
+def fmt_interval(seconds: float) -> str:
+    """A refresh interval: sub-second ones keep their tenths (``--refresh 0.2`` is not "0s")."""
+    if seconds < 10 and seconds != int(seconds):
+        return f"{seconds:.1f}".rstrip("0").rstrip(".") + "s"
+    return fmt_duration(seconds)
 
 
 def fmt_age(when: datetime | None, now: datetime) -> str:

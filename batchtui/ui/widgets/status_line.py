@@ -17,7 +17,7 @@ from textual.content import Content
 from textual.widget import Widget
 
 from batchtui.batch.errors import BatchClientError, TransportError
-from batchtui.ui.text import clean, fmt_duration
+from batchtui.ui.text import clean, fmt_duration, fmt_interval
 
 STALE_INTERVALS = 2.0
 #: longest error text shown: the service's (or a proxy's) message can be arbitrarily long
@@ -226,7 +226,7 @@ class StatusLine(Widget):
         if self.account:
             parts.append(" · ")
             parts.append((clean(self.account), st("status-line--account")))
-        parts.append(f" · every {fmt_duration(self.interval)}")
+        parts.append(f" · every {fmt_interval(self.interval)}")
         if self.note_text:
             parts.append((f" · {self.note_text}", st("status-line--dim")))
         return Content.assemble(*parts)  # type: ignore[arg-type]
