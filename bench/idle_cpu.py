@@ -40,9 +40,9 @@ def cpu_of(pid: int) -> float:
 
 
 class Dashboard:
-    def __init__(self, env: dict[str, str], refresh: float) -> None:
+    def __init__(self, env: dict[str, str], refresh: float, *extra: str) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, str(HERE / "idle_child.py"), "--refresh", str(refresh)],
+            [sys.executable, str(HERE / "idle_child.py"), "--refresh", str(refresh), *extra],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
         )
         line = self.readline()
