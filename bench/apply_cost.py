@@ -7,7 +7,8 @@ versions of the data that differ in 1% of the rows, and timed:
 - apply: the handler itself (rows built, diffed, changed cells updated: KeyedTable.apply_rows),
 - deferred: the DataTable's idle work that the handler leaves behind (column widths,
   dimensions), run at once so it is counted, as Textual would run it on the next idle,
-- total = apply + deferred; the frame painted afterwards is not included.
+- total = apply + deferred (wall clock); the frame painted afterwards is not included;
+- CPU: the same, as this thread's CPU time, which a busy machine does not inflate.
 
 Jobs: 1% of the jobs get new task counts. Ranks: 1% of the ranks change state; a second row
 also moves the data clock by 5 s, so the runtime of every running rank changes too (what a
@@ -44,12 +45,17 @@ def _client(sim: Any) -> Any:
                        account=sim.config.account, transport=httpx.ASGITransport(app=sim))
 
 
+CPU: list[float] = []  # thread CPU ms of each timed apply + deferred (robust to a busy machine)
+
+
 async def _timed(handler: Any, message: Any, table_: Any) -> tuple[float, float]:
+    c0 = time.thread_time()
     t0 = time.perf_counter()
     handler(message)
     t1 = time.perf_counter()
     await table_._on_idle(None)
     t2 = time.perf_counter()
+    CPU.append((time.thread_time() - c0) * 1000)
     return (t1 - t0) * 1000, (t2 - t1) * 1000
 
 
@@ -81,14 +87,15 @@ async def jobs_case(n_jobs: int, runs: int) -> list[float | str]:
         variants = [JobsUpdated(other), JobsUpdated(dataclasses.replace(base, listed=False))]
         applies, idles = [], []
         await _timed(screen.on_jobs_updated, variants[1], screen.table)
+        CPU.clear()
         for i in range(runs):
             a, d = await _timed(screen.on_jobs_updated, variants[i % 2], screen.table)
             applies.append(a)
             idles.append(d)
             await pilot.pause()  # paint, as between two real refreshes
-    return [f"jobs: {rows:,} rows, {len(changed)} changed", statistics.median(applies),
-            statistics.median(idles), statistics.median([a + d for a, d in zip(applies, idles, strict=True)]),
-            max(a + d for a, d in zip(applies, idles, strict=True))]
+    totals = [a + d for a, d in zip(applies, idles, strict=True)]
+    return [f"jobs: {rows:,} rows, {len(changed)} changed", statistics.median(CPU),
+            statistics.median(applies), statistics.median(idles), statistics.median(totals), max(totals)]
 
 
 async def ranks_case(n_ranks: int, runs: int, move_clock: bool) -> list[float | str]:
@@ -131,6 +138,8 @@ async def ranks_case(n_ranks: int, runs: int, move_clock: bool) -> list[float | 
         variants = [flipped, subs]
         applies, idles = [], []
         for i in range(runs + 1):
+            if i == 1:
+                CPU.clear()
             if move_clock:
                 clock["now"] = clock["now"] + timedelta(seconds=5)
             msg = SubtasksUpdated(best[1], best[2], task, variants[i % 2], at)
@@ -140,7 +149,7 @@ async def ranks_case(n_ranks: int, runs: int, move_clock: bool) -> list[float | 
                 idles.append(d)
             await pilot.pause()
     label = f"ranks: {rows:,} rows, {len(changed)} changed" + (", clock +5 s" if move_clock else "")
-    return [label, statistics.median(applies), statistics.median(idles),
+    return [label, statistics.median(CPU), statistics.median(applies), statistics.median(idles),
             statistics.median([a + d for a, d in zip(applies, idles, strict=True)]),
             max(a + d for a, d in zip(applies, idles, strict=True))]
 
@@ -156,9 +165,11 @@ def main() -> int:
         asyncio.run(ranks_case(args.ranks, args.runs, move_clock=False)),
         asyncio.run(ranks_case(args.ranks, args.runs, move_clock=True)),
     ]
-    rows = [[*r, "< 30", "ok" if float(r[3]) < 30 else "MISSED"] for r in results]
+    rows = [[*r, "< 30", "ok" if float(r[4]) < 30 else "MISSED"] for r in results]
     print(table(f"Benchmark 6: one refresh applied to a large table (ms, median of {args.runs})",
-                ["table", "apply", "deferred", "total", "worst", "goal", "verdict"], rows))
+                ["table", "CPU", "apply", "deferred", "total (wall)", "worst", "goal", "verdict"], rows))
+    print("CPU: this thread's CPU time for apply + deferred (what the machine's other load cannot inflate);"
+          "\nthe verdict is on the wall-clock total.")
     return 0
 
 
