@@ -6,7 +6,7 @@ the first screen (job list and the selected job's counts) is up, then obeys stdi
 command a line, answering one line each:
 
     press KEY     press a key (e.g. ``p`` pauses the refresh)
-    stats         "stats fetches=N requests=N rss_kb=N tasks=N timers=N"
+    stats         "stats fetches=N requests=N rss_kb=N tasks=N timers=N objects=N blocks=N"
     wait N        wait until N more refreshes have completed, then answer "ok"
     quit
 """
@@ -71,8 +71,8 @@ async def main(args: argparse.Namespace) -> int:
                 gc.collect()
                 timers = sum(len(getattr(n, "_timers", ())) for n in [app, *list(app._registry)])
                 print(f"stats fetches={screen.fetches} requests={client.stats.requests} rss_kb={rss_kb()} "
-                      f"tasks={len(asyncio.all_tasks())} timers={timers} objects={len(gc.get_objects())}",
-                      flush=True)
+                      f"tasks={len(asyncio.all_tasks())} timers={timers} objects={len(gc.get_objects())} "
+                      f"blocks={sys.getallocatedblocks()}", flush=True)
             else:
                 print(f"error {words[0]!r}", flush=True)
     return 0

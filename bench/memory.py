@@ -48,14 +48,15 @@ def main() -> int:
                     dash.send(f"wait {mark - now}")
                 s = dash.stats()
                 rows.append([s["fetches"], round(time.monotonic() - started), s["rss_kb"] / 1024, s["tasks"],
-                             s["timers"], s["objects"], s["requests"]])
+                             s["timers"], s["objects"], s["blocks"], s["requests"]])
                 print(" | ".join(str(c) for c in rows[-1]), flush=True)
         finally:
             dash.close()
     print()
     print(table(f"Benchmark 5: dashboard memory over refresh cycles, {args.jobs:,} jobs, refresh "
                 f"{args.refresh:g} s, time scale {args.time_scale:g}",
-                ["cycle", "s", "RSS MB", "tasks", "timers", "py objects", "requests"], rows))
+                ["cycle", "s", "RSS MB", "tasks", "timers", "py objects", "pymalloc blocks", "requests"],
+                rows))
     growth = float(rows[-1][2]) - float(rows[0][2])
 
     def flat(i: int) -> str:
@@ -67,6 +68,9 @@ def main() -> int:
          f"{rows[0][2]:.1f} -> {rows[-1][2]:.1f} MB ({growth:+.1f})", "ok" if growth < 5 else "MISSED"],
         ["asyncio tasks", "flat", f"{rows[0][3]} -> {rows[-1][3]}", flat(3)],
         ["timers", "flat", f"{rows[0][4]} -> {rows[-1][4]}", flat(4)],
+        [f"RSS cycle {rows[1][0]} -> {rows[-1][0]} (after warm-up)", "(info)",
+         f"{rows[1][2]:.1f} -> {rows[-1][2]:.1f} MB ({float(rows[-1][2]) - float(rows[1][2]):+.1f})", ""],
+        ["pymalloc blocks in use", "(info)", f"{rows[0][6]:,} -> {rows[-1][6]:,}", ""],
     ]))
     return 0
 

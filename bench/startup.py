@@ -36,10 +36,11 @@ def child_env(sim_env: dict[str, str], home: str) -> dict[str, str]:
     return env
 
 
-def run_child(env: dict[str, str], timeout: float = 300.0) -> dict[str, object]:
+def run_child(env: dict[str, str], timeout: float = 300.0, state: str | None = None) -> dict[str, object]:
     """Spawn the dashboard; return {milestone: seconds since spawn} and its figures."""
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(HERE / "startup_child.py")], stdout=subprocess.PIPE,
+    cmd = [sys.executable, str(HERE / "startup_child.py"), *([state] if state else [])]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
     out: dict[str, object] = {}
     assert proc.stdout is not None

@@ -22,7 +22,7 @@ def rss_kb() -> int:
         return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
 
 
-async def main() -> int:
+async def main(state: str | None) -> int:
     from batchtui.batch.client import BatchClient
     from batchtui.config import resolve_settings
     from batchtui.ui.app import make_app
@@ -32,7 +32,7 @@ async def main() -> int:
     print("imported", flush=True)
     settings = resolve_settings()
     client = BatchClient.from_settings(settings)
-    app = make_app(client, refresh=5.0, account_label=settings.account)
+    app = make_app(client, refresh=5.0, account_label=settings.account, state=state)
     listed = False
     async with app.run_test(size=(120, 40)) as pilot:
         for _ in range(200_000):
@@ -55,4 +55,4 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    sys.exit(asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else None)))  # [STATE filter]

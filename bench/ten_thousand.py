@@ -42,6 +42,7 @@ def main() -> int:
         env = child_env(sim.env, home)
         run_child(env)  # untimed: the simulator builds tasks lazily on first use
         runs = [run_child(env) for _ in range(args.repeat)]
+        active = [run_child(env, state="active") for _ in range(args.repeat)]
         dash = Dashboard(env, 5.0)
         try:
             time.sleep(12)  # past the first list refresh after the initial one
@@ -53,6 +54,9 @@ def main() -> int:
 
     def med(key: str) -> float:
         return statistics.median(float(r[key]) for r in runs)  # type: ignore[arg-type]
+
+    def med_active(key: str) -> float:
+        return statistics.median(float(r[key]) for r in active)  # type: ignore[arg-type]
 
     minutes = (t1 - t0) / 60
     cpu = 100 * (c1 - c0) / (t1 - t0)
@@ -66,6 +70,9 @@ def main() -> int:
         [f"RSS after 12 s + {args.seconds:g} s of 5 s refreshes", "", f"{s1['rss_kb'] / 1024:.1f} MB", ""],
         ["requests per minute at 5 s refresh", "", f"{(s1['requests'] - s0['requests']) / minutes:.0f}", ""],
         ["CPU while refreshing every 5 s", "(1,000 jobs: < 2% idle)", f"{cpu:.1f}% of one core", ""],
+        [f"with --state active: counts on screen ({int(med_active('rows')):,} rows)", "",
+         f"{med_active('counts'):.2f} s", ""],
+        ["with --state active: RSS at first screen", "", f"{med_active('rss_mb'):.1f} MB", ""],
     ]
     print(table(f"Benchmark 7: {args.jobs:,} jobs, sim on loopback with {args.latency_ms:g} ms latency "
                 f"(first screen: median of {args.repeat} fresh processes)",
