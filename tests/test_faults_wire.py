@@ -208,3 +208,41 @@ def test_once_table_stays_narrow_with_a_one_megabyte_pool_id(
     assert len(lines) == len(sim.job_ids()) + 2
     assert max(len(line) for line in lines) < 250
     assert all(("P" * 63 + "…") in line for line in lines[1:-1])
+
+
+async def test_a_one_megabyte_failure_message_opens_in_the_task_details_without_a_stall() -> None:
+    from batchtui.ui.screens.task_detail import TaskDetailScreen
+    from batchtui.ui.screens.tasks import TasksScreen
+    from batchtui.ui.widgets.subtask_detail import SubtaskDetail
+
+    sim = make_sim()
+    huge = "M" * 1_000_000
+
+    def enlarge(path: str, doc: Any) -> None:
+        for task in doc.get("value", [doc]):
+            info = task.get("executionInfo") if isinstance(task, dict) else None
+            if isinstance(info, dict) and isinstance(info.get("failureInfo"), dict):
+                info["failureInfo"]["message"] = huge
+                task["commandLine"] = huge
+
+    app, garble = garbled_app(sim)
+    garble.edit = enlarge
+    garble.only = lambda path: "/tasks" in path
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await home(pilot, app)
+        assert screen.table.select_key("render-shot-0018")  # seed 7: frame-0001 failed
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TasksScreen) and bool(app.screen.tasks))
+        assert app.screen.table.select_key("frame-0001")
+        await pilot.pause()
+        started = time.monotonic()
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, TaskDetailScreen))
+        pane = app.screen.query_one(SubtaskDetail)
+        await wait_for(pilot, lambda: "more characters" in pane.plain)
+        await pilot.pause()
+        assert time.monotonic() - started < 2.0
+        assert "MMMM" in pane.plain and len(pane.plain) < 200_000
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, TasksScreen))

@@ -349,7 +349,8 @@ class SubtasksScreen(PollingScreen):
         lines = []
         for alert in self.alerts:
             style = "bold $error" if alert.kind == "rank-failed" else "bold $warning"
-            lines.append(Content.assemble(("⚠ ", style), (alert.message, style)))
+            # The message quotes the service's failure code: control characters made visible.
+            lines.append(Content.assemble(("⚠ ", style), (clean(alert.message), style)))
         box.update(Content("\n").join(lines))
         box.add_class("-shown")
 

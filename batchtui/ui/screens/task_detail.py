@@ -132,7 +132,8 @@ class TaskDetailScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         pane = self.query_one(SubtaskDetail)
-        pane.border_title = f"task {clean(self.task_snapshot.id)}"
+        # A str title is parsed as markup: a task id holding "[...]" would restyle it or fail.
+        pane.border_title = Content(f"task {clean(self.task_snapshot.id)}")
         pane.border_subtitle = "escape: back"
         pane.show_sections(task_sections(self.task_snapshot, self._now))
         pane.focus()

@@ -34,12 +34,19 @@ class Section:
     alarm: bool = False  # a failure: the heading is drawn in the error colour
 
 
+#: longest value shown: wrapping a megabyte-long message would stall the screen for seconds
+VALUE_LIMIT = 32_768
+
+
 def _value(value: object) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
         return fmt_time(value) + " UTC"
-    return clean(value, single_line=False)
+    text = clean(value, single_line=False)
+    if len(text) > VALUE_LIMIT:
+        text = f"{text[:VALUE_LIMIT]}… ({len(text) - VALUE_LIMIT:,} more characters)"
+    return text
 
 
 def _wrap(text: str, width: int | None) -> str:
