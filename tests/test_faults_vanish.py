@@ -133,3 +133,27 @@ async def test_a_task_deleted_while_its_rank_detail_has_the_keyboard_goes_back_c
         await wait_for(pilot, lambda: MPI_TASK not in tasks.table.rows_by_key)
         assert sum(f"Task {MPI_TASK} no longer exists" in m for m in notices(app)) == 1
         assert tasks.table.has_focus
+
+
+async def test_a_404_handled_just_as_the_details_close_goes_back_only_once() -> None:
+    """The details close while a failed refresh of the deleted job is still queued for the task
+    list: the list must leave once, not once for the failure and once for coming back on top."""
+    from batchtui.batch.errors import BatchServiceError
+    from batchtui.ui.messages import FetchFailed
+
+    sim = make_sim()
+    app = app_for(sim)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        tasks = await open_tasks(pilot, app, MIXED_JOB)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, TaskDetailScreen))
+        assert sim.delete_job(MIXED_JOB)
+        gone = BatchServiceError(404, "JobNotFound", "The specified job does not exist.")
+        tasks.post_message(FetchFailed(gone, sim.clock.now()))
+        await wait_for(pilot, lambda: tasks._gone)
+        tasks.post_message(FetchFailed(gone, sim.clock.now()))  # still queued when...
+        app.pop_screen()  # ...the details close
+        await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen))
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, JobsScreen) and len(app.screen_stack) == 1
+        assert sum(MIXED_JOB in m for m in notices(app)) == 1

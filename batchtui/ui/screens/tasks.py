@@ -152,6 +152,7 @@ class TasksScreen(PollingScreen):
         self._loaded_query: TaskQuery | None = None
         self._cache: dict[str, tuple[Task, float | None, Row]] = {}
         self._gone = False
+        self._left = False
         self._loading = True
 
     @property
@@ -259,10 +260,17 @@ class TasksScreen(PollingScreen):
             self.notify(f"Job {clean(self.job_id)} no longer exists (deleted); back to the jobs.",
                         title="Job deleted", severity="warning", markup=False)
         if self.is_active:
-            self.app.pop_screen()
+            self._leave()
 
     def on_screen_resume(self) -> None:
         if self._gone:
+            self._leave()
+
+    def _leave(self) -> None:
+        # Several failed refreshes can be queued behind the first: go back once, not once per
+        # failure (a second pop would take the jobs screen with it).
+        if not self._left:
+            self._left = True
             self.app.pop_screen()
 
     # ------------------------------------------------------------------ rows
