@@ -209,9 +209,10 @@ class StatusLine(Widget):
             parts += [(text, st("status-line--warning")), " · "]
         elif self.slowdown is not None and not self.is_paused:
             why, at = self.slowdown
-            text = f"{why}: slowing down, next try {self._in(at)}"
+            # With an error on the line the reason is already there; alone it needs saying.
+            text = f"slowing down, next try {self._in(at)}"
             if self.error is None:
-                text = "⚠ " + text
+                text = f"⚠ {why}: {text}"
             parts += [(text, st("status-line--warning")), " · "]
         elif self.error is None and self.is_stale and not self.is_paused:
             parts.append(("⚠ stale", st("status-line--warning")))
