@@ -88,7 +88,7 @@ class Hostile(httpx.AsyncBaseTransport):
             self.auth.sign(request)
         response = await self.inner.handle_async_request(request)
         body = await response.aread()
-        if body.startswith(b"{"):
+        if body.startswith(b"{") and response.status_code == 200:  # errors keep their codes
             body = json.dumps(poison(json.loads(body))).encode()
         headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]
         return httpx.Response(response.status_code, headers=headers, content=body)
@@ -239,6 +239,28 @@ async def test_hostile_text_is_literal_and_inert_on_every_screen() -> None:
         await pilot.click("#subtasks-header", offset=(5, 0))
         await pilot.click("#title", offset=(30, 0))
         await pilot.pause()
+        assert app.is_running
+
+
+async def test_a_notice_about_a_hostile_job_is_literal_too() -> None:
+    sim = make_sim()
+    app = make_app(hostile_client(sim), refresh=3600.0, now=sim.clock.now, monotonic=FrozenClock())
+    jid = IDS[MIXED_JOB]
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen) and app.screen.table.total_count > 0)
+        jobs = app.screen
+        assert isinstance(jobs, JobsScreen) and jobs.monitor is not None
+        assert jobs.table.select_key(jid)
+        await pilot.pause()
+        assert sim.delete_job(MIXED_JOB)
+        jobs.monitor._ticks = 1  # a counts-only tick finds it gone
+        jobs.refresh_now("timer")
+        await wait_for(pilot, lambda: jid not in jobs.table.rows_by_key)
+        await wait_for(pilot, lambda: bool(app._notifications))
+        assert [n.message for n in app._notifications] == [f"Job {clean(jid)} is gone (deleted)."]
+        await pilot.pause(0.2)
+        svg = assert_clean_svg(app)
+        assert "is gone (deleted)" in svg
         assert app.is_running
 
 
