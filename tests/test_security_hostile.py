@@ -306,3 +306,25 @@ def test_once_json_is_valid_and_carries_the_text_exactly_without_raw_controls(
     by_id = {j["id"]: j for j in doc["jobs"]}
     assert by_id[IDS[MIXED_JOB]]["displayName"] == H
     assert by_id[IDS[MIXED_JOB]]["poolId"] == H
+
+
+async def test_a_hostile_error_message_from_the_service_is_literal_on_the_status_line() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        error = {"code": "[b]Internal[/b]", "message": {"value": H},
+                 "values": [{"key": "Reason", "value": H}]}
+        return httpx.Response(500, json=error, headers={"request-id": "[red]rid[/red]"})
+
+    client = BatchClient(ENDPOINT, transport=httpx.MockTransport(handler), account="[i]acct[/i]\x1b[2J",
+                         retry=RetryPolicy(max_attempts=1, base_delay=0, max_delay=0))
+    app = make_app(client, refresh=3600.0, monotonic=FrozenClock())
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen))
+        screen = app.screen
+        assert isinstance(screen, JobsScreen)
+        await wait_for(pilot, lambda: screen.status.error is not None)
+        await pilot.pause()
+        plain = screen.status.plain
+        assert f"service error: HTTP 500 [b]Internal[/b]: {SHOWN}" in plain
+        assert "(request-id [red]rid[/red])" in plain and "[i]acct[/i]\\x1b[2J" in plain
+        assert_inert(screen.status)
+        assert_clean_svg(app)
