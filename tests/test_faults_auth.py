@@ -233,3 +233,25 @@ async def test_a_403_about_permissions_keeps_the_services_own_words() -> None:
     assert str(info.value) == ("HTTP 403 AuthorizationFailure: This request is not authorized to perform "
                                "this operation. (request-id r-1)")
     assert info.value.kind == "auth" and info.value.explanation is None
+
+
+async def test_the_dashboard_renews_its_token_before_expiry_once_while_counts_fan_out() -> None:
+    sim = make_sim()
+    cred = Credential(sim, delay=0.02)
+    recorder = Recorder(sim)
+    client, auth = entra_client(sim, cred, recorder)
+    app = make_app(client, refresh=3600.0, now=sim.clock.now, monotonic=FrozenClock())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await home(pilot, app)
+        assert auth.token_requests == 1
+        for round_ in range(2, 5):
+            cred.now += 3600 - 200  # the current token has 200 s left: renew now, not at expiry
+            sim.config.tokens = (cred.issued[-1],)  # only the live token is accepted
+            recorder.tokens.clear()
+            fetches = screen.fetches
+            screen.refresh_now("full")  # the job list and the counts of every job on screen
+            await wait_for(pilot, lambda: screen.fetches > fetches)
+            await pilot.pause()
+            assert screen.status.error is None, screen.status.plain
+            assert auth.token_requests == round_ and cred.most_active == 1
+            assert len(recorder.tokens) > 10 and set(recorder.tokens) == {cred.issued[-1]}
