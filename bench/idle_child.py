@@ -6,7 +6,7 @@ the first screen (job list and the selected job's counts) is up, then obeys stdi
 command a line, answering one line each:
 
     press KEY     press a key (e.g. ``p`` pauses the refresh)
-    stats         "stats fetches=N requests=N rss_kb=N tasks=N timers=N objects=N blocks=N"
+    stats [trim]  "stats fetches=N requests=N rss_kb=N tasks=N timers=N objects=N blocks=N trimmed_kb=N"
     wait N        wait until N more refreshes have completed, then answer "ok"
     quit
 """
@@ -15,8 +15,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import gc
 import sys
+
+
+def trimmed_rss_kb() -> int:
+    """RSS after asking glibc to give freed heap pages back: what is really in use.
+
+    A diagnostic only (the app never does this): if RSS grows but this does not, the growth
+    is memory the allocator keeps after it was freed (fragmentation), not a leak.
+    """
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        return -1
+    return rss_kb()
+
+
+def trim(words: list[str]) -> int:
+    return trimmed_rss_kb() if words[1:] == ["trim"] else -1
 
 
 def rss_kb() -> int:
@@ -70,9 +88,10 @@ async def main(args: argparse.Namespace) -> int:
             elif words[0] == "stats":
                 gc.collect()
                 timers = sum(len(getattr(n, "_timers", ())) for n in [app, *list(app._registry)])
-                print(f"stats fetches={screen.fetches} requests={client.stats.requests} rss_kb={rss_kb()} "
+                rss = rss_kb()
+                print(f"stats fetches={screen.fetches} requests={client.stats.requests} rss_kb={rss} "
                       f"tasks={len(asyncio.all_tasks())} timers={timers} objects={len(gc.get_objects())} "
-                      f"blocks={sys.getallocatedblocks()}", flush=True)
+                      f"blocks={sys.getallocatedblocks()} trimmed_kb={trim(words)}", flush=True)
             else:
                 print(f"error {words[0]!r}", flush=True)
     return 0

@@ -59,8 +59,9 @@ class Dashboard:
         self.proc.stdin.flush()
         return self.readline()
 
-    def stats(self) -> dict[str, int]:
-        return {k: int(v) for k, v in (w.split("=") for w in self.send("stats").split()[1:])}
+    def stats(self, *, trim: bool = False) -> dict[str, int]:
+        answer = self.send("stats trim" if trim else "stats")
+        return {k: int(v) for k, v in (w.split("=") for w in answer.split()[1:])}
 
     def close(self) -> None:
         try:
