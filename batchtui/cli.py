@@ -46,6 +46,16 @@ def _refresh(value: str) -> float:
     return seconds
 
 
+def _concurrency(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--concurrency wants a whole number, not {value!r}") from None
+    if not 1 <= n <= 256:
+        raise argparse.ArgumentTypeError(f"--concurrency must be from 1 to 256, not {n}")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="batchtui",
@@ -74,6 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     view.add_argument("--theme", help="colour theme name")
     p.add_argument("--once", action="store_true", help="print jobs and task counts once and exit")
     p.add_argument("-o", "--output", choices=("json", "table"), default="table", help="with --once")
+    p.add_argument(
+        "--concurrency",
+        type=_concurrency,
+        default=16,
+        metavar="N",
+        help="most requests in flight to the account at once (default 16)",
+    )
     p.add_argument("--log", metavar="FILE", help="write a diagnostic log (requests, retries, errors)")
     return p
 
@@ -117,7 +134,9 @@ def _make_client(
     if args.demo:
         from batchtui.demo import demo_client
 
-        sim, client = demo_client(api_version=args.api_version, on_event=on_event)
+        sim, client = demo_client(
+            api_version=args.api_version, on_event=on_event, max_concurrency=args.concurrency
+        )
         # The demo world runs on simulated time: ages and runtimes must read its clock.
         return client, f"{sim.config.account} (demo)", [], {"now": sim.clock.now}
 
@@ -132,7 +151,7 @@ def _make_client(
         api_version=args.api_version,
         profile=args.profile,
     )
-    client = BatchClient.from_settings(settings, on_event=on_event)
+    client = BatchClient.from_settings(settings, on_event=on_event, max_concurrency=args.concurrency)
     label = settings.account or settings.endpoint
     return client, label, list(settings.warnings), {}
 

@@ -26,6 +26,7 @@ def demo_client(
     *,
     api_version: str | None = None,
     on_event: Callable[[RequestEvent], None] | None = None,
+    max_concurrency: int = 16,
 ) -> tuple[Simulator, BatchClient]:
     if config is None:
         # Anchor the simulated "now" at the real now, so times on screen read naturally.
@@ -40,6 +41,7 @@ def demo_client(
         account=sim.config.account,
         transport=httpx.ASGITransport(app=sim),
         on_event=on_event,
+        max_concurrency=max_concurrency,
         **kwargs,
     )
     return sim, client

@@ -45,6 +45,8 @@ def assert_one_line_usage_error(code: int, out: str, err: str, *needles: str) ->
         (["--state", "sleeping"], "--state"),
         (["--auth", "password"], "--auth"),
         (["--output", "xml", "--once"], "--output"),
+        (["--concurrency", "0"], "--concurrency"),
+        (["--concurrency", "many"], "--concurrency"),
     ],
 )
 def test_bad_flags_give_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], argv, needle) -> None:
@@ -168,3 +170,21 @@ def test_console_script_reports_without_traceback() -> None:
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.count("\n") == 1
+
+
+def test_concurrency_flag_bounds_the_client(capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
+    import batchtui.demo as demo
+
+    seen: dict[str, object] = {}
+    real = demo.BatchClient
+
+    class Spy(real):  # type: ignore[misc, valid-type]
+        def __init__(self, *args, **kwargs) -> None:
+            seen.update(kwargs)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(demo, "BatchClient", Spy)
+    code, out, err = run_cli(capsys, "--demo", "--once", "-o", "json", "--concurrency", "3")
+    assert code == 0, err
+    assert seen["max_concurrency"] == 3
+    assert json.loads(out)["jobs"]
