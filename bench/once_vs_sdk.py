@@ -5,7 +5,7 @@ Both run as fresh processes (what an operator or a cron job pays), against one
 Each figure is the median wall time of --repeat runs; both outputs are checked to hold
 every job with its task counts, so a fast wrong answer cannot win.
 
-    python bench/once_vs_sdk.py [--sizes 50,200,1000] [--repeat 3] [--latency-ms 20]
+    python bench/once_vs_sdk.py [--sizes 50,200,1000] [--repeat 3] [--latency-ms 20] [--concurrency 16,64]
 """
 
 from __future__ import annotations
@@ -36,34 +36,42 @@ def main() -> None:
     ap.add_argument("--sizes", default="50,200,1000")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--latency-ms", type=float, default=20)
+    ap.add_argument("--concurrency", default="16", help="comma-separated --concurrency values for --once")
     args = ap.parse_args()
+    levels = [int(c) for c in args.concurrency.split(",")]
 
     rows = []
     for n in (int(s) for s in args.sizes.split(",")):
         with sim_server("--jobs", str(n), "--latency-ms", str(args.latency_ms), "--time-scale", "0") as sim:
             env = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_BATCH_")}
             env.update(sim.env)
-            ours, sdk = [], []
+            once = [sys.executable, "-m", "batchtui", "--once", "-o", "json", "--concurrency"]
+            ours: dict[int, list[float]] = {c: [] for c in levels}
+            sdk: list[float] = []
             # One untimed pass: the simulator builds each job's tasks lazily on first use, and
             # whichever tool ran first would otherwise pay for it.
-            timed([sys.executable, "-m", "batchtui", "--once", "-o", "json"], env)
+            timed([*once, "16"], env)
+            listed = 0
             for _ in range(args.repeat):
-                t, out = timed([sys.executable, "-m", "batchtui", "--once", "-o", "json"], env)
-                doc = json.loads(out)
-                listed = len(doc["jobs"])  # deleted jobs are not listed, so a few under n
-                assert all(j["taskCounts"] is not None for j in doc["jobs"]), "--once missed counts"
-                ours.append(t)
+                for c in levels:  # interleaved, so drifting machine load hits every column alike
+                    t, out = timed([*once, str(c)], env)
+                    doc = json.loads(out)
+                    listed = len(doc["jobs"])  # deleted jobs are not listed, so a few under n
+                    assert all(j["taskCounts"] is not None for j in doc["jobs"]), "--once missed counts"
+                    ours[c].append(t)
                 t, out = timed([sys.executable, str(HERE / "sdk_task_counts.py")], env)
                 assert out.split() == [str(listed), str(listed)], f"SDK saw {out!r}, --once {listed}"
                 sdk.append(t)
-            a, b = statistics.median(ours), statistics.median(sdk)
-            rows.append((listed, a, b, b / a))
+            b = statistics.median(sdk)
+            rows.append((listed, b, [statistics.median(ours[c]) for c in levels]))
 
     print(f"\nBenchmark 1: jobs + task counts, sim on loopback, {args.latency_ms:g} ms latency, "
           f"median of {args.repeat}")
-    print(f"{'jobs':>6}  {'batchtui --once':>16}  {'azure-batch SDK':>16}  {'speed-up':>9}")
-    for n, a, b, r in rows:
-        print(f"{n:>6}  {a:>15.2f}s  {b:>15.2f}s  {r:>8.1f}x")
+    head = "".join(f"  {'--once (' + str(c) + ' in flight)':>22}  {'speed-up':>8}" for c in levels)
+    print(f"{'jobs':>6}  {'azure-batch SDK':>16}{head}")
+    for n, b, times in rows:
+        cells = "".join(f"  {a:>21.2f}s  {b / a:>7.1f}x" for a in times)
+        print(f"{n:>6}  {b:>15.2f}s{cells}")
 
 
 if __name__ == "__main__":
