@@ -51,6 +51,9 @@ def _cell(value: object) -> Text:
 
 
 def _same(a: object, b: object) -> bool:
+    # Screens reuse the cells of a row that only partly changed: the same object needs no look.
+    if a is b:
+        return True
     # rich's Text.__eq__ ignores the base style, which is what state colours live in.
     if isinstance(a, Text) and isinstance(b, Text):
         return a.plain == b.plain and a.spans == b.spans and a.style == b.style
