@@ -392,6 +392,8 @@ class KeyedTable(DataTable[Text]):
         previous_flash = self._flashed
         self._flashed = {}
         widths = _WidthTracker(self)
+        data = self._data
+        put = 0
         for key, row in want.items():
             old = self._shown.get(key)
             if old is None:
@@ -405,10 +407,16 @@ class KeyedTable(DataTable[Text]):
                         if flash and i not in self._quiet:
                             cell = self._flash_cell(cell)
                             self._flashed.setdefault(key, set()).add(i)
-                        self.update_cell(key, self._columns[i], cell)
+                        # What update_cell() does, less its per-cell refresh() (~35 us each: a
+                        # third of a refresh that moves every runtime of 1,000 ranks): one below.
+                        data[RowKey(key)][ColumnKey(self._columns[i])] = cell
+                        put += 1
                 if old.sort_values != row.sort_values:
                     sort_changed = True
                 self._shown[key] = row
+        if put:
+            self._update_count += 1
+            self.refresh()
         widths.apply()
         # Cells highlighted by an earlier refresh and not changed again go back to normal.
         for key, idxs in previous_flash.items():
