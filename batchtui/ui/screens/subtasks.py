@@ -98,12 +98,21 @@ def _sort_values(rank: Rank, ran: timedelta | None, node_id: str | None) -> dict
     }
 
 
-def _rerun(row: Row, rank: Rank, node_id: str | None, ran: timedelta | None, ran_text: str) -> Row:
+def _runtime_cell(text: str, shared: dict[str, Text]) -> Text:
+    # Ranks start together, so many show the same runtime: one Text each (never mutated:
+    # KeyedTable copies a cell before highlighting it), not one per rank per refresh.
+    cell = shared.get(text)
+    if cell is None:
+        cell = shared[text] = Text(text, justify="right")
+    return cell
+
+
+def _rerun(row: Row, rank: Rank, node_id: str | None, ran: timedelta | None, ran_cell: Text) -> Row:
     """``row`` with only its runtime moved: the other cells are the same objects."""
     cells = row.cells
     old = cells[_RUNTIME]
-    if not isinstance(old, Text) or old.plain != ran_text:
-        cells = (*cells[:_RUNTIME], Text(ran_text, justify="right"), *cells[_RUNTIME + 1:])
+    if not isinstance(old, Text) or old.plain != ran_cell.plain:
+        cells = (*cells[:_RUNTIME], ran_cell, *cells[_RUNTIME + 1:])
     return Row(row.key, cells, _sort_values(rank, ran, node_id), row.trouble, row.search)
 
 
@@ -273,6 +282,7 @@ class SubtasksScreen(PollingScreen):
         # ~0.1 ms, several per rank were most of a 1,000-rank refresh (bench/apply_cost.py).
         self._styles = {}
         cache: dict[str, _RankRow] = {}
+        ran_cells: dict[str, Text] = {}
         rows: list[Row] = []
         for rank in ranks:
             key = str(rank.id)
@@ -282,14 +292,14 @@ class SubtasksScreen(PollingScreen):
             inputs = (rank, node.node_id if node else None, node.pool_id if node else None, previous,
                       rank.id in straggling)
             ran = runtime(rank.start_time, rank.end_time, now)
-            ran_text = fmt_duration(ran) if ran is not None else ""
+            ran_cell = _runtime_cell(fmt_duration(ran) if ran is not None else "", ran_cells)
             hit = self._rank_rows.get(key)
             if hit is None or hit.inputs != inputs:
-                hit = _RankRow(inputs, ran, self._row(key, rank, inputs, ran, ran_text))
+                hit = _RankRow(inputs, ran, self._row(key, rank, inputs, ran, ran_cell))
             elif hit.ran != ran:
                 # Only the clock moved: the same cells (so KeyedTable skips them by identity)
                 # but a new runtime cell if its text moved, and the exact runtime to sort by.
-                hit = _RankRow(inputs, ran, _rerun(hit.row, rank, inputs[1], ran, ran_text))
+                hit = _RankRow(inputs, ran, _rerun(hit.row, rank, inputs[1], ran, ran_cell))
             cache[key] = hit
             rows.append(hit.row)
         self._rank_rows = cache  # only ranks still listed: nothing accumulates
@@ -301,7 +311,7 @@ class SubtasksScreen(PollingScreen):
             style = self._styles[name] = self.table.state_style(name)
         return style
 
-    def _row(self, key: str, rank: Rank, inputs: _RankInputs, ran: timedelta | None, ran_text: str) -> Row:
+    def _row(self, key: str, rank: Rank, inputs: _RankInputs, ran: timedelta | None, ran_cell: Text) -> Row:
         style = self._style
         _, node_id, pool_id, previous, straggler = inputs
         id_cell = Text(key, justify="left")
@@ -328,7 +338,7 @@ class SubtasksScreen(PollingScreen):
                 result_cell,
                 Text(_clock(rank.start_time)),
                 Text(_clock(rank.end_time)),
-                Text(ran_text, justify="right"),
+                ran_cell,
                 literal(previous),
             ),
             sort_values=_sort_values(rank, ran, node_id),
