@@ -292,13 +292,14 @@ class SubtasksScreen(PollingScreen):
             inputs = (rank, node.node_id if node else None, node.pool_id if node else None, previous,
                       rank.id in straggling)
             ran = runtime(rank.start_time, rank.end_time, now)
-            ran_cell = _runtime_cell(fmt_duration(ran) if ran is not None else "", ran_cells)
             hit = self._rank_rows.get(key)
             if hit is None or hit.inputs != inputs:
+                ran_cell = _runtime_cell(fmt_duration(ran) if ran is not None else "", ran_cells)
                 hit = _RankRow(inputs, ran, self._row(key, rank, inputs, ran, ran_cell))
             elif hit.ran != ran:
                 # Only the clock moved: the same cells (so KeyedTable skips them by identity)
                 # but a new runtime cell if its text moved, and the exact runtime to sort by.
+                ran_cell = _runtime_cell(fmt_duration(ran) if ran is not None else "", ran_cells)
                 hit = _RankRow(inputs, ran, _rerun(hit.row, rank, inputs[1], ran, ran_cell))
             cache[key] = hit
             rows.append(hit.row)

@@ -399,8 +399,10 @@ class KeyedTable(DataTable[Text]):
             if old is None:
                 continue
             if old is not row:
-                for i in self._col_idx:
-                    a, b = old.cells[i], row.cells[i]
+                # A Row rebuilt around the same cells (only a sort value moved) needs no look.
+                old_cells, new_cells = old.cells, row.cells
+                for i in self._col_idx if old_cells is not new_cells else ():
+                    a, b = old_cells[i], new_cells[i]
                     if a is not b and not _same(a, b):  # `is` inline: 9,000 cells a pass
                         cell = _cell(b)
                         widths.changed(self._columns[i], a, cell)
