@@ -116,6 +116,7 @@ class JobsScreen(PollingScreen):
         self._widths: dict[str, int] | None = None
         self._styles: dict[str, Style] = {}  # theme styles by name, for one pass of _rows
         self._opened: str | None = None  # the job drilled into, until the first update back here
+        self._filled = False  # a whole tick has been shown (before that, rows fill in: no highlight)
 
     def crumbs(self) -> tuple[str, ...]:
         return ("jobs",) if not self.state else ("jobs", f"state {self.state}")
@@ -126,7 +127,13 @@ class JobsScreen(PollingScreen):
 
     def on_mount(self) -> None:
         app = self.app
-        self.monitor = JobsMonitor(app.client, state=self.state, now=app.now)  # type: ignore[attr-defined]
+        # A long first list is painted after its first page (JobsUpdated coalesces the stages).
+        self.monitor = JobsMonitor(
+            app.client,  # type: ignore[attr-defined]
+            state=self.state,
+            now=app.now,  # type: ignore[attr-defined]
+            on_progress=lambda snap: self.post_message(JobsUpdated(snap)),
+        )
         table = self.table
         table.set_columns(COLUMNS)
         table.set_sorts(SORTS)
@@ -154,16 +161,25 @@ class JobsScreen(PollingScreen):
 
     def on_jobs_updated(self, message: JobsUpdated) -> None:
         snap = message.snapshot
+        after_partial = self.snapshot is not None and self.snapshot.partial
         self.snapshot = snap
         table = self.table
         selected = table.selected_key
         with self.app.batch_update():
             rows = self._rows()
-            if snap.listed or self._widths is None:
+            if (snap.listed and not snap.partial) or self._widths is None:
                 self._widths = measure(rows)
                 self._fit()
-            table.apply_rows(rows)
+            table.apply_rows(rows, flash=self._filled)
+            self._filled = self._filled or not snap.partial
             self._show_bar()
+        if snap.partial:
+            return  # the rest of the tick follows; the status line waits for its outcome
+        if after_partial and self.monitor is not None:
+            # The counts read were for the first page's view; the whole list may show other rows.
+            self.monitor.focus(table.selected_key, table.key_window())
+            if self.monitor.needs_counts():
+                self.refresh_now("focus")
         if self.is_active:
             opened, self._opened = self._opened, None
             gone = selected is not None and selected not in table.rows_by_key
@@ -189,7 +205,8 @@ class JobsScreen(PollingScreen):
         table = self.table
         self.monitor.focus(table.selected_key, table.key_window())
         self._show_bar()
-        if self.snapshot is not None and self.monitor.needs_counts():
+        # While a first list is still read, the rest of that tick fetches what the cursor is on.
+        if self.snapshot is not None and not self.snapshot.partial and self.monitor.needs_counts():
             self.refresh_now("focus")
 
     # ------------------------------------------------------------------ rows
