@@ -114,7 +114,6 @@ class JobsScreen(PollingScreen):
         self._cache: dict[str, _Cached] = {}
         self._recount: Recount | None = None
         self._widths: dict[str, int] | None = None
-        self._styles: dict[str, Style] = {}  # theme styles by name, for one pass of _rows
         self._opened: str | None = None  # the job drilled into, until the first update back here
         self._filled = False  # a whole tick has been shown (before that, rows fill in: no highlight)
 
@@ -220,7 +219,6 @@ class JobsScreen(PollingScreen):
         rows: list[Row] = []
         # Resolved once per pass: a theme style lookup (and query_one) per cell cost ~0.1 ms
         # per row, 1 s for the first screen of 10,000 jobs (bench/ten_thousand.py).
-        self._styles = {}
         for job in snap.jobs:
             if not job.id:
                 continue
@@ -239,14 +237,8 @@ class JobsScreen(PollingScreen):
         self._cache = cache  # only jobs still listed: nothing accumulates
         return rows
 
-    def _style(self, name: str) -> Style:
-        style = self._styles.get(name)
-        if style is None:
-            style = self._styles[name] = self.table.state_style(name)
-        return style
-
     def _row(self, job: Job, entry: CountsEntry | None, age: str) -> Row:
-        style = self._style
+        style = self.table.state_style
         dim = style("dim")
         state = job.state or ""
         counts = entry.result.task_counts if entry and entry.result else None
@@ -297,7 +289,7 @@ class JobsScreen(PollingScreen):
         cells = allocate(bar_values(counts), INLINE_BAR)
         for name, n in zip(BAR_ORDER, cells, strict=True):
             if n:
-                bar.append("█" * n, style=self._style(name))
+                bar.append("█" * n, style=self.table.state_style(name))
         rest = INLINE_BAR - sum(cells)
         if rest:
             bar.append("·" * rest, style=dim)

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ClassVar
 
-from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
@@ -187,7 +186,6 @@ class SubtasksScreen(PollingScreen):
         self.is_finished = False
         self._gone = False
         self._rank_rows: dict[str, _RankRow] = {}  # by rank key: the rows of the last pass
-        self._styles: dict[str, Style] = {}  # theme styles by name, for one pass of _rows
 
     def crumbs(self) -> tuple[str, ...]:
         return ("jobs", self.job_id, "tasks", self.task_id, "subtasks")
@@ -280,7 +278,6 @@ class SubtasksScreen(PollingScreen):
         subtasks = self.subtasks
         # Resolved once per pass (and only if some row is built): a theme style lookup costs
         # ~0.1 ms, several per rank were most of a 1,000-rank refresh (bench/apply_cost.py).
-        self._styles = {}
         cache: dict[str, _RankRow] = {}
         ran_cells: dict[str, Text] = {}
         rows: list[Row] = []
@@ -306,14 +303,8 @@ class SubtasksScreen(PollingScreen):
         self._rank_rows = cache  # only ranks still listed: nothing accumulates
         return rows
 
-    def _style(self, name: str) -> Style:
-        style = self._styles.get(name)
-        if style is None:
-            style = self._styles[name] = self.table.state_style(name)
-        return style
-
     def _row(self, key: str, rank: Rank, inputs: _RankInputs, ran: timedelta | None, ran_cell: Text) -> Row:
-        style = self._style
+        style = self.table.state_style
         _, node_id, pool_id, previous, straggler = inputs
         id_cell = Text(key, justify="left")
         if rank.primary:

@@ -144,6 +144,7 @@ class KeyedTable(DataTable[Text]):
             # State colours and bars stay visible on the cursor row.
             cursor_foreground_priority="renderable",
         )
+        self._state_styles: dict[str, Style] = {}
         self._columns: list[str] = []
         self._labels: dict[str, str] = {}
         self._quiet: set[int] = set()
@@ -294,8 +295,22 @@ class KeyedTable(DataTable[Text]):
         return tuple(keys)
 
     def state_style(self, name: str) -> Style:
-        """Rich style of a state colour (``active``, ``failed``, ...) from the current theme."""
-        return self.get_component_rich_style(f"keyed-table--{name}", partial=True, default=Style())
+        """Rich style of a state colour (``active``, ``failed``, ...) from the current theme.
+
+        Looked up once per theme: rebuilding rows asks for the same few styles thousands of times.
+        """
+        style = self._state_styles.get(name)
+        if style is None:
+            style = self._state_styles[name] = self.get_component_rich_style(
+                f"keyed-table--{name}", partial=True, default=Style()
+            )
+        return style
+
+    def notify_style_update(self) -> None:
+        # Textual calls this when the stylesheet is re-applied (a theme switch) before it tells
+        # the screens to rebuild their rows, so they rebuild with the new colours.
+        self._state_styles.clear()
+        super().notify_style_update()
 
     # ------------------------------------------------------------------ filter / sort reactives
 
