@@ -11,7 +11,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from datetime import datetime
 from email.utils import formatdate, parsedate_to_datetime
 from typing import Any, NamedTuple
@@ -424,22 +424,24 @@ class Simulator:
 
     # ---------------------------------------------------------------- handlers
 
-    def _list_jobs(self, request: Request) -> Response:
-        t = self.clock.seconds()
+    def _paged(
+        self,
+        request: Request,
+        rendered: Iterator[dict[str, Any]],
+        *,
+        properties: Any,
+        filter_fields: Any,
+        metadata: str,
+        path: str,
+    ) -> Response:
+        """One page of a list call: $filter, maxresults, $select and the absolute nextLink."""
         size = self._page_size(request)
-        select = self._select(request, odata.JOB_PROPERTIES)
-        stats = self._expand(request)
+        select = self._select(request, properties)
         raw_filter = request.query.get("$filter")
-        pred = odata.parse_filter(raw_filter, odata.JOB_FILTER_FIELDS) if raw_filter is not None else None
-        token = request.query.get("$skiptoken")
-        after = odata.read_skiptoken(token) if token is not None else None
-        r = self._renderer(request)
+        pred = odata.parse_filter(raw_filter, filter_fields) if raw_filter is not None else None
         value: list[dict[str, Any]] = []
         more = False
-        for job_id in self.world.job_ids_after(t, after):
-            plan = self.world.plan(job_id)
-            assert plan is not None
-            d = r.job(self.world.job_view(plan, t), t, stats=stats)
+        for d in rendered:
             if pred is not None and not pred(d):
                 continue
             if len(value) == size:
@@ -447,12 +449,38 @@ class Simulator:
                 break
             value.append(d)
         body: dict[str, Any] = {
-            "odata.metadata": r.metadata("jobs"),
+            "odata.metadata": self._renderer(request).metadata(metadata),
             "value": [odata.apply_select(d, select) for d in value],
         }
         if more:
-            body["odata.nextLink"] = self._next_link(request, "/jobs", value[-1]["id"])
+            body["odata.nextLink"] = self._next_link(request, path, value[-1]["id"])
         return Response(200, body, {})
+
+    @staticmethod
+    def _after(request: Request) -> Any:
+        token = request.query.get("$skiptoken")
+        return odata.read_skiptoken(token) if token is not None else None
+
+    def _list_jobs(self, request: Request) -> Response:
+        t = self.clock.seconds()
+        stats = self._expand(request)
+        after = self._after(request)
+        r = self._renderer(request)
+
+        def rendered() -> Iterator[dict[str, Any]]:
+            for job_id in self.world.job_ids_after(t, after):
+                plan = self.world.plan(job_id)
+                assert plan is not None
+                yield r.job(self.world.job_view(plan, t), t, stats=stats)
+
+        return self._paged(
+            request,
+            rendered(),
+            properties=odata.JOB_PROPERTIES,
+            filter_fields=odata.JOB_FILTER_FIELDS,
+            metadata="jobs",
+            path="/jobs",
+        )
 
     def _get_job(self, request: Request, job_id: str) -> Response:
         t = self.clock.seconds()
@@ -478,33 +506,23 @@ class Simulator:
     def _list_tasks(self, request: Request, job_id: str) -> Response:
         t = self.clock.seconds()
         plan = self._job(job_id, t)
-        size = self._page_size(request)
-        select = self._select(request, odata.TASK_PROPERTIES)
         stats = self._expand(request)
-        raw_filter = request.query.get("$filter")
-        pred = odata.parse_filter(raw_filter, odata.TASK_FILTER_FIELDS) if raw_filter is not None else None
-        token = request.query.get("$skiptoken")
-        after = odata.read_skiptoken(token) if token is not None else None
+        after = self._after(request)
         r = self._renderer(request)
-        value: list[dict[str, Any]] = []
-        more = False
-        for spec in self.world.visible_tasks(plan, t):
-            if after is not None and spec.id <= after:
-                continue
-            d = r.task(plan, self.world.task_view(plan, spec, t), t, stats=stats)
-            if pred is not None and not pred(d):
-                continue
-            if len(value) == size:
-                more = True
-                break
-            value.append(d)
-        body: dict[str, Any] = {
-            "odata.metadata": r.metadata("tasks"),
-            "value": [odata.apply_select(d, select) for d in value],
-        }
-        if more:
-            body["odata.nextLink"] = self._next_link(request, f"/jobs/{plan.id}/tasks", value[-1]["id"])
-        return Response(200, body, {})
+
+        def rendered() -> Iterator[dict[str, Any]]:
+            for spec in self.world.visible_tasks(plan, t):
+                if after is None or spec.id > after:
+                    yield r.task(plan, self.world.task_view(plan, spec, t), t, stats=stats)
+
+        return self._paged(
+            request,
+            rendered(),
+            properties=odata.TASK_PROPERTIES,
+            filter_fields=odata.TASK_FILTER_FIELDS,
+            metadata="tasks",
+            path=f"/jobs/{plan.id}/tasks",
+        )
 
     def _task(self, plan: w.JobPlan, task_id: str, t: float) -> w.TaskSpec:
         spec = self.world.find_task(plan, task_id, t)
