@@ -9,24 +9,10 @@ value, shrink back when the widest value narrows, and stay put otherwise.
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import App, ComposeResult
 from textual.widgets.data_table import ColumnKey
+from ui_support import TableApp
 
-from batchtui.ui.themes import variable_defaults
 from batchtui.ui.widgets.keyed_table import KeyedTable, Row
-
-
-class TableApp(App[None]):
-    def get_theme_variable_defaults(self) -> dict[str, str]:
-        return variable_defaults(self.current_theme)
-
-    def compose(self) -> ComposeResult:
-        yield KeyedTable(id="t")
-
-    def on_mount(self) -> None:
-        t = self.query_one(KeyedTable)
-        t.set_columns([("id", "Id"), ("state", "State")])
-        t.set_sorts(["id"])
 
 
 def row(key: str, state: str) -> Row:
@@ -44,7 +30,7 @@ def measured(t: KeyedTable, column: str) -> int:
 
 
 async def test_columns_grow_and_shrink_with_their_widest_cell() -> None:
-    app = TableApp()
+    app = TableApp((("id", "Id"), ("state", "State")), sorts=("id",))
     async with app.run_test(size=(80, 20)) as pilot:
         t = app.query_one(KeyedTable)
         t.apply_rows([row(f"k{i}", "active") for i in range(50)])
@@ -71,7 +57,7 @@ async def test_columns_grow_and_shrink_with_their_widest_cell() -> None:
 
 
 async def test_a_refresh_measures_each_column_at_most_once() -> None:
-    app = TableApp()
+    app = TableApp((("id", "Id"), ("state", "State")), sorts=("id",))
     async with app.run_test(size=(80, 20)) as pilot:
         t = app.query_one(KeyedTable)
         n = 2000
@@ -108,7 +94,7 @@ async def test_a_refresh_measures_each_column_at_most_once() -> None:
 
 
 async def test_new_rows_size_their_columns_as_datatable_would() -> None:
-    app = TableApp()
+    app = TableApp((("id", "Id"), ("state", "State")), sorts=("id",))
     async with app.run_test(size=(80, 20)) as pilot:
         t = app.query_one(KeyedTable)
         t.apply_rows([row("a", "active"), row("wide-日本語-key", "x"), row("b", "a state of 25 cells")])

@@ -3,23 +3,9 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import App, ComposeResult
+from ui_support import TableApp
 
-from batchtui.ui.themes import variable_defaults
 from batchtui.ui.widgets.keyed_table import KeyedTable, Row
-
-
-class TableApp(App[None]):
-    def get_theme_variable_defaults(self) -> dict[str, str]:
-        return variable_defaults(self.current_theme)
-
-    def compose(self) -> ComposeResult:
-        yield KeyedTable(id="t")
-
-    def on_mount(self) -> None:
-        t = self.query_one(KeyedTable)
-        t.set_columns([("id", "Id"), ("state", "State"), ("n", "N")])
-        t.set_sorts(["id", "n"])
 
 
 def row(key: str, state: str = "active", n: int = 0, trouble: bool = False) -> Row:

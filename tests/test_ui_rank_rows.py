@@ -10,13 +10,11 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from rich.text import Text
-from textual.app import App, ComposeResult
-from ui_support import make_sim, make_sim_app, wait_for
+from ui_support import TableApp, make_sim, make_sim_app, wait_for
 
 from batchtui.batch.models import Subtask
 from batchtui.ui.screens.jobs import JobsScreen
 from batchtui.ui.screens.subtasks import SubtasksScreen, SubtasksUpdated
-from batchtui.ui.themes import variable_defaults
 from batchtui.ui.widgets.keyed_table import KeyedTable, Row
 
 SIZE = (120, 40)
@@ -114,22 +112,8 @@ async def test_reused_and_rerun_rows_match_rows_built_from_scratch() -> None:
         _same_rows(table.rows_by_key, _from_scratch(screen, clock["now"]))
 
 
-class _TableApp(App[None]):
-    def get_theme_variable_defaults(self) -> dict[str, str]:
-        return variable_defaults(self.current_theme)
-
-    def compose(self) -> ComposeResult:
-        yield KeyedTable(id="t")
-
-    def on_mount(self) -> None:
-        t = self.query_one(KeyedTable)
-        t.set_columns([("id", "Id"), ("state", "State"), ("n", "N")])
-        t.set_quiet_columns(["n"])
-        t.set_sorts(["id", "n"])
-
-
 async def test_a_row_sharing_its_cells_updates_only_what_differs() -> None:
-    app = _TableApp()
+    app = TableApp(quiet=("n",))
     async with app.run_test(size=(60, 20)):
         t = app.query_one(KeyedTable)
         cells = (Text("a"), Text("running"), Text("5"))

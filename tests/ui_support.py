@@ -8,10 +8,11 @@ an hour: refreshes happen when a test asks for one (ctrl+r), never on their own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
+from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
 from batchtui.batch.auth import SharedKeyAuth
@@ -19,6 +20,8 @@ from batchtui.batch.client import BatchClient
 from batchtui.batch.retry import RetryPolicy
 from batchtui.sim import SimConfig, Simulator
 from batchtui.ui.app import BatchApp, make_app
+from batchtui.ui.themes import variable_defaults
+from batchtui.ui.widgets.keyed_table import KeyedTable
 
 ENDPOINT = "http://127.0.0.1:8765"
 
@@ -69,3 +72,30 @@ async def wait_for(pilot: Pilot[Any], condition: Callable[[], object], *, within
             return
         await pilot.pause(0.02)
     assert condition(), f"timed out after {within}s waiting for {condition}"
+
+
+class TableApp(App[None]):
+    """A bare app holding one KeyedTable, for the table's own tests."""
+
+    def __init__(
+        self,
+        columns: Sequence[tuple[str, str]] = (("id", "Id"), ("state", "State"), ("n", "N")),
+        *,
+        sorts: Sequence[str] = ("id", "n"),
+        quiet: Sequence[str] = (),
+    ) -> None:
+        super().__init__()
+        self._columns, self._sorts, self._quiet = columns, sorts, quiet
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return variable_defaults(self.current_theme)
+
+    def compose(self) -> ComposeResult:
+        yield KeyedTable(id="t")
+
+    def on_mount(self) -> None:
+        t = self.query_one(KeyedTable)
+        t.set_columns(self._columns)
+        if self._quiet:
+            t.set_quiet_columns(self._quiet)
+        t.set_sorts(self._sorts)
