@@ -20,7 +20,7 @@ from textual.widgets import Static
 
 from batchtui.batch.errors import BatchClientError, BatchServiceError
 from batchtui.batch.models import Task
-from batchtui.ui.text import clean, fmt_duration, runtime
+from batchtui.ui.text import clean, fmt_duration
 from batchtui.ui.widgets.subtask_detail import (
     LABEL_STYLE,
     Section,
@@ -28,14 +28,12 @@ from batchtui.ui.widgets.subtask_detail import (
     container_section,
     failure_section,
     node_section,
+    task_run_fields,
 )
 
 
 def task_sections(task: Task, now: datetime) -> list[Section]:
     info = task.execution_info
-    start = info.start_time if info else None
-    end = info.end_time if info else None
-    ran = runtime(start, end, now)
     mis = task.multi_instance_settings
     constraints = task.constraints
     general = Section(
@@ -43,16 +41,8 @@ def task_sections(task: Task, now: datetime) -> list[Section]:
         (
             ("id", task.id),
             ("display name", task.display_name),
-            ("state", task.state),
-            ("since", task.state_transition_time),
-            ("previous state", task.previous_state),
             ("created", task.creation_time),
-            ("result", info.result if info else None),
-            ("exit code", info.exit_code if info else None),
-            ("start", start),
-            ("end", end),
-            ("runtime", fmt_duration(ran) if ran is not None else None),
-            ("retries", info.retry_count if info else None),
+            *task_run_fields(task, now),
             ("last retry", info.last_retry_time if info else None),
             ("requeues", info.requeue_count if info and info.requeue_count else None),
             ("required slots", task.required_slots),

@@ -150,25 +150,33 @@ def subtask_sections(subtask: Subtask, now: datetime) -> list[Section]:
     ]
 
 
+def task_run_fields(task: Task, now: datetime) -> tuple[tuple[str, object], ...]:
+    """State and execution rows of a task: the same in the task modal and for rank 0."""
+    info = task.execution_info
+    start = info.start_time if info else None
+    end = info.end_time if info else None
+    ran = runtime(start, end, now)
+    return (
+        ("state", task.state),
+        ("since", task.state_transition_time),
+        ("previous state", task.previous_state),
+        ("result", info.result if info else None),
+        ("exit code", info.exit_code if info else None),
+        ("start", start),
+        ("end", end),
+        ("runtime", fmt_duration(ran) if ran is not None else None),
+        ("retries", info.retry_count if info else None),
+    )
+
+
 def primary_sections(task: Task, now: datetime) -> list[Section]:
     """Rank 0 when the service does not list it: the task's own execution describes it."""
     info = task.execution_info
     mis = task.multi_instance_settings
-    start = info.start_time if info else None
-    end = info.end_time if info else None
-    ran = runtime(start, end, now)
     general = Section(
         "Primary (rank 0, from the task)",
         (
-            ("state", task.state),
-            ("since", task.state_transition_time),
-            ("previous state", task.previous_state),
-            ("result", info.result if info else None),
-            ("exit code", info.exit_code if info else None),
-            ("start", start),
-            ("end", end),
-            ("runtime", fmt_duration(ran) if ran is not None else None),
-            ("retries", info.retry_count if info else None),
+            *task_run_fields(task, now),
             ("command line", task.command_line),
             ("coordination", mis.coordination_command_line if mis else None),
         ),
