@@ -1,0 +1,166 @@
+"""The client's HTTP transport: httpx's own, over a connection pool that stays cheap when many
+requests are in flight.
+
+httpcore 1.0's pool, on every request queued and every response closed, re-scans every
+connection once per queued request, builds a list of all connections once per idle connection,
+polls each idle socket through anyio's typed-attribute lookup, and counts *every* connection
+against the keep-alive limit, so idle ones above it are closed and re-opened on the next burst
+(encode/httpcore#1035, still open upstream). With 32 task-counts requests in flight that
+bookkeeping, not the network, is what ``--once`` waits for: 1.2 s instead of 0.5 s for 200
+jobs (bench/once_vs_sdk.py). The pool below does one pass over the connections, keeps as many
+idle connections as it may have in flight, and never hands one connection to two requests.
+
+HTTP/1.1 only, as the client has always been (Batch does not need HTTP/2 here); proxies from
+the environment still get httpx's standard transports, which the client mounts by itself.
+"""
+
+# httpcore's stream and backend interfaces take `timeout` arguments; they are not ours to change.
+# ruff: noqa: ASYNC109
+
+from __future__ import annotations
+
+import select
+import socket
+import ssl
+import sys
+from typing import Any
+
+import httpcore
+import httpx
+
+
+def _readable(sock: socket.socket | None) -> bool:
+    """Whether ``sock`` has data or EOF waiting: on an idle keep-alive connection, only the
+    server's close can be waiting, so readable means it must not be reused."""
+    fd = -1 if sock is None else sock.fileno()
+    if fd < 0:
+        return True
+    if sys.platform == "win32" or not hasattr(select, "poll"):
+        ready, _, _ = select.select([fd], [], [], 0)
+        return bool(ready)
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+class _Stream(httpcore.AsyncNetworkStream):
+    """anyio's stream, with the socket looked up once: httpcore asks whether an idle
+    connection's socket is readable on every pool pass, and anyio rebuilds its attribute
+    table for each such question."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
+        self._inner = inner
+        self._socket: socket.socket | None = inner.get_extra_info("socket")
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._inner.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        return _Stream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable":
+            return _readable(self._socket)
+        if info == "socket":
+            return self._socket
+        return self._inner.get_extra_info(info)
+
+
+class _Backend(httpcore.AsyncNetworkBackend):
+    def __init__(self) -> None:
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.AsyncNetworkStream:
+        return _Stream(await self._inner.connect_tcp(host, port, timeout, local_address, socket_options))
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.AsyncNetworkStream:
+        return _Stream(await self._inner.connect_unix_socket(path, timeout, socket_options))
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class _Pool(httpcore.AsyncConnectionPool):
+    def _assign_requests_to_connections(self) -> list[httpcore.AsyncConnectionInterface]:
+        # Called by httpcore (under its lock) whenever a request is queued or a response is
+        # closed. Connections a request holds, sending or assigned and about to start, are
+        # neither closed as idle nor given to a second request.
+        held = {id(r.connection) for r in self._requests if r.connection is not None}
+        closing: list[httpcore.AsyncConnectionInterface] = []
+        kept: list[httpcore.AsyncConnectionInterface] = []
+        idle: list[httpcore.AsyncConnectionInterface] = []
+        for conn in self._connections:
+            if conn.is_closed():
+                continue
+            if id(conn) not in held and conn.is_idle():
+                if conn.has_expired():  # keep-alive ran out, or the server closed it
+                    closing.append(conn)
+                    continue
+                idle.append(conn)
+            kept.append(conn)
+        surplus = len(idle) - self._max_keepalive_connections
+        if surplus > 0:  # the oldest idle connections go first
+            dropped = {id(c) for c in idle[:surplus]}
+            closing.extend(idle[:surplus])
+            idle = idle[surplus:]
+            kept = [c for c in kept if id(c) not in dropped]
+        self._connections = kept
+
+        for request in self._requests:
+            if not request.is_queued():
+                continue
+            origin = request.request.url.origin
+            conn = next((c for c in idle if c.can_handle_request(origin) and c.is_available()), None)
+            if conn is not None:
+                idle.remove(conn)
+            elif len(self._connections) < self._max_connections:
+                conn = self.create_connection(origin)
+                self._connections.append(conn)
+            elif idle:  # full, but an idle connection to another origin can make room
+                victim = idle.pop(0)
+                self._connections.remove(victim)
+                closing.append(victim)
+                conn = self.create_connection(origin)
+                self._connections.append(conn)
+            else:
+                break  # every connection is busy: the rest wait for one to come back
+            request.assign_to_connection(conn)
+        return closing
+
+
+class BatchTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport (its request, response and error mapping), over :class:`_Pool`."""
+
+    def __init__(self, *, max_connections: int, keepalive_expiry: float = 5.0) -> None:
+        # Not super().__init__(): it would build a TLS context (certificate bundle loaded,
+        # ~25 ms) and a pool only to throw them away. httpx's request handling uses only
+        # ``self._pool`` (httpx is pinned below 1.0 for this).
+        self._pool = _Pool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            keepalive_expiry=keepalive_expiry,
+            http1=True,
+            http2=False,
+            network_backend=_Backend(),
+        )
