@@ -14,6 +14,7 @@ import sys
 from typing import TYPE_CHECKING, NoReturn
 
 from batchtui import __version__
+from batchtui.batch.client import DEFAULT_CONCURRENCY
 from batchtui.batch.models import JOB_STATES
 
 if TYPE_CHECKING:
@@ -87,9 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--concurrency",
         type=_concurrency,
-        default=16,
+        default=DEFAULT_CONCURRENCY,
         metavar="N",
-        help="most requests in flight to the account at once (default 16)",
+        help=f"most requests in flight to the account at once (default {DEFAULT_CONCURRENCY})",
     )
     p.add_argument("--log", metavar="FILE", help="write a diagnostic log (requests, retries, errors)")
     return p

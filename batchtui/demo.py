@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from batchtui.batch.auth import SharedKeyAuth
-from batchtui.batch.client import BatchClient, RequestEvent
+from batchtui.batch.client import DEFAULT_CONCURRENCY, BatchClient, RequestEvent
 from batchtui.sim import SimConfig, Simulator
 
 DEMO_ENDPOINT = "http://127.0.0.1:8765"
@@ -26,7 +26,7 @@ def demo_client(
     *,
     api_version: str | None = None,
     on_event: Callable[[RequestEvent], None] | None = None,
-    max_concurrency: int = 16,
+    max_concurrency: int = DEFAULT_CONCURRENCY,
 ) -> tuple[Simulator, BatchClient]:
     if config is None:
         # Anchor the simulated "now" at the real now, so times on screen read naturally.

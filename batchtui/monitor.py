@@ -144,7 +144,8 @@ class JobsMonitor:
     state: str | None = None
     now: Callable[[], datetime] = utcnow
     list_every: int = 3
-    concurrency: int = 8
+    #: counts requests of one tick in flight at once (the client bounds all of its requests too)
+    concurrency: int = 32
     initial_window: int = 40  # counts fetched before the screen has said what it shows
     history_len: int = 60
     #: receives a partial snapshot while a long first list is read (first paint)
