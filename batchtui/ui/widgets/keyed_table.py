@@ -18,8 +18,10 @@ from rich.style import Style
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding, BindingType
+from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.timer import Timer
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellKey, Column, ColumnKey, RowKey
@@ -28,6 +30,9 @@ from batchtui.ui.text import literal
 
 #: how long a changed cell keeps the $row-changed background
 FLASH_SECONDS = 2.0
+
+#: render caches hold this many screens of lines (cursor moves between refreshes re-key lines)
+CACHED_SCREENS = 2
 
 
 @dataclass(frozen=True)
@@ -161,6 +166,8 @@ class KeyedTable(DataTable[Text]):
         self._filled = False
         self._need_sort = False
         self._flash_style: Style | None = None
+        self._render_epoch = -1  # DataTable._update_count the render caches hold renders of
+        self._render_shape = (-1, -1)  # (height, columns) the render caches are sized for
 
     # ------------------------------------------------------------------ set-up
 
@@ -483,6 +490,44 @@ class KeyedTable(DataTable[Text]):
             widest = max((_width(self._data[k][key]) for k in rows if key in self._data[k]), default=0)
             column.content_width = max(column.content_width, widest)
         super()._update_dimensions(())  # the virtual size from the column widths
+
+    # ------------------------------------------------------------------ render caches
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._trim_render_caches()
+        return super().render_lines(crop)
+
+    def _trim_render_caches(self) -> None:
+        # DataTable keys its line, row, row-renderable and cell render caches on _update_count,
+        # which goes up with every update_cell/add_row/sort, and sizes them for any table (1,000
+        # lines and rows, 10,000 cells). With a moving clock every refresh changes cells (ages,
+        # runtimes), so what a frame rendered is dead once the next refresh lands, yet it stayed
+        # until the caches were full: ~8 MB of RSS grown over the first few hundred refreshes of
+        # a 1,000-job dashboard (bench/memory.py). A render keyed on an old count can never be
+        # hit again, so dropping it costs no re-render. These are private fields because textual
+        # has no API for them; pyproject pins textual < 9, whose DataTable this was checked on.
+        if self._update_count != self._render_epoch:
+            self._render_epoch = self._update_count
+            self._clear_render_caches()
+        # Between refreshes the cursor and hover positions key lines and rows too, so walking the
+        # cursor would fill the caches all the same: they hold a couple of screens at most.
+        height = max(self.size.height, 1)
+        shape = (height, len(self.columns))
+        if shape != self._render_shape:
+            self._render_shape = shape
+            lines = CACHED_SCREENS * height
+            self._line_cache.maxsize = lines
+            self._row_render_cache.maxsize = lines
+            self._row_renderable_cache.maxsize = lines
+            self._cell_render_cache.maxsize = lines * (len(self.columns) + 1)  # + the row label
+            # A full LRUCache evicts one entry per insertion, so it only shrinks when emptied.
+            self._clear_render_caches()
+
+    def _clear_render_caches(self) -> None:
+        self._line_cache.clear()
+        self._row_render_cache.clear()
+        self._row_renderable_cache.clear()
+        self._cell_render_cache.clear()
 
     # ------------------------------------------------------------------ highlight
 
