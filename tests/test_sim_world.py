@@ -244,7 +244,13 @@ async def test_delete_helpers() -> None:
     job_id = sim.job_ids()[0]
     async with client(sim) as c:
         task_id = (await get(c, f"/jobs/{job_id}/tasks", maxresults=1)).json()["value"][0]["id"]
+        before = (await get(c, f"/jobs/{job_id}/taskcounts")).json()["taskCounts"]
         assert sim.delete_task(job_id, task_id)
+        # Same instant (frozen clock), one task fewer: the counts are not served from before.
+        after = (await get(c, f"/jobs/{job_id}/taskcounts")).json()["taskCounts"]
+        assert sum(before[k] for k in ("active", "running", "completed")) == 1 + sum(
+            after[k] for k in ("active", "running", "completed")
+        )
         assert (await get(c, f"/jobs/{job_id}/tasks/{task_id}")).json()["code"] == "TaskNotFound"
         listed, _ = await get_all(c, f"/jobs/{job_id}/tasks")
         assert task_id not in {t["id"] for t in listed}

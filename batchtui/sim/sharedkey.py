@@ -13,7 +13,7 @@ import binascii
 import hashlib
 import hmac
 import itertools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl
 
@@ -61,30 +61,37 @@ def _query_lines(query: str, *, lower: bool, drop_empty: bool, join_all: bool) -
 
 def candidate_strings(
     method: str, raw_path: str, query: str, headers: Mapping[str, str], account: str, body_length: int
-) -> set[str]:
-    """Every string-to-sign an accepted client could have produced for this request."""
+) -> Iterator[str]:
+    """Every string-to-sign an accepted client could have produced for this request, once each.
+
+    The documented canonical form comes first (empty Content-Length and Date lines, ``ocp-``
+    headers, lower-cased query names): every known client signs that one, so a valid request
+    costs one HMAC rather than up to 64.
+    """
     h = {k.lower(): v for k, v in headers.items()}
-    length_values = {h.get("content-length", "")}
-    if body_length == 0:
-        length_values |= {"", "0"}
-    date_values = {h.get("date", "")}
-    if "ocp-date" in h:
-        date_values.add("")  # the algorithm signs an empty Date line when ocp-date is used
-    ocp_variants = {_ocp_lines(h, contains=False), _ocp_lines(h, contains=True)}
-    resource_variants = {
+    length_values = _unique(["", "0"] if body_length == 0 else [], [h.get("content-length", "")])
+    date_values = _unique([""] if "ocp-date" in h else [], [h.get("date", "")])
+    ocp_variants = _unique([_ocp_lines(h, contains=False), _ocp_lines(h, contains=True)])
+    resources = (
         f"/{account}{raw_path}" + _query_lines(query, lower=lower, drop_empty=drop, join_all=join)
         for lower, drop, join in itertools.product((True, False), repeat=3)
-    }
-    out: set[str] = set()
-    for length, date, ocp, resource in itertools.product(
-        length_values, date_values, ocp_variants, resource_variants
-    ):
-        std = [
-            length if n == "content-length" else date if n == "date" else h.get(n, "")
-            for n in STANDARD_HEADERS
-        ]
-        out.add(method.upper() + "\n" + "".join(v + "\n" for v in std) + ocp + resource)
-    return out
+    )
+    seen: set[str] = set()
+    for resource in resources:
+        for length, date, ocp in itertools.product(length_values, date_values, ocp_variants):
+            std = [
+                length if n == "content-length" else date if n == "date" else h.get(n, "")
+                for n in STANDARD_HEADERS
+            ]
+            candidate = method.upper() + "\n" + "".join(v + "\n" for v in std) + ocp + resource
+            if candidate not in seen:
+                seen.add(candidate)
+                yield candidate
+
+
+def _unique(*groups: list[str]) -> list[str]:
+    """The values of ``groups`` in order, each once."""
+    return list(dict.fromkeys(v for group in groups for v in group))
 
 
 def sign(string_to_sign: str, key_b64: str) -> str:
@@ -125,7 +132,9 @@ def verify(
         given = base64.b64decode(signature, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise SharedKeyRejected("signature is not base64") from exc
+    key = base64.b64decode(key_b64)
     for candidate in candidate_strings(method, raw_path, query, headers, account, body_length):
-        if hmac.compare_digest(base64.b64decode(sign(candidate, key_b64)), given):
+        mac = hmac.new(key, candidate.encode("utf-8"), hashlib.sha256).digest()
+        if hmac.compare_digest(mac, given):
             return
     raise SharedKeyRejected("signature mismatch")
