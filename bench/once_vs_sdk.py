@@ -5,7 +5,7 @@ Both run as fresh processes (what an operator or a cron job pays), against one
 Each figure is the median wall time of --repeat runs; both outputs are checked to hold
 every job with its task counts, so a fast wrong answer cannot win.
 
-    python bench/once_vs_sdk.py [--sizes 50,200,1000] [--repeat 3] [--latency-ms 20] [--concurrency 16,64]
+    python bench/once_vs_sdk.py [--sizes 50,200,1000] [--repeat 3] [--latency-ms 20] [--concurrency 16,32,64]
 """
 
 from __future__ import annotations
@@ -20,7 +20,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import compile_package  # noqa: E402
 from simserver import sim_server  # noqa: E402
+
+from batchtui.batch.client import DEFAULT_CONCURRENCY  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -36,8 +39,10 @@ def main() -> None:
     ap.add_argument("--sizes", default="50,200,1000")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--latency-ms", type=float, default=20)
-    ap.add_argument("--concurrency", default="16", help="comma-separated --concurrency values for --once")
+    ap.add_argument("--concurrency", default=str(DEFAULT_CONCURRENCY),
+                    help=f"comma-separated --concurrency values for --once (default {DEFAULT_CONCURRENCY})")
     args = ap.parse_args()
+    compile_package()
     levels = [int(c) for c in args.concurrency.split(",")]
 
     rows = []
@@ -50,7 +55,7 @@ def main() -> None:
             sdk: list[float] = []
             # One untimed pass: the simulator builds each job's tasks lazily on first use, and
             # whichever tool ran first would otherwise pay for it.
-            timed([*once, "16"], env)
+            timed([*once, str(levels[0])], env)
             listed = 0
             for _ in range(args.repeat):
                 for c in levels:  # interleaved, so drifting machine load hits every column alike

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import table  # noqa: E402
+from harness import compile_package, table  # noqa: E402
 from idle_cpu import Dashboard, cpu_of  # noqa: E402
 from simserver import sim_server  # noqa: E402
 from startup import child_env, run_child  # noqa: E402
@@ -36,6 +36,7 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--latency-ms", type=float, default=20)
     args = ap.parse_args()
+    compile_package()
     with tempfile.TemporaryDirectory() as home, sim_server(
         "--jobs", str(args.jobs), "--latency-ms", str(args.latency_ms), "--time-scale", "0"
     ) as sim:
