@@ -161,7 +161,10 @@ class BatchClient:
         self._http = httpx.AsyncClient(
             auth=auth,
             # One connection per request in flight, all kept alive between bursts.
-            transport=transport or BatchTransport(max_connections=max_concurrency),
+            # Only same-origin links are followed and never a redirect, so an http endpoint
+            # never needs TLS.
+            transport=transport
+            or BatchTransport(max_connections=max_concurrency, tls=self.endpoint.startswith("https:")),
             timeout=timeout,
             headers={"Accept": "application/json"},
             follow_redirects=False,  # a redirect would carry our Authorization elsewhere

@@ -151,12 +151,15 @@ class _Pool(httpcore.AsyncConnectionPool):
 class BatchTransport(httpx.AsyncHTTPTransport):
     """httpx's transport (its request, response and error mapping), over :class:`_Pool`."""
 
-    def __init__(self, *, max_connections: int, keepalive_expiry: float = 5.0) -> None:
-        # Not super().__init__(): it would build a TLS context (certificate bundle loaded,
-        # ~25 ms) and a pool only to throw them away. httpx's request handling uses only
-        # ``self._pool`` (httpx is pinned below 1.0 for this).
+    def __init__(self, *, max_connections: int, tls: bool = True, keepalive_expiry: float = 5.0) -> None:
+        # Not super().__init__(): it would build a TLS context and a pool only to throw them
+        # away. httpx's request handling uses only ``self._pool`` (httpx is pinned for this).
+        # ``tls=False`` is for a client that can only ever reach a plain-http origin (the
+        # loopback simulator): loading the certificate bundle costs ~25 ms of every start,
+        # which urllib3 (the SDK's stack) does not pay for http either. Were an https request
+        # to come anyway, httpcore would build a default context for it.
         self._pool = _Pool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=httpx.create_ssl_context() if tls else None,
             max_connections=max_connections,
             max_keepalive_connections=max_connections,
             keepalive_expiry=keepalive_expiry,
