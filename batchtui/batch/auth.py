@@ -131,9 +131,13 @@ def ocp_date_now() -> str:
 
 def string_to_sign(method: str, url: httpx.URL, headers: httpx.Headers, account: str) -> str:
     """The Batch Shared Key string-to-sign for a request exactly as httpx will send it."""
+    # httpx's Headers.get scans and decodes every header per lookup: one pass instead.
+    values: dict[str, list[str]] = {}
+    for key, value in headers.multi_items():
+        values.setdefault(key.lower(), []).append(value)
     lines = [method.upper()]
     for name in _SIGNED_HEADERS:
-        value = headers.get(name, "")
+        value = ", ".join(values.get(name, ()))  # as Headers.get joins a repeated header
         if name == "content-length" and not value and method.upper() not in ("GET", "HEAD"):
             value = "0"  # what the Python/Java/legacy .NET SDKs sign for an empty body
         if name == "date":
@@ -141,9 +145,10 @@ def string_to_sign(method: str, url: httpx.URL, headers: httpx.Headers, account:
         lines.append(value)
     text = "\n".join(lines) + "\n"
     ocp = sorted(
-        (name.lower(), " ".join(value.replace("\r\n", " ").split()))
-        for name, value in headers.multi_items()
-        if name.lower().startswith("ocp-")
+        (name, " ".join(value.replace("\r\n", " ").split()))
+        for name, vs in values.items()
+        if name.startswith("ocp-")
+        for value in vs
     )
     seen: set[str] = set()
     for name, value in ocp:
