@@ -223,7 +223,14 @@ async def run_dashboard(
     try:
         # Importing Textual holds the interpreter for ~0.2 s; in a thread it lets the event
         # loop send the first requests and take their answers in between.
-        ui = await asyncio.to_thread(_import_ui)
+        # Handing the interpreter back to the loop every 0.5 ms rather than every 5 ms: each
+        # answer that arrives during the import would otherwise wait up to 5 ms to be read.
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(0.0005)
+        try:
+            ui = await asyncio.to_thread(_import_ui)
+        finally:
+            sys.setswitchinterval(interval)
         if args.theme is not None and args.theme not in ui.available_theme_names():
             names = ", ".join(sorted(ui.available_theme_names()))
             raise UsageError(f"unknown theme {args.theme!r}; choose one of: {names}")
