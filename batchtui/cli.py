@@ -12,8 +12,7 @@ import gc
 import logging
 import re
 import sys
-from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from batchtui import __version__
 from batchtui.batch.client import DEFAULT_CONCURRENCY
@@ -129,7 +128,7 @@ def _setup_log(path: str | None) -> bool:
     return True
 
 
-def make_client(
+def _make_client(
     args: argparse.Namespace, logging_on: bool
 ) -> tuple[BatchClient, str, list[str], dict[str, object]]:
     """The client, a label for the status line, config warnings, and extra app options."""
@@ -177,8 +176,7 @@ def json_for_terminal(text: str) -> str:
 def _freeze_imports() -> None:
     # Everything imported so far lives as long as the process: moved out of the collector's
     # generations, later full collections stop re-walking its 25,000 (--once) to 45,000
-    # (dashboard) objects of module state: ~20 ms of a --once run (bench/once_vs_sdk.py),
-    # and shorter pauses for a dashboard left running for days.
+    # (dashboard) objects of module state.
     gc.freeze()
 
 
@@ -201,64 +199,24 @@ def _run_once(args: argparse.Namespace, client: BatchClient) -> int:
 def _run_dashboard(
     args: argparse.Namespace, client: BatchClient, label: str, extra: dict[str, object]
 ) -> int:
-    return asyncio.run(run_dashboard(args, client, label, extra))
-
-
-async def run_dashboard(
-    args: argparse.Namespace,
-    client: BatchClient,
-    label: str,
-    extra: dict[str, object],
-    **run: Any,
-) -> int:
-    """Start the first read of the job list, import the UI meanwhile, then run the app.
-
-    ``run`` goes to ``App.run_async`` (tests pass ``headless``, ``size`` and ``auto_pilot``).
-    """
-    from batchtui.monitor import FirstRead, utcnow
-
-    now = extra.get("now", utcnow)
-    first = FirstRead(client, state=_state(args), now=now)  # type: ignore[arg-type]
-    started = False
-    try:
-        # Importing Textual holds the interpreter for ~0.2 s; in a thread it lets the event
-        # loop send the first requests and take their answers in between.
-        # Handing the interpreter back to the loop every 0.5 ms rather than every 5 ms: each
-        # answer that arrives during the import would otherwise wait up to 5 ms to be read.
-        interval = sys.getswitchinterval()
-        sys.setswitchinterval(0.0005)
-        try:
-            ui = await asyncio.to_thread(_import_ui)
-        finally:
-            sys.setswitchinterval(interval)
-        if args.theme is not None and args.theme not in ui.available_theme_names():
-            names = ", ".join(sorted(ui.available_theme_names()))
-            raise UsageError(f"unknown theme {args.theme!r}; choose one of: {names}")
-        _freeze_imports()
-        app = ui.make_app(
-            client,
-            refresh=args.refresh,
-            theme=args.theme,
-            state=_state(args),
-            account_label=label,
-            first_read=first,
-            **extra,
-        )
-        started = True  # from here the app owns the first read and the client
-        await app.run_async(**run)
-        return app.return_code or 0
-    finally:
-        if not started:
-            await first.aclose()
-            await client.aclose()
-
-
-def _import_ui() -> SimpleNamespace:
     from batchtui.ui.app import make_app
-    from batchtui.ui.screens.jobs import JobsScreen  # the first screen's modules, imported here too
     from batchtui.ui.themes import available_theme_names
 
-    return SimpleNamespace(make_app=make_app, available_theme_names=available_theme_names, jobs=JobsScreen)
+    if args.theme is not None and args.theme not in available_theme_names():
+        asyncio.run(client.aclose())
+        names = ", ".join(sorted(available_theme_names()))
+        raise UsageError(f"unknown theme {args.theme!r}; choose one of: {names}")
+    _freeze_imports()
+    app = make_app(
+        client,
+        refresh=args.refresh,
+        theme=args.theme,
+        state=_state(args),
+        account_label=label,
+        **extra,
+    )
+    app.run()
+    return app.return_code or 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -273,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         logging_on = _setup_log(args.log)
-        client, label, warnings, extra = make_client(args, logging_on)
+        client, label, warnings, extra = _make_client(args, logging_on)
         for warning in warnings:
             print(f"batchtui: warning: {warning}", file=sys.stderr)
         if args.once:

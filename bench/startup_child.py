@@ -1,11 +1,10 @@
 """The dashboard process of bench/startup.py and bench/ten_thousand.py: start, show, report, exit.
 
-Runs the real dashboard headless at 120x40 against the account in the AZURE_BATCH_*
-environment, through the CLI's own start (``batchtui.cli.run_dashboard``: the first job list
-is read while the UI is imported), and prints one line per milestone (on stdout, flushed, so
-the parent timestamps them):
+Runs the real app headless (``App.run_test(size=(120, 40))``) against the account in the
+AZURE_BATCH_* environment, the way ``batchtui`` builds it, and prints one line per milestone
+(on stdout, flushed, so the parent timestamps them):
 
-    imported          the UI is imported and the app is running
+    imported          the app's modules are loaded
     list N            the job table holds N rows
     counts JOB        the selected job's task counts are in the count bar (after a paint)
     rss_kb N          resident memory then
@@ -16,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Any
 
 
 def rss_kb() -> int:
@@ -25,18 +23,18 @@ def rss_kb() -> int:
 
 
 async def main(state: str | None) -> int:
-    from batchtui.cli import build_parser, make_client, run_dashboard
+    from batchtui.batch.client import BatchClient
+    from batchtui.config import resolve_settings
+    from batchtui.ui.app import make_app
+    from batchtui.ui.screens.jobs import JobsScreen
+    from batchtui.ui.widgets.count_bar import CountBar
 
-    args = build_parser().parse_args(["--refresh", "5", *(["--state", state] if state else [])])
-    client, label, _warnings, extra = make_client(args, False)
-
-    async def watch(pilot: Any) -> None:
-        from batchtui.ui.screens.jobs import JobsScreen
-        from batchtui.ui.widgets.count_bar import CountBar
-
-        app = pilot.app
-        print("imported", flush=True)  # the UI is imported and the app is running
-        listed = False
+    print("imported", flush=True)
+    settings = resolve_settings()
+    client = BatchClient.from_settings(settings)
+    app = make_app(client, refresh=5.0, account_label=settings.account, state=state)
+    listed = False
+    async with app.run_test(size=(120, 40)) as pilot:
         for _ in range(200_000):
             screen = app.screen
             if isinstance(screen, JobsScreen):
@@ -53,10 +51,7 @@ async def main(state: str | None) -> int:
             await asyncio.sleep(0.002)
         print(f"rss_kb {rss_kb()}", flush=True)
         print(f"requests {client.stats.requests} bytes {client.stats.bytes_received}", flush=True)
-        app.exit()
-
-    # The CLI's own start: the first job list is read while the UI is imported.
-    return await run_dashboard(args, client, label, extra, headless=True, size=(120, 40), auto_pilot=watch)
+    return 0
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from batchtui.ui.themes import DEFAULT_THEME, ThemeProblem, load_themes, variabl
 
 if TYPE_CHECKING:
     from batchtui.batch.client import BatchClient, RequestEvent
-    from batchtui.monitor import FirstRead
 
 
 def utcnow() -> datetime:
@@ -45,11 +44,9 @@ class BatchApp(App[None]):
         user_theme_dir: Path | None = None,
         on_exit_close: bool = True,
         monotonic: Callable[[], float] = time.monotonic,
-        first_read: FirstRead | None = None,
     ) -> None:
         super().__init__()
         self.client = client
-        self._first_read = first_read  # the jobs view's first tick, started by the CLI
         self.refresh_interval = max(float(refresh), 0.1)
         self.state_filter = state
         self.account_label = account_label or _label_for(client)
@@ -82,11 +79,6 @@ class BatchApp(App[None]):
         return variable_defaults(self.current_theme)
 
     # ------------------------------------------------------------------ screens
-
-    def take_first_read(self) -> FirstRead | None:
-        """The first tick the CLI started before the UI was imported, once (then None)."""
-        first, self._first_read = self._first_read, None
-        return first
 
     def get_default_screen(self) -> Screen[None]:
         from batchtui.ui.screens.jobs import JobsScreen
@@ -123,9 +115,6 @@ class BatchApp(App[None]):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        first = self.take_first_read()
-        if first is not None:  # never shown (the app quit before its screen mounted)
-            await first.aclose()
         if self.on_exit_close:
             await self.client.aclose()
 

@@ -108,7 +108,6 @@ class PollingScreen(Screen[None]):
         self.backoff_steps = 0  # how far the pace is slowed down (0: the normal interval)
         self._trouble: str | None = None  # what slowed it down
         self.next_wait = 0.0  # how long the loop waits after the last refresh (tests read it)
-        self._shown = False  # resumed at least once (shown for the first time)
 
     # ------------------------------------------------------------------ layout
 
@@ -236,11 +235,8 @@ class PollingScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         # Back from a sub-screen: show fresh data at once rather than after a full interval.
-        # The first resume is the screen's first showing, whose first fetch is under way (or,
-        # when the CLI started it early, already done: no second read of it).
-        if self._shown:
+        if self.fetches:
             self.refresh_now()
-        self._shown = True
 
     def restyle(self) -> None:
         """The theme changed: rebuild anything whose colours were baked into cells."""

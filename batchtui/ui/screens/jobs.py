@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import ClassVar
@@ -15,14 +14,7 @@ from textual.widgets import DataTable
 
 from batchtui.batch.errors import BatchClientError
 from batchtui.batch.models import Job, TaskCounts
-from batchtui.monitor import (
-    CountsEntry,
-    FirstRead,
-    JobsMonitor,
-    JobsSnapshot,
-    completions_per_minute,
-    job_rank,
-)
+from batchtui.monitor import CountsEntry, JobsMonitor, completions_per_minute, job_rank
 from batchtui.ui.messages import JobsUpdated, RecountDone, RecountFailed, RecountProgress
 from batchtui.ui.screens.base import PollingScreen
 from batchtui.ui.text import clean, fmt_age, literal
@@ -118,7 +110,6 @@ class JobsScreen(PollingScreen):
         super().__init__(id="jobs-screen")
         self.state = state
         self.monitor: JobsMonitor | None = None
-        self._first: asyncio.Future[JobsSnapshot] | None = None  # a first tick already under way
         self.snapshot = None
         self._cache: dict[str, _Cached] = {}
         self._recount: Recount | None = None
@@ -136,22 +127,12 @@ class JobsScreen(PollingScreen):
     def on_mount(self) -> None:
         app = self.app
         # A long first list is painted after its first page (JobsUpdated coalesces the stages).
-        def progress(snap: JobsSnapshot) -> None:
-            self.post_message(JobsUpdated(snap))
-
-        first: FirstRead | None = getattr(app, "take_first_read", lambda: None)()
-        if first is not None and first.monitor.state == self.state:
-            self.monitor = first.adopt(progress)
-            self._first = first.task
-        else:
-            if first is not None:  # for another view of the account: not ours to show
-                first.task.cancel()
-            self.monitor = JobsMonitor(
-                app.client,  # type: ignore[attr-defined]
-                state=self.state,
-                now=app.now,  # type: ignore[attr-defined]
-                on_progress=progress,
-            )
+        self.monitor = JobsMonitor(
+            app.client,  # type: ignore[attr-defined]
+            state=self.state,
+            now=app.now,  # type: ignore[attr-defined]
+            on_progress=lambda snap: self.post_message(JobsUpdated(snap)),
+        )
         table = self.table
         table.set_columns(COLUMNS)
         table.set_sorts(SORTS)
@@ -169,14 +150,10 @@ class JobsScreen(PollingScreen):
 
     async def fetch(self) -> None:
         assert self.monitor is not None
-        first, self._first = self._first, None
-        if first is not None:  # the first tick, started while the UI was still being imported
-            snapshot = await first
-        else:
-            table = self.table
-            self.monitor.focus(table.selected_key, table.key_window())
-            kind = {"timer": "timer", "focus": "focus"}.get(self.tick_reason, "full")
-            snapshot = await self.monitor.tick(kind)  # type: ignore[arg-type]
+        table = self.table
+        self.monitor.focus(table.selected_key, table.key_window())
+        kind = {"timer": "timer", "focus": "focus"}.get(self.tick_reason, "full")
+        snapshot = await self.monitor.tick(kind)  # type: ignore[arg-type]
         self.post_message(JobsUpdated(snapshot))
         if snapshot.all_failed and snapshot.failure is not None:
             raise snapshot.failure
