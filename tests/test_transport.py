@@ -41,7 +41,7 @@ async def http_server(*, delay: float = 0.0, close_after_response: bool = False)
         try:
             while True:
                 try:
-                    await reader.readuntil(b"\r\n\r\n")
+                    head = await reader.readuntil(b"\r\n\r\n")
                 except (asyncio.IncompleteReadError, ConnectionError):
                     return
                 wire.requests += 1
@@ -55,7 +55,8 @@ async def http_server(*, delay: float = 0.0, close_after_response: bool = False)
                     b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
                 )
                 await writer.drain()
-                if close_after_response:  # keep-alive promised (no Connection: close), then hung up
+                if close_after_response or head.startswith(b"GET /close "):
+                    # keep-alive promised (no Connection: close), then hung up
                     writer.close()
                     return
         finally:
@@ -91,6 +92,21 @@ async def test_a_connection_the_server_closed_is_never_written_to_again() -> Non
     # Each request found its idle connection readable (EOF) and opened a new one, rather than
     # sending into a dead socket and failing with "server disconnected".
     assert (wire.requests, wire.connections) == (5, 5)
+
+
+async def test_idle_connections_the_server_closed_are_let_go_within_a_second() -> None:
+    async with http_server() as wire:
+        transport = BatchTransport(max_connections=4)
+        async with httpx.AsyncClient(transport=transport) as http:
+            paths = ["/keep", "/close", "/close", "/close"]  # one connection each, in this order
+            burst = await asyncio.gather(*(http.get(f"{wire.url}{p}") for p in paths))
+            assert [r.status_code for r in burst] == [200] * 4
+            await asyncio.sleep(transport._pool.SWEEP_SECONDS + 0.1)
+            # This request reuses the live connection; the three the server hung up on are
+            # swept on the way, not kept until someone happens to pick them.
+            assert (await http.get(f"{wire.url}/keep")).status_code == 200
+            assert len(transport._pool.connections) == 1
+    assert wire.connections == 4
 
 
 async def test_requests_beyond_the_pool_wait_for_a_connection_and_none_is_shared() -> None:

@@ -8,7 +8,8 @@ against the keep-alive limit, so idle ones above it are closed and re-opened on 
 (encode/httpcore#1035, still open upstream). With 32 task-counts requests in flight that
 bookkeeping, not the network, is what ``--once`` waits for: 1.2 s instead of 0.5 s for 200
 jobs (bench/once_vs_sdk.py). The pool below does one pass over the connections, keeps as many
-idle connections as it may have in flight, and never hands one connection to two requests.
+idle connections as it may have in flight, never hands one connection to two requests, and
+polls an idle socket only when it hands that connection out (or once a second for all of them).
 
 HTTP/1.1 only, as the client has always been (Batch does not need HTTP/2 here); proxies from
 the environment still get httpx's standard transports, which the client mounts by itself.
@@ -23,6 +24,7 @@ import select
 import socket
 import ssl
 import sys
+import time
 from typing import Any
 
 import httpcore
@@ -101,11 +103,23 @@ class _Backend(httpcore.AsyncNetworkBackend):
 
 
 class _Pool(httpcore.AsyncConnectionPool):
+    #: how often every idle connection is checked for a server-side close or an expired
+    #: keep-alive (each check polls its socket); one handed to a request is always checked
+    SWEEP_SECONDS = 1.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._next_sweep = 0.0
+
     def _assign_requests_to_connections(self) -> list[httpcore.AsyncConnectionInterface]:
         # Called by httpcore (under its lock) whenever a request is queued or a response is
         # closed. Connections a request holds, sending or assigned and about to start, are
         # neither closed as idle nor given to a second request.
         held = {id(r.connection) for r in self._requests if r.connection is not None}
+        now = time.monotonic()
+        sweep = now >= self._next_sweep
+        if sweep:
+            self._next_sweep = now + self.SWEEP_SECONDS
         closing: list[httpcore.AsyncConnectionInterface] = []
         kept: list[httpcore.AsyncConnectionInterface] = []
         idle: list[httpcore.AsyncConnectionInterface] = []
@@ -113,7 +127,7 @@ class _Pool(httpcore.AsyncConnectionPool):
             if conn.is_closed():
                 continue
             if id(conn) not in held and conn.is_idle():
-                if conn.has_expired():  # keep-alive ran out, or the server closed it
+                if sweep and conn.has_expired():  # keep-alive ran out, or the server closed it
                     closing.append(conn)
                     continue
                 idle.append(conn)
@@ -130,22 +144,37 @@ class _Pool(httpcore.AsyncConnectionPool):
             if not request.is_queued():
                 continue
             origin = request.request.url.origin
-            conn = next((c for c in idle if c.can_handle_request(origin) and c.is_available()), None)
-            if conn is not None:
-                idle.remove(conn)
-            elif len(self._connections) < self._max_connections:
+            conn = self._reusable(idle, origin, checked=sweep, closing=closing)
+            if conn is None:
+                if len(self._connections) >= self._max_connections:
+                    if not idle:
+                        break  # every connection is busy: the rest wait for one to come back
+                    victim = idle.pop(0)  # full, but an idle connection elsewhere makes room
+                    self._connections.remove(victim)
+                    closing.append(victim)
                 conn = self.create_connection(origin)
                 self._connections.append(conn)
-            elif idle:  # full, but an idle connection to another origin can make room
-                victim = idle.pop(0)
-                self._connections.remove(victim)
-                closing.append(victim)
-                conn = self.create_connection(origin)
-                self._connections.append(conn)
-            else:
-                break  # every connection is busy: the rest wait for one to come back
             request.assign_to_connection(conn)
         return closing
+
+    def _reusable(
+        self,
+        idle: list[httpcore.AsyncConnectionInterface],
+        origin: httpcore.Origin,
+        *,
+        checked: bool,
+        closing: list[httpcore.AsyncConnectionInterface],
+    ) -> httpcore.AsyncConnectionInterface | None:
+        """Take an idle connection to ``origin`` off ``idle``; one found dead is closed instead."""
+        while True:
+            conn = next((c for c in idle if c.can_handle_request(origin) and c.is_available()), None)
+            if conn is None:
+                return None
+            idle.remove(conn)
+            if checked or not conn.has_expired():
+                return conn
+            self._connections.remove(conn)
+            closing.append(conn)
 
 
 class BatchTransport(httpx.AsyncHTTPTransport):
