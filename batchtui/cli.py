@@ -173,17 +173,23 @@ def json_for_terminal(text: str) -> str:
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-def _freeze_imports() -> None:
+def _tune_gc(*, short_lived: bool) -> None:
+    """Collector settings for a process that is batchtui's own (not a test calling main())."""
     # Everything imported so far lives as long as the process: moved out of the collector's
     # generations, later full collections stop re-walking its 25,000 (--once) to 45,000
     # (dashboard) objects of module state.
     gc.freeze()
+    if short_lived:
+        # --once lives for a few hundred requests: the young generation is collected every
+        # 20,000 allocations instead of 700 (~90 collections, ~6 ms of a 200-job run).
+        gc.set_threshold(20_000, 50, 50)
 
 
-def _run_once(args: argparse.Namespace, client: BatchClient) -> int:
+def _run_once(args: argparse.Namespace, client: BatchClient, *, own_process: bool = False) -> int:
     from batchtui.once import collect, render_json, render_table
 
-    _freeze_imports()
+    if own_process:
+        _tune_gc(short_lived=True)
 
     async def go() -> str:
         try:
@@ -197,7 +203,12 @@ def _run_once(args: argparse.Namespace, client: BatchClient) -> int:
 
 
 def _run_dashboard(
-    args: argparse.Namespace, client: BatchClient, label: str, extra: dict[str, object]
+    args: argparse.Namespace,
+    client: BatchClient,
+    label: str,
+    extra: dict[str, object],
+    *,
+    own_process: bool = False,
 ) -> int:
     from batchtui.ui.app import make_app
     from batchtui.ui.themes import available_theme_names
@@ -206,7 +217,8 @@ def _run_dashboard(
         asyncio.run(client.aclose())
         names = ", ".join(sorted(available_theme_names()))
         raise UsageError(f"unknown theme {args.theme!r}; choose one of: {names}")
-    _freeze_imports()
+    if own_process:
+        _tune_gc(short_lived=False)
     app = make_app(
         client,
         refresh=args.refresh,
@@ -220,6 +232,7 @@ def _run_dashboard(
 
 
 def main(argv: list[str] | None = None) -> int:
+    own_process = argv is None  # the console script or `python -m`: the process is ours to tune
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["sim"]:
         from batchtui.sim.cli import main as sim_main
@@ -235,8 +248,8 @@ def main(argv: list[str] | None = None) -> int:
         for warning in warnings:
             print(f"batchtui: warning: {warning}", file=sys.stderr)
         if args.once:
-            return _run_once(args, client)
-        return _run_dashboard(args, client, label, extra)
+            return _run_once(args, client, own_process=own_process)
+        return _run_dashboard(args, client, label, extra, own_process=own_process)
     except (UsageError, ConfigError) as exc:
         print(f"batchtui: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Literal
 
 from batchtui.batch.errors import BatchClientError, BatchServiceError
 from batchtui.batch.models import JOB_STATES, Job, TaskCounts, TaskCountsResult
+from batchtui.job_order import default_job_order, state_filter
 
 if TYPE_CHECKING:
     from batchtui.batch.client import BatchClient
@@ -53,9 +54,6 @@ JOB_LIST_SELECT: tuple[str, ...] = (
 #: what an exact recount needs from each task
 RECOUNT_SELECT: tuple[str, ...] = ("id", "state", "executionInfo", "requiredSlots")
 
-# Display order of job states in the default sort: live work first, finished last.
-_STATE_RANK = {s: i for i, s in enumerate(("active", "terminating", "disabling", "enabling", "disabled",
-                                           "deleting", "completed"))}
 TickKind = Literal["timer", "full", "focus"]
 
 
@@ -63,30 +61,8 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def state_filter(states: str | None) -> str | None:
-    """``--state active,terminating`` as an OData ``$filter`` (quotes escaped)."""
-    if not states:
-        return None
-    parts = [s.strip() for s in states.split(",") if s.strip()]
-    if not parts:
-        return None
-    clauses = [f"state eq '{p.replace(chr(39), chr(39) * 2)}'" for p in parts]
-    return clauses[0] if len(clauses) == 1 else "(" + " or ".join(clauses) + ")"
-
-
 def known_job_states() -> tuple[str, ...]:
     return JOB_STATES
-
-
-def job_rank(job: Job) -> tuple[int, float]:
-    """Default order: active (and other unfinished) jobs first, then newest first."""
-    rank = _STATE_RANK.get(job.state or "", len(_STATE_RANK) - 1)
-    created = job.creation_time.timestamp() if job.creation_time else 0.0
-    return (0 if rank < _STATE_RANK["completed"] else 1, -created)
-
-
-def default_job_order(jobs: Iterable[Job]) -> list[Job]:
-    return sorted(jobs, key=lambda j: (job_rank(j), j.id or ""))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from batchtui.batch.client import BatchClient
 from batchtui.batch.errors import BatchClientError
 from batchtui.batch.models import Job, TaskCounts, TaskCountsResult
-from batchtui.monitor import default_job_order, state_filter
+from batchtui.job_order import default_job_order, state_filter
 from batchtui.sanitize import clean
 
 #: What the job list asks for: only the columns --once prints.

@@ -190,3 +190,14 @@ def test_concurrency_flag_bounds_the_client(capsys: pytest.CaptureFixture[str], 
     assert code == 0, err
     assert seen["max_concurrency"] == 3
     assert json.loads(out)["jobs"]
+
+
+def test_main_called_as_a_library_leaves_the_collector_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    # The console script tunes the collector for its own process (gc.freeze, and a larger
+    # young generation for --once); a program or test calling main() keeps its own settings.
+    import gc
+
+    before = gc.get_threshold(), gc.get_freeze_count()
+    code, _, _ = run_cli(capsys, "--demo", "--once", "-o", "json")
+    assert code == 0
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before

@@ -14,7 +14,8 @@ from textual.widgets import DataTable
 
 from batchtui.batch.errors import BatchClientError
 from batchtui.batch.models import Job, TaskCounts
-from batchtui.monitor import CountsEntry, JobsMonitor, completions_per_minute, job_rank
+from batchtui.job_order import job_rank
+from batchtui.monitor import CountsEntry, JobsMonitor, completions_per_minute
 from batchtui.ui.messages import JobsUpdated, RecountDone, RecountFailed, RecountProgress
 from batchtui.ui.screens.base import PollingScreen
 from batchtui.ui.text import clean, fmt_age, literal
