@@ -155,7 +155,10 @@ async def test_the_dashboard_never_shows_the_key_through_faults_and_retries(
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
         snapshot(app, seen, "help")
-    assert {e.status for e in events} >= {200, 403, 429, 500, 503} and any(e.status is None for e in events)
+    statuses = {e.status for e in events}
+    # Each fault really happened: throttled, server errors (500 or 503, the simulator draws
+    # which; how many draws a phase gets depends on timing), refused, key rejected.
+    assert statuses >= {200, 403, 429} and statuses & {500, 503} and None in statuses
     assert any(e.retry_in is not None for e in events)
     for event in events:
         seen.add("request event", repr(event))
