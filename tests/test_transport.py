@@ -8,11 +8,15 @@ and whether a connection the server closed was ever written to again.
 from __future__ import annotations
 
 import asyncio
+import socket
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
+import pytest
 
 from batchtui.batch.auth import SharedKeyAuth
 from batchtui.batch.client import BatchClient
@@ -126,3 +130,125 @@ async def test_once_over_loopback_reads_every_jobs_counts_through_the_pool() -> 
     assert len(result.jobs) >= 50
     assert all(row.counts is not None and row.error is None for row in result.jobs)
     assert client.stats.requests == len(result.jobs) + 1  # one list page, one counts call each
+
+
+# ---------------------------------------------------------------------- failures, as httpx's
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_a_refused_connection_is_httpx_connect_error() -> None:
+    async with httpx.AsyncClient(transport=BatchTransport(max_connections=2)) as http:
+        with pytest.raises(httpx.ConnectError):
+            await http.get(f"http://127.0.0.1:{_free_port()}/x")
+
+
+async def test_a_server_that_never_answers_is_httpx_read_timeout() -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.read(1 << 16)
+            await asyncio.sleep(5)
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server, httpx.AsyncClient(transport=BatchTransport(max_connections=2), timeout=0.2) as http:
+        with pytest.raises(httpx.ReadTimeout):
+            await http.get(f"http://127.0.0.1:{port}/x")
+
+
+async def test_a_server_that_hangs_up_mid_body_is_an_httpx_protocol_error() -> None:
+    async def truncating(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"x" * 10)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(truncating, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server, httpx.AsyncClient(transport=BatchTransport(max_connections=2)) as http:
+        with pytest.raises(httpx.RemoteProtocolError):
+            await http.get(f"http://127.0.0.1:{port}/x")
+
+
+# ---------------------------------------------------------------------- TLS
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made here (no network, no fixtures on disk)."""
+    from datetime import UTC, datetime, timedelta
+    from ipaddress import IPv4Address
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "batchtui test")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(IPv4Address("127.0.0.1"))]), critical=False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+@asynccontextmanager
+async def https_server(tmp_path: Path) -> AsyncIterator[tuple[str, Path]]:
+    cert, key = _self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0, ssl=context)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        yield f"https://127.0.0.1:{port}", cert
+
+
+async def test_https_verifies_the_server_against_the_trusted_certificates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with https_server(tmp_path) as (url, cert):
+        # Not in the default bundle: refused, as httpx's own transport refuses it.
+        async with httpx.AsyncClient(transport=BatchTransport(max_connections=2)) as http:
+            with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+                await http.get(f"{url}/x")
+        # Trusted the way an operator behind a TLS-inspecting proxy would (SSL_CERT_FILE):
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        async with httpx.AsyncClient(transport=BatchTransport(max_connections=2)) as http:
+            first, second = (await http.get(f"{url}/x")), (await http.get(f"{url}/y"))
+            assert (first.status_code, first.text, second.text) == (200, "ok", "ok")
+            assert first.extensions["network_stream"].get_extra_info("ssl_object") is not None

@@ -20,6 +20,7 @@ the environment still get httpx's standard transports, which the client mounts b
 
 from __future__ import annotations
 
+import asyncio
 import select
 import socket
 import ssl
@@ -46,22 +47,43 @@ def _readable(sock: socket.socket | None) -> bool:
 
 
 class _Stream(httpcore.AsyncNetworkStream):
-    """anyio's stream, with the socket looked up once: httpcore asks whether an idle
-    connection's socket is readable on every pool pass, and anyio rebuilds its attribute
-    table for each such question."""
+    """A connection as asyncio's own stream pair.
 
-    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
-        self._inner = inner
-        self._socket: socket.socket | None = inner.get_extra_info("socket")
+    httpcore's default goes through anyio, whose streams add a cancel scope, a checkpoint and
+    an attribute table to every read and write, and whose readability question rebuilds that
+    table each time it is asked: ~16 ms of a 200-job ``--once`` (bench/once_vs_sdk.py). The
+    dashboard only ever runs on asyncio. Errors come out as httpcore's, which httpx maps to
+    its own (ConnectError, ReadTimeout, ...) as it does for anyio's.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._socket: Any = writer.get_extra_info("socket")
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._inner.read(max_bytes, timeout)
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._reader.read(max_bytes)
+        except TimeoutError:  # before OSError: it is one
+            raise httpcore.ReadTimeout(f"no data within {timeout} s") from None
+        except OSError as exc:
+            raise httpcore.ReadError(str(exc) or type(exc).__name__) from exc
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._inner.write(buffer, timeout)
+        if not buffer:
+            return
+        try:
+            self._writer.write(buffer)
+            async with asyncio.timeout(timeout):
+                await self._writer.drain()
+        except TimeoutError:
+            raise httpcore.WriteTimeout(f"could not send within {timeout} s") from None
+        except OSError as exc:
+            raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
 
     async def aclose(self) -> None:
-        await self._inner.aclose()
+        self._writer.close()
 
     async def start_tls(
         self,
@@ -69,20 +91,30 @@ class _Stream(httpcore.AsyncNetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        return _Stream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
+        try:
+            async with asyncio.timeout(timeout):
+                await self._writer.start_tls(ssl_context, server_hostname=server_hostname)
+        except TimeoutError:
+            raise httpcore.ConnectTimeout(f"TLS handshake not done within {timeout} s") from None
+        except OSError as exc:  # ssl.SSLError (a certificate that does not verify) is one
+            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
+        return self
 
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable":
             return _readable(self._socket)
         if info == "socket":
             return self._socket
-        return self._inner.get_extra_info(info)
+        if info == "ssl_object":
+            return self._writer.get_extra_info("ssl_object")
+        if info == "client_addr":
+            return self._writer.get_extra_info("sockname")
+        if info == "server_addr":
+            return self._writer.get_extra_info("peername")
+        return None
 
 
 class _Backend(httpcore.AsyncNetworkBackend):
-    def __init__(self) -> None:
-        self._inner = httpcore.AnyIOBackend()
-
     async def connect_tcp(
         self,
         host: str,
@@ -91,15 +123,41 @@ class _Backend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Any = None,
     ) -> httpcore.AsyncNetworkStream:
-        return _Stream(await self._inner.connect_tcp(host, port, timeout, local_address, socket_options))
+        try:
+            async with asyncio.timeout(timeout):
+                reader, writer = await asyncio.open_connection(
+                    host,
+                    port,
+                    local_addr=(local_address, 0) if local_address else None,
+                    happy_eyeballs_delay=0.25,  # as anyio: an IPv6 address that hangs is not waited on
+                )
+        except TimeoutError:
+            raise httpcore.ConnectTimeout(f"no connection within {timeout} s") from None
+        except OSError as exc:
+            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
+        return _with_options(_Stream(reader, writer), socket_options)
 
     async def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Any = None
     ) -> httpcore.AsyncNetworkStream:
-        return _Stream(await self._inner.connect_unix_socket(path, timeout, socket_options))
+        try:
+            async with asyncio.timeout(timeout):
+                reader, writer = await asyncio.open_unix_connection(path)
+        except TimeoutError:
+            raise httpcore.ConnectTimeout(f"no connection within {timeout} s") from None
+        except OSError as exc:
+            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
+        return _with_options(_Stream(reader, writer), socket_options)
 
     async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
+        await asyncio.sleep(seconds)
+
+
+def _with_options(stream: _Stream, options: Any) -> _Stream:
+    # Applied once connected (the client sets none; asyncio already sets TCP_NODELAY).
+    for option in options or ():
+        stream.get_extra_info("socket").setsockopt(*option)
+    return stream
 
 
 class _Pool(httpcore.AsyncConnectionPool):
