@@ -34,7 +34,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
 from batchtui.batch.errors import BatchClientError, BatchServiceError
-from batchtui.batch.models import JOB_STATES, Job, TaskCounts, TaskCountsResult
+from batchtui.batch.models import Job, TaskCounts, TaskCountsResult
 from batchtui.job_order import default_job_order, state_filter
 
 if TYPE_CHECKING:
@@ -59,10 +59,6 @@ TickKind = Literal["timer", "full", "focus"]
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def known_job_states() -> tuple[str, ...]:
-    return JOB_STATES
 
 
 @dataclass(frozen=True)

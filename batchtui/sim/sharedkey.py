@@ -94,11 +94,6 @@ def _unique(*groups: list[str]) -> list[str]:
     return list(dict.fromkeys(v for group in groups for v in group))
 
 
-def sign(string_to_sign: str, key_b64: str) -> str:
-    mac = hmac.new(base64.b64decode(key_b64), string_to_sign.encode("utf-8"), hashlib.sha256).digest()
-    return base64.b64encode(mac).decode("ascii")
-
-
 def verify(
     authorization: str,
     *,

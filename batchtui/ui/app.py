@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
@@ -13,14 +13,11 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from batchtui.monitor import utcnow
 from batchtui.ui.themes import DEFAULT_THEME, ThemeProblem, load_themes, variable_defaults
 
 if TYPE_CHECKING:
     from batchtui.batch.client import BatchClient, RequestEvent
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class BatchApp(App[None]):
