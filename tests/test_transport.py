@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +33,18 @@ class Wire:
     requests: int = 0
     in_flight: int = 0
     peak: int = 0
-    broken: int = 0  # requests that arrived on a connection the server had already closed
+
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@asynccontextmanager
+async def listening(handler: Handler, context: ssl.SSLContext | None = None) -> AsyncIterator[str]:
+    """A loopback server running ``handler`` per connection; yields its base URL."""
+    server = await asyncio.start_server(handler, "127.0.0.1", 0, ssl=context)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        yield f"{'https' if context else 'http'}://127.0.0.1:{port}"
 
 
 @asynccontextmanager
@@ -66,10 +77,7 @@ async def http_server(*, delay: float = 0.0, close_after_response: bool = False)
         finally:
             writer.close()
 
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    wire.url = f"http://127.0.0.1:{port}"
-    async with server:
+    async with listening(serve) as wire.url:
         yield wire
 
 
@@ -154,11 +162,11 @@ async def test_a_server_that_never_answers_is_httpx_read_timeout() -> None:
         finally:
             writer.close()
 
-    server = await asyncio.start_server(silent, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    async with server, httpx.AsyncClient(transport=BatchTransport(max_connections=2), timeout=0.2) as http:
+    async with listening(silent) as url, httpx.AsyncClient(
+        transport=BatchTransport(max_connections=2), timeout=0.2
+    ) as http:
         with pytest.raises(httpx.ReadTimeout):
-            await http.get(f"http://127.0.0.1:{port}/x")
+            await http.get(f"{url}/x")
 
 
 async def test_a_server_that_hangs_up_mid_body_is_an_httpx_protocol_error() -> None:
@@ -168,11 +176,11 @@ async def test_a_server_that_hangs_up_mid_body_is_an_httpx_protocol_error() -> N
         await writer.drain()
         writer.close()
 
-    server = await asyncio.start_server(truncating, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    async with server, httpx.AsyncClient(transport=BatchTransport(max_connections=2)) as http:
+    async with listening(truncating) as url, httpx.AsyncClient(
+        transport=BatchTransport(max_connections=2)
+    ) as http:
         with pytest.raises(httpx.RemoteProtocolError):
-            await http.get(f"http://127.0.0.1:{port}/x")
+            await http.get(f"{url}/x")
 
 
 # ---------------------------------------------------------------------- TLS
@@ -232,10 +240,8 @@ async def https_server(tmp_path: Path) -> AsyncIterator[tuple[str, Path]]:
         finally:
             writer.close()
 
-    server = await asyncio.start_server(serve, "127.0.0.1", 0, ssl=context)
-    port = server.sockets[0].getsockname()[1]
-    async with server:
-        yield f"https://127.0.0.1:{port}", cert
+    async with listening(serve, context) as url:
+        yield url, cert
 
 
 async def test_https_verifies_the_server_against_the_trusted_certificates(
