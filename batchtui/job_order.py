@@ -11,8 +11,12 @@ from collections.abc import Iterable
 from batchtui.batch.models import Job
 
 # Display order of job states in the default sort: live work first, finished last.
-_STATE_RANK = {s: i for i, s in enumerate(("active", "terminating", "disabling", "enabling", "disabled",
-                                           "deleting", "completed"))}
+_STATE_RANK = {
+    s: i
+    for i, s in enumerate(
+        ("active", "terminating", "disabling", "enabling", "disabled", "deleting", "completed")
+    )
+}
 
 
 def state_filter(states: str | None) -> str | None:

@@ -22,6 +22,7 @@ from batchtui.sanitize import clean
 #: What the job list asks for: only the columns --once prints.
 JOB_SELECT = ("id", "displayName", "state", "poolInfo", "creationTime", "executionInfo")
 
+
 @dataclass(frozen=True, slots=True)
 class JobCounts:
     job: Job
@@ -116,9 +117,7 @@ def render_table(result: OnceResult) -> str:
     right = {3, 4, 5, 6, 7}
     lines = []
     for r in rows:
-        cells = [
-            r[i].rjust(widths[i]) if i in right else r[i].ljust(widths[i]) for i in range(len(_COLUMNS))
-        ]
+        cells = [r[i].rjust(widths[i]) if i in right else r[i].ljust(widths[i]) for i in range(len(_COLUMNS))]
         lines.append("  ".join(cells).rstrip())
     failed = sum(1 for r in result.jobs if r.counts is None)
     footer = f"{len(result.jobs)} jobs · {clean(result.account or result.endpoint)}"

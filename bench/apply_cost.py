@@ -41,8 +41,12 @@ def _client(sim: Any) -> Any:
     from batchtui.batch.auth import SharedKeyAuth
     from batchtui.batch.client import BatchClient
 
-    return BatchClient("http://127.0.0.1:8765", SharedKeyAuth(sim.config.account, sim.config.key),
-                       account=sim.config.account, transport=httpx.ASGITransport(app=sim))
+    return BatchClient(
+        "http://127.0.0.1:8765",
+        SharedKeyAuth(sim.config.account, sim.config.key),
+        account=sim.config.account,
+        transport=httpx.ASGITransport(app=sim),
+    )
 
 
 CPU: list[float] = []  # thread CPU ms of each timed apply + deferred (robust to a busy machine)
@@ -80,8 +84,9 @@ async def jobs_case(n_jobs: int, runs: int) -> list[float | str]:
         for k in changed:  # every changed job gets counts, whether it had some before or not
             prev = counts.get(k)
             c = prev.result.task_counts if prev and prev.result else TaskCounts(0, 0, 0, 0, 0)
-            moved = dataclasses.replace(c, running=c.running + 1, completed=c.completed + 1,
-                                        succeeded=c.succeeded + 1)
+            moved = dataclasses.replace(
+                c, running=c.running + 1, completed=c.completed + 1, succeeded=c.succeeded + 1
+            )
             counts[k] = CountsEntry(result=TaskCountsResult(moved, moved), fetched_at=base.fetched_at)
         other = dataclasses.replace(base, counts=counts, listed=False)
         variants = [JobsUpdated(other), JobsUpdated(dataclasses.replace(base, listed=False))]
@@ -94,8 +99,14 @@ async def jobs_case(n_jobs: int, runs: int) -> list[float | str]:
             idles.append(d)
             await pilot.pause()  # paint, as between two real refreshes
     totals = [a + d for a, d in zip(applies, idles, strict=True)]
-    return [f"jobs: {rows:,} rows, {len(changed)} changed", statistics.median(CPU),
-            statistics.median(applies), statistics.median(idles), statistics.median(totals), max(totals)]
+    return [
+        f"jobs: {rows:,} rows, {len(changed)} changed",
+        statistics.median(CPU),
+        statistics.median(applies),
+        statistics.median(idles),
+        statistics.median(totals),
+        max(totals),
+    ]
 
 
 async def ranks_case(n_ranks: int, runs: int, move_clock: bool) -> list[float | str]:
@@ -129,9 +140,13 @@ async def ranks_case(n_ranks: int, runs: int, move_clock: bool) -> list[float | 
         step = max(1, len(subs) // n)
         changed = set(range(0, len(subs), step)[:n])
         flipped = tuple(
-            dataclasses.replace(s, state="completed" if s.state != "completed" else "running",
-                                exit_code=1 if s.state != "completed" else None)
-            if i in changed else s
+            dataclasses.replace(
+                s,
+                state="completed" if s.state != "completed" else "running",
+                exit_code=1 if s.state != "completed" else None,
+            )
+            if i in changed
+            else s
             for i, s in enumerate(subs)
         )
         at = clock["now"]
@@ -149,9 +164,14 @@ async def ranks_case(n_ranks: int, runs: int, move_clock: bool) -> list[float | 
                 idles.append(d)
             await pilot.pause()
     label = f"ranks: {rows:,} rows, {len(changed)} changed" + (", clock +5 s" if move_clock else "")
-    return [label, statistics.median(CPU), statistics.median(applies), statistics.median(idles),
-            statistics.median([a + d for a, d in zip(applies, idles, strict=True)]),
-            max(a + d for a, d in zip(applies, idles, strict=True))]
+    return [
+        label,
+        statistics.median(CPU),
+        statistics.median(applies),
+        statistics.median(idles),
+        statistics.median([a + d for a, d in zip(applies, idles, strict=True)]),
+        max(a + d for a, d in zip(applies, idles, strict=True)),
+    ]
 
 
 def main() -> int:
@@ -166,10 +186,17 @@ def main() -> int:
         asyncio.run(ranks_case(args.ranks, args.runs, move_clock=True)),
     ]
     rows = [[*r, "< 30", "ok" if float(r[4]) < 30 else "MISSED"] for r in results]
-    print(table(f"Benchmark 6: one refresh applied to a large table (ms, median of {args.runs})",
-                ["table", "CPU", "apply", "deferred", "total (wall)", "worst", "goal", "verdict"], rows))
-    print("CPU: this thread's CPU time for apply + deferred (what the machine's other load cannot inflate);"
-          "\nthe verdict is on the wall-clock total.")
+    print(
+        table(
+            f"Benchmark 6: one refresh applied to a large table (ms, median of {args.runs})",
+            ["table", "CPU", "apply", "deferred", "total (wall)", "worst", "goal", "verdict"],
+            rows,
+        )
+    )
+    print(
+        "CPU: this thread's CPU time for apply + deferred (what the machine's other load cannot inflate);"
+        "\nthe verdict is on the wall-clock total."
+    )
     return 0
 
 

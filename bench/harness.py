@@ -96,8 +96,11 @@ def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -
     """A plain-text table, right-aligned numbers, for stdout and for bench/README.md."""
     cells = [[str(h) for h in header], *[[_fmt(c) for c in r] for r in rows]]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    out = [title, "| " + " | ".join(h.ljust(w) for h, w in zip(cells[0], widths, strict=True)) + " |",
-           "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    out = [
+        title,
+        "| " + " | ".join(h.ljust(w) for h, w in zip(cells[0], widths, strict=True)) + " |",
+        "|" + "|".join("-" * (w + 2) for w in widths) + "|",
+    ]
     for r in cells[1:]:
         out.append("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |")
     return "\n".join(out)

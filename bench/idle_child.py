@@ -89,9 +89,12 @@ async def main(args: argparse.Namespace) -> int:
                 gc.collect()
                 timers = sum(len(getattr(n, "_timers", ())) for n in [app, *list(app._registry)])
                 rss = rss_kb()
-                print(f"stats fetches={screen.fetches} requests={client.stats.requests} rss_kb={rss} "
-                      f"tasks={len(asyncio.all_tasks())} timers={timers} objects={len(gc.get_objects())} "
-                      f"blocks={sys.getallocatedblocks()} trimmed_kb={trim(words)}", flush=True)
+                print(
+                    f"stats fetches={screen.fetches} requests={client.stats.requests} rss_kb={rss} "
+                    f"tasks={len(asyncio.all_tasks())} timers={timers} objects={len(gc.get_objects())} "
+                    f"blocks={sys.getallocatedblocks()} trimmed_kb={trim(words)}",
+                    flush=True,
+                )
             else:
                 print(f"error {words[0]!r}", flush=True)
     return 0

@@ -43,7 +43,10 @@ class Dashboard:
     def __init__(self, env: dict[str, str], refresh: float, *extra: str) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, str(HERE / "idle_child.py"), "--refresh", str(refresh), *extra],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
         )
         line = self.readline()
         if line != "ready":
@@ -78,8 +81,11 @@ def window(dash: Dashboard, seconds: float) -> tuple[float, int, int]:
     time.sleep(seconds)
     c1, t1 = cpu_of(dash.proc.pid), time.monotonic()
     after = dash.stats()
-    return (100.0 * (c1 - c0) / (t1 - t0), after["fetches"] - before["fetches"],
-            after["requests"] - before["requests"])
+    return (
+        100.0 * (c1 - c0) / (t1 - t0),
+        after["fetches"] - before["fetches"],
+        after["requests"] - before["requests"],
+    )
 
 
 def main() -> int:
@@ -91,9 +97,12 @@ def main() -> int:
     ap.add_argument("--latency-ms", type=float, default=20)
     args = ap.parse_args()
     results: dict[str, list[tuple[float, int, int]]] = {"refreshing": [], "paused": []}
-    with tempfile.TemporaryDirectory() as home, sim_server(
-        "--jobs", str(args.jobs), "--latency-ms", str(args.latency_ms), "--time-scale", "0"
-    ) as sim:
+    with (
+        tempfile.TemporaryDirectory() as home,
+        sim_server(
+            "--jobs", str(args.jobs), "--latency-ms", str(args.latency_ms), "--time-scale", "0"
+        ) as sim,
+    ):
         dash = Dashboard(child_env(sim.env, home), args.refresh)
         try:
             time.sleep(args.refresh * 2)  # past the first refreshes (counts of rows without any)
@@ -106,16 +115,31 @@ def main() -> int:
         finally:
             dash.close()
     rows = []
-    for key, name, goal in (("refreshing", f"refreshing every {args.refresh:g} s", "(info)"),
-                            ("paused", "paused: between refreshes", "< 2%")):
+    for key, name, goal in (
+        ("refreshing", f"refreshing every {args.refresh:g} s", "(info)"),
+        ("paused", "paused: between refreshes", "< 2%"),
+    ):
         runs = results[key]
         pct = statistics.median(r[0] for r in runs)
-        rows.append([name, goal, f"{pct:.2f}%", " / ".join(f"{r[0]:.2f}" for r in runs),
-                     statistics.median(r[1] for r in runs), statistics.median(r[2] for r in runs),
-                     "" if goal == "(info)" else ("ok" if pct < 2 else "MISSED")])
-    print(table(f"Benchmark 4: dashboard CPU, % of one core, {args.jobs:,} jobs, frozen world, "
-                f"windows of {args.seconds:g} s (median of {args.repeat})",
-                ["state", "goal", "median", "runs", "refreshes/window", "requests/window", "verdict"], rows))
+        rows.append(
+            [
+                name,
+                goal,
+                f"{pct:.2f}%",
+                " / ".join(f"{r[0]:.2f}" for r in runs),
+                statistics.median(r[1] for r in runs),
+                statistics.median(r[2] for r in runs),
+                "" if goal == "(info)" else ("ok" if pct < 2 else "MISSED"),
+            ]
+        )
+    print(
+        table(
+            f"Benchmark 4: dashboard CPU, % of one core, {args.jobs:,} jobs, frozen world, "
+            f"windows of {args.seconds:g} s (median of {args.repeat})",
+            ["state", "goal", "median", "runs", "refreshes/window", "requests/window", "verdict"],
+            rows,
+        )
+    )
     return 0
 
 

@@ -40,9 +40,17 @@ def main() -> int:
     args = ap.parse_args()
     rows: list[list[object]] = []
     started = time.monotonic()
-    with tempfile.TemporaryDirectory() as home, sim_server(
-        "--jobs", str(args.jobs), "--latency-ms", str(args.latency_ms), "--time-scale", str(args.time_scale)
-    ) as sim:
+    with (
+        tempfile.TemporaryDirectory() as home,
+        sim_server(
+            "--jobs",
+            str(args.jobs),
+            "--latency-ms",
+            str(args.latency_ms),
+            "--time-scale",
+            str(args.time_scale),
+        ) as sim,
+    ):
         dash = Dashboard(child_env(sim.env, home), args.refresh, "--time-scale", str(args.time_scale))
         try:
             marks = [args.first, *range(args.every, args.cycles, args.every), args.cycles]
@@ -51,35 +59,82 @@ def main() -> int:
                 if mark > now:
                     dash.send(f"wait {mark - now}")
                 s = dash.stats(trim=args.trim)
-                rows.append([s["fetches"], round(time.monotonic() - started), s["rss_kb"] / 1024, s["tasks"],
-                             s["timers"], s["objects"], s["blocks"],
-                             s["trimmed_kb"] / 1024 if args.trim else "", s["requests"]])
+                rows.append(
+                    [
+                        s["fetches"],
+                        round(time.monotonic() - started),
+                        s["rss_kb"] / 1024,
+                        s["tasks"],
+                        s["timers"],
+                        s["objects"],
+                        s["blocks"],
+                        s["trimmed_kb"] / 1024 if args.trim else "",
+                        s["requests"],
+                    ]
+                )
                 print(" | ".join(str(c) for c in rows[-1]), flush=True)
         finally:
             dash.close()
     print()
-    print(table(f"Benchmark 5: dashboard memory over refresh cycles, {args.jobs:,} jobs, refresh "
-                f"{args.refresh:g} s, time scale {args.time_scale:g}",
-                ["cycle", "s", "RSS MB", "tasks", "timers", "py objects", "pymalloc blocks", "RSS after trim",
-                 "requests"],
-                rows))
+    print(
+        table(
+            f"Benchmark 5: dashboard memory over refresh cycles, {args.jobs:,} jobs, refresh "
+            f"{args.refresh:g} s, time scale {args.time_scale:g}",
+            [
+                "cycle",
+                "s",
+                "RSS MB",
+                "tasks",
+                "timers",
+                "py objects",
+                "pymalloc blocks",
+                "RSS after trim",
+                "requests",
+            ],
+            rows,
+        )
+    )
     growth = float(rows[-1][2]) - float(rows[0][2])
 
     def flat(i: int) -> str:
         return "ok" if int(rows[-1][i]) <= int(rows[0][i]) else "GREW"
 
     print()
-    print(table("Verdict", ["figure", "goal", "measured", "verdict"], [
-        [f"RSS cycle {rows[0][0]} -> {rows[-1][0]}", "< 5 MB growth",
-         f"{rows[0][2]:.1f} -> {rows[-1][2]:.1f} MB ({growth:+.1f})", "ok" if growth < 5 else "MISSED"],
-        ["asyncio tasks", "flat", f"{rows[0][3]} -> {rows[-1][3]}", flat(3)],
-        ["timers", "flat", f"{rows[0][4]} -> {rows[-1][4]}", flat(4)],
-        [f"RSS cycle {rows[1][0]} -> {rows[-1][0]} (after warm-up)", "(info)",
-         f"{rows[1][2]:.1f} -> {rows[-1][2]:.1f} MB ({float(rows[-1][2]) - float(rows[1][2]):+.1f})", ""],
-        ["pymalloc blocks in use", "(info)", f"{rows[0][6]:,} -> {rows[-1][6]:,}", ""],
-        *([] if not args.trim else [["RSS after malloc_trim (diagnostic)", "(info)",
-         f"{rows[0][7]:.1f} -> {rows[-1][7]:.1f} MB ({float(rows[-1][7]) - float(rows[0][7]):+.1f})", ""]]),
-    ]))
+    print(
+        table(
+            "Verdict",
+            ["figure", "goal", "measured", "verdict"],
+            [
+                [
+                    f"RSS cycle {rows[0][0]} -> {rows[-1][0]}",
+                    "< 5 MB growth",
+                    f"{rows[0][2]:.1f} -> {rows[-1][2]:.1f} MB ({growth:+.1f})",
+                    "ok" if growth < 5 else "MISSED",
+                ],
+                ["asyncio tasks", "flat", f"{rows[0][3]} -> {rows[-1][3]}", flat(3)],
+                ["timers", "flat", f"{rows[0][4]} -> {rows[-1][4]}", flat(4)],
+                [
+                    f"RSS cycle {rows[1][0]} -> {rows[-1][0]} (after warm-up)",
+                    "(info)",
+                    f"{rows[1][2]:.1f} -> {rows[-1][2]:.1f} MB ({float(rows[-1][2]) - float(rows[1][2]):+.1f})",
+                    "",
+                ],
+                ["pymalloc blocks in use", "(info)", f"{rows[0][6]:,} -> {rows[-1][6]:,}", ""],
+                *(
+                    []
+                    if not args.trim
+                    else [
+                        [
+                            "RSS after malloc_trim (diagnostic)",
+                            "(info)",
+                            f"{rows[0][7]:.1f} -> {rows[-1][7]:.1f} MB ({float(rows[-1][7]) - float(rows[0][7]):+.1f})",
+                            "",
+                        ]
+                    ]
+                ),
+            ],
+        )
+    )
     return 0
 
 

@@ -39,8 +39,11 @@ def main() -> None:
     ap.add_argument("--sizes", default="50,200,1000")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--latency-ms", type=float, default=20)
-    ap.add_argument("--concurrency", default=str(DEFAULT_CONCURRENCY),
-                    help=f"comma-separated --concurrency values for --once (default {DEFAULT_CONCURRENCY})")
+    ap.add_argument(
+        "--concurrency",
+        default=str(DEFAULT_CONCURRENCY),
+        help=f"comma-separated --concurrency values for --once (default {DEFAULT_CONCURRENCY})",
+    )
     args = ap.parse_args()
     compile_package()
     levels = [int(c) for c in args.concurrency.split(",")]
@@ -70,8 +73,10 @@ def main() -> None:
             b = statistics.median(sdk)
             rows.append((listed, b, [statistics.median(ours[c]) for c in levels]))
 
-    print(f"\nBenchmark 1: jobs + task counts, sim on loopback, {args.latency_ms:g} ms latency, "
-          f"median of {args.repeat}")
+    print(
+        f"\nBenchmark 1: jobs + task counts, sim on loopback, {args.latency_ms:g} ms latency, "
+        f"median of {args.repeat}"
+    )
     head = "".join(f"  {'--once (' + str(c) + ' in flight)':>22}  {'speed-up':>8}" for c in levels)
     print(f"{'jobs':>6}  {'azure-batch SDK':>16}{head}")
     for n, b, times in rows:

@@ -53,8 +53,13 @@ class CountingTransport(httpx.AsyncBaseTransport):
         response = await self.inner.handle_async_request(request)
         body = await response.aread()
         self.bytes[call_of(request.url.path)] += len(body)
-        return httpx.Response(response.status_code, headers=response.headers, content=body,
-                              request=request, extensions=response.extensions)
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            content=body,
+            request=request,
+            extensions=response.extensions,
+        )
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -69,9 +74,13 @@ async def run_case(jobs: int, time_scale: float, cycles: int, running: bool) -> 
 
     sim = Simulator(SimConfig(jobs=jobs, time_scale=time_scale, seed=1))
     transport = CountingTransport(httpx.ASGITransport(app=sim))
-    client = BatchClient(ENDPOINT, SharedKeyAuth(sim.config.account, sim.config.key),
-                         account=sim.config.account, transport=transport,
-                         retry=RetryPolicy(max_attempts=1))
+    client = BatchClient(
+        ENDPOINT,
+        SharedKeyAuth(sim.config.account, sim.config.key),
+        account=sim.config.account,
+        transport=transport,
+        retry=RetryPolicy(max_attempts=1),
+    )
     app = make_app(client, refresh=3600.0, now=sim.clock.now)
     records: list[dict[str, Any]] = []
     recording = False
@@ -110,18 +119,20 @@ async def run_case(jobs: int, time_scale: float, cycles: int, running: bool) -> 
                     wanted.add(focus.selected)
                 kind_name = "counts-only tick" if kind == "timer" else f"{kind} tick"
                 expected = sum(can_change(k) for k in wanted)
-            records.append({
-                "kind": kind_name,
-                "requests": len(served),
-                "calls": Counter(call_of(r.path) for r in served),
-                "bytes": transport.bytes - bytes_before,
-                "wire_bytes": client.stats.bytes_received - wire_before,
-                "expected": expected,
-                "window": len(window),
-                "changeable": sum(can_change(k) for k in window),
-                "snap_requests": snap.requests,
-                "selected_read": any(r.path == f"/jobs/{focus.selected}/taskcounts" for r in served),
-            })
+            records.append(
+                {
+                    "kind": kind_name,
+                    "requests": len(served),
+                    "calls": Counter(call_of(r.path) for r in served),
+                    "bytes": transport.bytes - bytes_before,
+                    "wire_bytes": client.stats.bytes_received - wire_before,
+                    "expected": expected,
+                    "window": len(window),
+                    "changeable": sum(can_change(k) for k in window),
+                    "snap_requests": snap.requests,
+                    "selected_read": any(r.path == f"/jobs/{focus.selected}/taskcounts" for r in served),
+                }
+            )
             return snap
 
         monitor.tick = recorded_tick  # type: ignore[method-assign]
@@ -172,20 +183,36 @@ def summarize(name: str, result: dict[str, Any]) -> list[list[object]]:
         calls = {c: med([t["calls"].get(c, 0) for t in group]) for c in names}
         kb = {c: med([t["bytes"].get(c, 0) for t in group]) / 1024 for c in names}
         over = sum(1 for t in group if t["requests"] > t["expected"])
-        rows.append([
-            name, kind, len(group), med([t["requests"] for t in group]),
-            f"{calls['job list']:g} / {calls['task counts']:g} / {calls['other']:g}",
-            f"{kb['job list']:.1f} / {kb['task counts']:.1f} / {kb['other']:.1f}",
-            med([t["wire_bytes"] for t in group]) / 1024,
-            med([t["expected"] for t in group]),
-            f"{med([t['window'] for t in group]):g} / {med([t['changeable'] for t in group]):g}",
-            "ok" if over == 0 else f"OVER in {over}",
-        ])
+        rows.append(
+            [
+                name,
+                kind,
+                len(group),
+                med([t["requests"] for t in group]),
+                f"{calls['job list']:g} / {calls['task counts']:g} / {calls['other']:g}",
+                f"{kb['job list']:.1f} / {kb['task counts']:.1f} / {kb['other']:.1f}",
+                med([t["wire_bytes"] for t in group]) / 1024,
+                med([t["expected"] for t in group]),
+                f"{med([t['window'] for t in group]):g} / {med([t['changeable'] for t in group]):g}",
+                "ok" if over == 0 else f"OVER in {over}",
+            ]
+        )
     n = len(ticks)
     over = sum(1 for t in ticks if t["requests"] > t["expected"])
-    rows.append([name, "all ticks: mean", n, sum(t["requests"] for t in ticks) / n, "", "",
-                 sum(t["wire_bytes"] for t in ticks) / n / 1024, sum(t["expected"] for t in ticks) / n, "",
-                 "ok" if over == 0 else f"OVER in {over}"])
+    rows.append(
+        [
+            name,
+            "all ticks: mean",
+            n,
+            sum(t["requests"] for t in ticks) / n,
+            "",
+            "",
+            sum(t["wire_bytes"] for t in ticks) / n / 1024,
+            sum(t["expected"] for t in ticks) / n,
+            "",
+            "ok" if over == 0 else f"OVER in {over}",
+        ]
+    )
     return rows
 
 
@@ -199,22 +226,38 @@ def main() -> int:
     rows += summarize("at rest", rest)
     moving = asyncio.run(run_case(args.jobs, 60.0, args.cycles, running=True))
     rows += summarize("selected job running", moving)
-    print(table(
-        f"Benchmark 2: requests and bytes per refresh cycle, {args.jobs:,} jobs, 120x40, list every 3rd tick "
-        f"(medians over {args.cycles} ticks per case)",
-        ["case", "tick", "n", "requests", "list / counts / other", "KiB list / counts / other",
-         "KiB on wire", "goal (requests)", "window / can change", "verdict"],
-        rows,
-    ))
+    print(
+        table(
+            f"Benchmark 2: requests and bytes per refresh cycle, {args.jobs:,} jobs, 120x40, list every 3rd tick "
+            f"(medians over {args.cycles} ticks per case)",
+            [
+                "case",
+                "tick",
+                "n",
+                "requests",
+                "list / counts / other",
+                "KiB list / counts / other",
+                "KiB on wire",
+                "goal (requests)",
+                "window / can change",
+                "verdict",
+            ],
+            rows,
+        )
+    )
     for name, result in (("at rest", rest), ("selected job running", moving)):
         ticks = result["ticks"]
         per_tick = sum(t["requests"] for t in ticks) / len(ticks)
         kib = sum(t["wire_bytes"] for t in ticks) / len(ticks) / 1024
-        print(f"{name}: at the default 5 s refresh that is {per_tick * 12:.0f} requests and "
-              f"{kib * 12:,.0f} KiB per minute")
-    print(f"\nselected job: at rest {rest['selected']}; running {moving['selected']} "
-          f"(still selected at the end: {moving['last_selected'] == moving['selected']}; "
-          f"counts read on {moving['selected_reads']} of {len(moving['ticks'])} ticks)")
+        print(
+            f"{name}: at the default 5 s refresh that is {per_tick * 12:.0f} requests and "
+            f"{kib * 12:,.0f} KiB per minute"
+        )
+    print(
+        f"\nselected job: at rest {rest['selected']}; running {moving['selected']} "
+        f"(still selected at the end: {moving['last_selected'] == moving['selected']}; "
+        f"counts read on {moving['selected_reads']} of {len(moving['ticks'])} ticks)"
+    )
     return 0
 
 

@@ -42,8 +42,23 @@ def main() -> int:
     args = ap.parse_args()
     plan = [list(p) for p in (QUICK if args.quick else FULL)]
     if args.soak:
-        plan.append(["soak.py", "--cycles", "300", "--every", "100", "--first-episode", "50",
-                     "--episode-gap", "50", "--episode-scale", "0.1"] if args.quick else ["soak.py"])
+        plan.append(
+            [
+                "soak.py",
+                "--cycles",
+                "300",
+                "--every",
+                "100",
+                "--first-episode",
+                "50",
+                "--episode-gap",
+                "50",
+                "--episode-scale",
+                "0.1",
+            ]
+            if args.quick
+            else ["soak.py"]
+        )
     failed = 0
     for script, *rest in plan:
         print(f"\n=== {script} {' '.join(rest)}", flush=True)

@@ -54,12 +54,24 @@ class SimProcess:
 
 
 @contextmanager
-def sim_process(*, jobs: int, time_scale: float, latency_ms: float = 20.0, seed: int = 1,
-                tasks: int = 60) -> Iterator[SimProcess]:
-    cmd = [sys.executable, str(HERE / "simctl.py"), "--jobs", str(jobs), "--time-scale", str(time_scale),
-           "--latency-ms", str(latency_ms), "--seed", str(seed), "--tasks", str(tasks)]
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                            env={**os.environ})
+def sim_process(
+    *, jobs: int, time_scale: float, latency_ms: float = 20.0, seed: int = 1, tasks: int = 60
+) -> Iterator[SimProcess]:
+    cmd = [
+        sys.executable,
+        str(HERE / "simctl.py"),
+        "--jobs",
+        str(jobs),
+        "--time-scale",
+        str(time_scale),
+        "--latency-ms",
+        str(latency_ms),
+        "--seed",
+        str(seed),
+        "--tasks",
+        str(tasks),
+    ]
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env={**os.environ})
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline().strip()
@@ -89,8 +101,15 @@ def _serve(args: argparse.Namespace) -> int:
     from batchtui.sim import SimConfig, Simulator
     from batchtui.sim.server import BackgroundServer
 
-    sim = Simulator(SimConfig(jobs=args.jobs, time_scale=args.time_scale, latency_ms=args.latency_ms,
-                              seed=args.seed, tasks=args.tasks))
+    sim = Simulator(
+        SimConfig(
+            jobs=args.jobs,
+            time_scale=args.time_scale,
+            latency_ms=args.latency_ms,
+            seed=args.seed,
+            tasks=args.tasks,
+        )
+    )
     base_latency = args.latency_ms
     served = 0
     server = BackgroundServer(sim).start()

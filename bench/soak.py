@@ -72,12 +72,22 @@ async def soak(args: argparse.Namespace) -> int:
             def measure(note: str) -> None:
                 settle_gc()
                 sim_stats = dict(w.split("=", 1) for w in sim.send("stats").split()[1:])
-                rows.append([
-                    screen.fetches, round(time.monotonic() - started), note, round(rss_mb(), 1),
-                    task_count(), timer_count(app), widget_count(app), len(gc.get_objects()),
-                    client.stats.requests, int(sim_stats["requests"]), client.stats.errors,
-                    _status_text(app),
-                ])
+                rows.append(
+                    [
+                        screen.fetches,
+                        round(time.monotonic() - started),
+                        note,
+                        round(rss_mb(), 1),
+                        task_count(),
+                        timer_count(app),
+                        widget_count(app),
+                        len(gc.get_objects()),
+                        client.stats.requests,
+                        int(sim_stats["requests"]),
+                        client.stats.errors,
+                        _status_text(app),
+                    ]
+                )
                 print(" | ".join(str(c) for c in rows[-1]), flush=True)
 
             measure("start")
@@ -91,14 +101,19 @@ async def soak(args: argparse.Namespace) -> int:
                     sim.send("clear")
                     episode_end = None
                     phase = "clean"
-                if (episode_end is None and next_episode < len(EPISODES)
-                        and screen.fetches >= args.first_episode + next_episode * args.episode_gap):
+                if (
+                    episode_end is None
+                    and next_episode < len(EPISODES)
+                    and screen.fetches >= args.first_episode + next_episode * args.episode_gap
+                ):
                     name, command, seconds = EPISODES[next_episode]
                     sim.send(command)
                     episode_end = now + seconds * args.episode_scale
                     phase = name
-                    print(f"# cycle {screen.fetches}: {name} on for {seconds * args.episode_scale:g}s",
-                          flush=True)
+                    print(
+                        f"# cycle {screen.fetches}: {name} on for {seconds * args.episode_scale:g}s",
+                        flush=True,
+                    )
                     next_episode += 1
                 if screen.fetches >= next_mark:
                     measure(phase)
@@ -119,11 +134,29 @@ async def soak(args: argparse.Namespace) -> int:
     first, last = rows[0], rows[-1]
     # The baseline is the first mark after warm-up (first full list, caches, the highlight timer).
     base = rows[1] if len(rows) > 2 else first
-    header = ["cycle", "s", "phase", "RSS MB", "tasks", "timers", "widgets", "py objects",
-              "requests", "served", "errors", "status line"]
+    header = [
+        "cycle",
+        "s",
+        "phase",
+        "RSS MB",
+        "tasks",
+        "timers",
+        "widgets",
+        "py objects",
+        "requests",
+        "served",
+        "errors",
+        "status line",
+    ]
     print()
-    print(table(f"Soak: {args.jobs} jobs, refresh {args.refresh:g} s, time scale {args.time_scale:g}, "
-                f"latency {args.latency_ms:g} ms", header, rows))
+    print(
+        table(
+            f"Soak: {args.jobs} jobs, refresh {args.refresh:g} s, time scale {args.time_scale:g}, "
+            f"latency {args.latency_ms:g} ms",
+            header,
+            rows,
+        )
+    )
     growth = float(last[3]) - float(first[3])
     steady = float(last[3]) - float(base[3])
 
@@ -131,16 +164,31 @@ async def soak(args: argparse.Namespace) -> int:
         return "ok" if int(last[i]) <= int(base[i]) else "GREW"
 
     print()
-    print(table("Soak verdict", ["figure", "goal", "measured", "verdict"], [
-        ["cycles", f">= {args.cycles:,}", f"{last[0]:,}", "ok" if int(last[0]) >= args.cycles else "SHORT"],
-        [f"RSS growth cycle {base[0]} -> end", "< 5 MB", f"{steady:+.1f} MB",
-         "ok" if steady < 5 else "MISSED"],
-        ["RSS growth cycle 1 -> end (incl. warm-up)", "(info)", f"{growth:+.1f} MB", ""],
-        [f"asyncio tasks cycle {base[0]} -> end", "flat", f"{base[4]} -> {last[4]}", flat(4)],
-        [f"timers cycle {base[0]} -> end", "flat", f"{base[5]} -> {last[5]}", flat(5)],
-        [f"widgets cycle {base[0]} -> end", "flat", f"{base[6]} -> {last[6]}", flat(6)],
-        [f"python objects cycle {base[0]} -> end", "(info)", f"{base[7]:,} -> {last[7]:,}", ""],
-    ]))
+    print(
+        table(
+            "Soak verdict",
+            ["figure", "goal", "measured", "verdict"],
+            [
+                [
+                    "cycles",
+                    f">= {args.cycles:,}",
+                    f"{last[0]:,}",
+                    "ok" if int(last[0]) >= args.cycles else "SHORT",
+                ],
+                [
+                    f"RSS growth cycle {base[0]} -> end",
+                    "< 5 MB",
+                    f"{steady:+.1f} MB",
+                    "ok" if steady < 5 else "MISSED",
+                ],
+                ["RSS growth cycle 1 -> end (incl. warm-up)", "(info)", f"{growth:+.1f} MB", ""],
+                [f"asyncio tasks cycle {base[0]} -> end", "flat", f"{base[4]} -> {last[4]}", flat(4)],
+                [f"timers cycle {base[0]} -> end", "flat", f"{base[5]} -> {last[5]}", flat(5)],
+                [f"widgets cycle {base[0]} -> end", "flat", f"{base[6]} -> {last[6]}", flat(6)],
+                [f"python objects cycle {base[0]} -> end", "(info)", f"{base[7]:,} -> {last[7]:,}", ""],
+            ],
+        )
+    )
     return 0
 
 

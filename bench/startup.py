@@ -41,8 +41,7 @@ def run_child(env: dict[str, str], timeout: float = 300.0, state: str | None = N
     """Spawn the dashboard; return {milestone: seconds since spawn} and its figures."""
     start = time.perf_counter()
     cmd = [sys.executable, str(HERE / "startup_child.py"), *([state] if state else [])]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     out: dict[str, object] = {}
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -78,9 +77,12 @@ def main() -> int:
     args = ap.parse_args()
     runs: list[dict[str, object]] = []
     compile_package()
-    with tempfile.TemporaryDirectory() as home, sim_server(
-        "--jobs", str(args.jobs), "--latency-ms", str(args.latency_ms), "--time-scale", "0"
-    ) as sim:
+    with (
+        tempfile.TemporaryDirectory() as home,
+        sim_server(
+            "--jobs", str(args.jobs), "--latency-ms", str(args.latency_ms), "--time-scale", "0"
+        ) as sim,
+    ):
         env = child_env(sim.env, home)
         run_child(env)  # untimed warm-up
         bare = statistics.median(bare_python(env) for _ in range(5))
@@ -101,9 +103,14 @@ def main() -> int:
         ["KiB received until then", "", f"{med('n_bytes') / 1024:,.0f}", ""],
         ["RSS then (MB)", "", f"{med('rss_mb'):.1f}", ""],
     ]
-    print(table(f"Benchmark 3: start-up to first screen, {args.jobs:,} jobs, sim on loopback with "
-                f"{args.latency_ms:g} ms latency, seconds since spawn (median of {args.repeat})",
-                ["milestone", "goal", "measured", "verdict"], rows))
+    print(
+        table(
+            f"Benchmark 3: start-up to first screen, {args.jobs:,} jobs, sim on loopback with "
+            f"{args.latency_ms:g} ms latency, seconds since spawn (median of {args.repeat})",
+            ["milestone", "goal", "measured", "verdict"],
+            rows,
+        )
+    )
     return 0
 
 

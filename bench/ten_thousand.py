@@ -37,9 +37,12 @@ def main() -> int:
     ap.add_argument("--latency-ms", type=float, default=20)
     args = ap.parse_args()
     compile_package()
-    with tempfile.TemporaryDirectory() as home, sim_server(
-        "--jobs", str(args.jobs), "--latency-ms", str(args.latency_ms), "--time-scale", "0"
-    ) as sim:
+    with (
+        tempfile.TemporaryDirectory() as home,
+        sim_server(
+            "--jobs", str(args.jobs), "--latency-ms", str(args.latency_ms), "--time-scale", "0"
+        ) as sim,
+    ):
         env = child_env(sim.env, home)
         run_child(env)  # untimed: the simulator builds tasks lazily on first use
         runs = [run_child(env) for _ in range(args.repeat)]
@@ -71,13 +74,22 @@ def main() -> int:
         [f"RSS after 12 s + {args.seconds:g} s of 5 s refreshes", "", f"{s1['rss_kb'] / 1024:.1f} MB", ""],
         ["requests per minute at 5 s refresh", "", f"{(s1['requests'] - s0['requests']) / minutes:.0f}", ""],
         ["CPU while refreshing every 5 s", "(1,000 jobs: < 2% idle)", f"{cpu:.1f}% of one core", ""],
-        [f"with --state active: counts on screen ({int(med_active('rows')):,} rows)", "",
-         f"{med_active('counts'):.2f} s", ""],
+        [
+            f"with --state active: counts on screen ({int(med_active('rows')):,} rows)",
+            "",
+            f"{med_active('counts'):.2f} s",
+            "",
+        ],
         ["with --state active: RSS at first screen", "", f"{med_active('rss_mb'):.1f} MB", ""],
     ]
-    print(table(f"Benchmark 7: {args.jobs:,} jobs, sim on loopback with {args.latency_ms:g} ms latency "
-                f"(first screen: median of {args.repeat} fresh processes)",
-                ["figure", "reference", "measured", ""], rows))
+    print(
+        table(
+            f"Benchmark 7: {args.jobs:,} jobs, sim on loopback with {args.latency_ms:g} ms latency "
+            f"(first screen: median of {args.repeat} fresh processes)",
+            ["figure", "reference", "measured", ""],
+            rows,
+        )
+    )
     return 0
 
 

@@ -44,8 +44,12 @@ async def home(pilot: Pilot[Any]) -> None:
 
     def ready() -> bool:
         s = app.screen
-        return (isinstance(s, JobsScreen) and s.table.total_count > 0
-                and s.query_one(CountBar).data.counts is not None and not s.table.flashed_keys)
+        return (
+            isinstance(s, JobsScreen)
+            and s.table.total_count > 0
+            and s.query_one(CountBar).data.counts is not None
+            and not s.table.flashed_keys
+        )
 
     await until(pilot, ready)
 
@@ -62,8 +66,14 @@ async def tasks(pilot: Pilot[Any]) -> None:
     assert app.screen.table.select_key(MPI_JOB)
     await pilot.pause()
     await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, TasksScreen) and app.screen.table.total_count > 0
-                and app.screen.status.last_ok is not None)
+    await until(
+        pilot,
+        lambda: (
+            isinstance(app.screen, TasksScreen)
+            and app.screen.table.total_count > 0
+            and app.screen.status.last_ok is not None
+        ),
+    )
 
 
 async def subtasks(pilot: Pilot[Any]) -> None:
@@ -76,8 +86,14 @@ async def subtasks(pilot: Pilot[Any]) -> None:
     assert screen.table.select_key(mpi[0].id)
     await pilot.pause()
     await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, SubtasksScreen) and app.screen.table.total_count > 0
-                and app.screen.status.last_ok is not None)
+    await until(
+        pilot,
+        lambda: (
+            isinstance(app.screen, SubtasksScreen)
+            and app.screen.table.total_count > 0
+            and app.screen.status.last_ok is not None
+        ),
+    )
 
 
 class Frozen:
@@ -87,10 +103,15 @@ class Frozen:
 
 def build(theme: str | None = None) -> BatchApp:
     sim = Simulator(SimConfig(seed=7, jobs=20, time_scale=0))
-    client = BatchClient("http://127.0.0.1:8765", SharedKeyAuth(sim.config.account, sim.config.key),
-                         account=sim.config.account, transport=httpx.ASGITransport(app=sim))
-    return make_app(client, refresh=5.0, theme=theme, now=sim.clock.now, monotonic=Frozen(),
-                    account_label="demo")
+    client = BatchClient(
+        "http://127.0.0.1:8765",
+        SharedKeyAuth(sim.config.account, sim.config.key),
+        account=sim.config.account,
+        transport=httpx.ASGITransport(app=sim),
+    )
+    return make_app(
+        client, refresh=5.0, theme=theme, now=sim.clock.now, monotonic=Frozen(), account_label="demo"
+    )
 
 
 SCENES: list[tuple[str, str | None, tuple[int, int], Callable[[Pilot[Any]], Awaitable[None]]]] = [

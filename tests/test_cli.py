@@ -108,7 +108,14 @@ def test_once_json_against_the_demo(capsys: pytest.CaptureFixture[str]) -> None:
     assert done == sorted(done, reverse=True)
     for job in doc["jobs"]:
         assert set(job) == {
-            "id", "displayName", "state", "poolId", "creationTime", "taskCounts", "taskSlotCounts", "error",
+            "id",
+            "displayName",
+            "state",
+            "poolId",
+            "creationTime",
+            "taskCounts",
+            "taskSlotCounts",
+            "error",
         }
         assert job["error"] is None
         c = job["taskCounts"]

@@ -56,8 +56,10 @@ async def test_a_rotated_key_says_which_setting_to_fix_keeps_the_rows_backs_off_
         await wait_for(pilot, lambda: screen.status.error is not None)
         plain = screen.status.plain
         assert plain.startswith("⚠ refresh failed · "), plain
-        assert ("auth: the account key was rejected (403 AuthenticationFailed): "
-                "check AZURE_BATCH_ACCESS_KEY / --key (request-id ") in plain
+        assert (
+            "auth: the account key was rejected (403 AuthenticationFailed): "
+            "check AZURE_BATCH_ACCESS_KEY / --key (request-id "
+        ) in plain
         assert rows(screen) == before and screen.has_class("-stale")
         # Slower than a normal refresh, and slower than throttling, growing while it lasts.
         await wait_for(pilot, lambda: screen.backoff_steps >= 2)
@@ -135,13 +137,15 @@ class Recorder(httpx.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
 
-def entra_client(sim: Simulator, cred: Credential, transport: httpx.AsyncBaseTransport | None = None,
-                 **kw: Any) -> tuple[BatchClient, EntraIdAuth]:
+def entra_client(
+    sim: Simulator, cred: Credential, transport: httpx.AsyncBaseTransport | None = None, **kw: Any
+) -> tuple[BatchClient, EntraIdAuth]:
     auth = EntraIdAuth(cred, endpoint=ENDPOINT)  # type: ignore[arg-type]
     auth._clock = cred.clock
     kw.setdefault("retry", RetryPolicy(max_attempts=1, base_delay=0, max_delay=0))
-    client = BatchClient(ENDPOINT, auth, account=sim.config.account,
-                         transport=transport or httpx.ASGITransport(app=sim), **kw)
+    client = BatchClient(
+        ENDPOINT, auth, account=sim.config.account, transport=transport or httpx.ASGITransport(app=sim), **kw
+    )
     return client, auth
 
 
@@ -187,8 +191,9 @@ async def test_an_expired_token_that_cannot_be_renewed_says_run_az_login_and_rec
         plain = screen.status.plain
         assert plain.startswith("⚠ refresh failed · ")
         scope = "https://batch.core.windows.net//.default"
-        assert f"auth: could not get a Microsoft Entra ID token for {scope}: {AADSTS} (try `az login`" \
-            in plain
+        assert (
+            f"auth: could not get a Microsoft Entra ID token for {scope}: {AADSTS} (try `az login`" in plain
+        )
         assert rows(screen) == before
         await wait_for(pilot, lambda: screen.backoff_steps >= 2)
         assert screen.next_wait >= 8 * REFRESH
@@ -212,26 +217,35 @@ async def test_a_revoked_token_names_entra_id_and_the_fix() -> None:
         with pytest.raises(BatchServiceError) as info:
             await client.list_jobs()
     text = str(info.value)
-    assert text.startswith("the Microsoft Entra ID token was rejected (401 AuthenticationFailed): "
-                           "run az login")
+    assert text.startswith(
+        "the Microsoft Entra ID token was rejected (401 AuthenticationFailed): run az login"
+    )
     assert info.value.kind == "auth"
     assert not any(t in text for t in cred.issued)
 
 
 async def test_a_403_about_permissions_keeps_the_services_own_words() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        body = {"code": "AuthorizationFailure",
-                "message": {"value": "This request is not authorized to perform this operation."}}
+        body = {
+            "code": "AuthorizationFailure",
+            "message": {"value": "This request is not authorized to perform this operation."},
+        }
         return httpx.Response(403, json=body, headers={"request-id": "r-1"})
 
     sim = make_sim()
-    client = BatchClient(ENDPOINT, SharedKeyAuth(sim.config.account, sim.config.key),
-                         transport=httpx.MockTransport(handler), retry=RetryPolicy(max_attempts=1))
+    client = BatchClient(
+        ENDPOINT,
+        SharedKeyAuth(sim.config.account, sim.config.key),
+        transport=httpx.MockTransport(handler),
+        retry=RetryPolicy(max_attempts=1),
+    )
     async with client:
         with pytest.raises(BatchServiceError) as info:
             await client.list_jobs()
-    assert str(info.value) == ("HTTP 403 AuthorizationFailure: This request is not authorized to perform "
-                               "this operation. (request-id r-1)")
+    assert str(info.value) == (
+        "HTTP 403 AuthorizationFailure: This request is not authorized to perform "
+        "this operation. (request-id r-1)"
+    )
     assert info.value.kind == "auth" and info.value.explanation is None
 
 

@@ -49,19 +49,30 @@ def test_unknown_theme_lists_the_names(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_unknown_theme_from_the_console_script_has_no_traceback() -> None:
-    proc = subprocess.run([sys.executable, "-m", "batchtui", "--demo", "--theme", "nope"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "batchtui", "--demo", "--theme", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("endpoint", ["http://batch.example.com", "http://10.0.0.5:8080", "http://[2001:db8::1]"])
+@pytest.mark.parametrize(
+    "endpoint", ["http://batch.example.com", "http://10.0.0.5:8080", "http://[2001:db8::1]"]
+)
 def test_plain_http_to_a_remote_host_is_refused_and_says_why(
     capsys: pytest.CaptureFixture[str], endpoint: str
 ) -> None:
     code, err = run(capsys, "--once", "--endpoint", endpoint, "--account", "a", "--key", KEY)
-    one_line(code, err, "refusing to send credentials over plain http", "could read or replay them",
-             "use an https:// endpoint")
+    one_line(
+        code,
+        err,
+        "refusing to send credentials over plain http",
+        "could read or replay them",
+        "use an https:// endpoint",
+    )
 
 
 def test_plain_http_refused_for_entra_id_too(capsys: pytest.CaptureFixture[str]) -> None:
@@ -74,15 +85,19 @@ def test_plain_http_refused_for_entra_id_too(capsys: pytest.CaptureFixture[str])
     [
         ({"AZURE_BATCH_ENDPOINT": "https://exa mple"}, ("endpoint", "not a valid URL")),
         ({"AZURE_BATCH_ENDPOINT": "ftp://acct.batch.azure.com"}, ("endpoint", "not a valid URL")),
-        ({"AZURE_BATCH_ENDPOINT": ENDPOINT, "AZURE_BATCH_ACCOUNT": "a", "AZURE_BATCH_ACCESS_KEY": "zz*"},
-         ("key", "base64")),
+        (
+            {"AZURE_BATCH_ENDPOINT": ENDPOINT, "AZURE_BATCH_ACCOUNT": "a", "AZURE_BATCH_ACCESS_KEY": "zz*"},
+            ("key", "base64"),
+        ),
         ({"AZURE_BATCH_ENDPOINT": ENDPOINT, "AZURE_BATCH_ACCESS_KEY": KEY}, ("account",)),
         ({"AZURE_BATCH_ENDPOINT": ENDPOINT, "AZURE_BATCH_AUTH_MODE": "password"}, ("password",)),
     ],
 )
 def test_bad_settings_from_the_environment(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, env: dict[str, str],
-    needles: tuple[str, ...]
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    env: dict[str, str],
+    needles: tuple[str, ...],
 ) -> None:
     for name, value in env.items():
         monkeypatch.setenv(name, value)

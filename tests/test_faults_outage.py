@@ -42,8 +42,9 @@ def ticking_sim(**config: Any) -> tuple[Simulator, Ticker]:
 
 
 def live_app(sim: Simulator, *, attempts: int = 1, refresh: float = REFRESH) -> BatchApp:
-    return make_app(make_client(sim, attempts=attempts), refresh=refresh, now=sim.clock.now,
-                    monotonic=FrozenClock())
+    return make_app(
+        make_client(sim, attempts=attempts), refresh=refresh, now=sim.clock.now, monotonic=FrozenClock()
+    )
 
 
 def jobs(app: BatchApp) -> JobsScreen:
@@ -70,9 +71,13 @@ async def test_a_refused_connection_from_a_non_httpx_transport_is_offline_not_in
     sim, _ = ticking_sim()
     sim.faults.outage(60, kind="refuse")
     events: list[RequestEvent] = []
-    async with BatchClient(ENDPOINT, SharedKeyAuth(sim.config.account, sim.config.key),
-                           transport=httpx.ASGITransport(app=sim), on_event=events.append,
-                           retry=RetryPolicy(max_attempts=3, base_delay=0, max_delay=0)) as client:
+    async with BatchClient(
+        ENDPOINT,
+        SharedKeyAuth(sim.config.account, sim.config.key),
+        transport=httpx.ASGITransport(app=sim),
+        on_event=events.append,
+        retry=RetryPolicy(max_attempts=3, base_delay=0, max_delay=0),
+    ) as client:
         with pytest.raises(TransportError) as info:
             await client.list_jobs()
     err = info.value
@@ -106,11 +111,13 @@ class Broken(httpx.AsyncBaseTransport):
         (RuntimeError("bad state"), "transport failed (connection failed (RuntimeError: bad state))", 1),
     ],
 )
-async def test_any_transport_exception_becomes_a_transport_error(exc: BaseException, text: str,
-                                                                 calls: int) -> None:
+async def test_any_transport_exception_becomes_a_transport_error(
+    exc: BaseException, text: str, calls: int
+) -> None:
     transport = Broken(exc)
-    async with BatchClient(ENDPOINT, transport=transport,
-                           retry=RetryPolicy(max_attempts=2, base_delay=0, max_delay=0)) as client:
+    async with BatchClient(
+        ENDPOINT, transport=transport, retry=RetryPolicy(max_attempts=2, base_delay=0, max_delay=0)
+    ) as client:
         with pytest.raises(TransportError) as info:
             await client.get_task_counts("j")
     assert str(info.value) == f"get_task_counts: {text}"
@@ -170,7 +177,8 @@ async def test_an_outage_on_a_counts_only_tick_does_not_pretend_the_data_is_fres
         await wait_for(pilot, lambda: screen.status.error is not None)
         assert screen.snapshot is not None and not screen.snapshot.listed
         assert screen.status.plain.startswith(
-            f"⚠ offline since {sim.clock.now():%H:%M:%S} · updated 30s ago · offline: get_task_counts:")
+            f"⚠ offline since {sim.clock.now():%H:%M:%S} · updated 30s ago · offline: get_task_counts:"
+        )
         ticker.t += 3601
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: screen.status.error is None)
@@ -191,9 +199,14 @@ class HeldSleep:
 async def test_the_status_line_says_when_a_request_is_being_retried() -> None:
     sim, ticker = ticking_sim()
     sleep = HeldSleep()
-    client = BatchClient(ENDPOINT, SharedKeyAuth(sim.config.account, sim.config.key),
-                         account=sim.config.account, transport=httpx.ASGITransport(app=sim),
-                         retry=RetryPolicy(max_attempts=3, base_delay=0, max_delay=30), sleep=sleep)
+    client = BatchClient(
+        ENDPOINT,
+        SharedKeyAuth(sim.config.account, sim.config.key),
+        account=sim.config.account,
+        transport=httpx.ASGITransport(app=sim),
+        retry=RetryPolicy(max_attempts=3, base_delay=0, max_delay=30),
+        sleep=sleep,
+    )
     app = make_app(client, refresh=3600.0, now=sim.clock.now, monotonic=FrozenClock())
     async with app.run_test(size=SIZE) as pilot:
         screen = await loaded(pilot, app)

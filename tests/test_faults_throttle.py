@@ -27,9 +27,13 @@ REFRESH = 0.1
 def storm_app(sim: Simulator) -> BatchApp:
     # Retry-After (1-3 s from the simulator) is capped at 50 ms so the test runs in seconds;
     # the proportions between calm and storm are what is measured.
-    client = BatchClient(ENDPOINT, SharedKeyAuth(sim.config.account, sim.config.key),
-                         account=sim.config.account, transport=httpx.ASGITransport(app=sim),
-                         retry=RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05))
+    client = BatchClient(
+        ENDPOINT,
+        SharedKeyAuth(sim.config.account, sim.config.key),
+        account=sim.config.account,
+        transport=httpx.ASGITransport(app=sim),
+        retry=RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05),
+    )
     return make_app(client, refresh=REFRESH, now=sim.clock.now, monotonic=FrozenClock())
 
 
@@ -102,9 +106,14 @@ async def test_a_retry_after_is_shown_as_it_was_given() -> None:
         delays.append(seconds)
         await release.wait()
 
-    client = BatchClient(ENDPOINT, SharedKeyAuth(sim.config.account, sim.config.key),
-                         account=sim.config.account, transport=httpx.ASGITransport(app=sim),
-                         retry=RetryPolicy(max_attempts=3, base_delay=0, max_delay=30), sleep=held)
+    client = BatchClient(
+        ENDPOINT,
+        SharedKeyAuth(sim.config.account, sim.config.key),
+        account=sim.config.account,
+        transport=httpx.ASGITransport(app=sim),
+        retry=RetryPolicy(max_attempts=3, base_delay=0, max_delay=30),
+        sleep=held,
+    )
     app = make_app(client, refresh=30.0, now=sim.clock.now, monotonic=FrozenClock())
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen) and app.screen.table.total_count > 0)

@@ -93,8 +93,7 @@ async def test_tomorrows_states_categories_and_fields_are_shown_as_text() -> Non
         results = {cell(tasks, k, "result") for k in tasks.table.rows_by_key}
         assert "partialSuccess" in results
         # The details of a failed task: the new category as text.
-        failed = next(k for k, t in tasks.tasks.items()
-                      if t.execution_info and t.execution_info.failure_info)
+        failed = next(k for k, t in tasks.tasks.items() if t.execution_info and t.execution_info.failure_info)
         assert tasks.table.select_key(failed)
         await pilot.pause()
         await pilot.press("d")

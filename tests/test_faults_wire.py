@@ -72,9 +72,14 @@ class Garble(httpx.AsyncBaseTransport):
 
 def garbled_app(sim: Simulator, **kw: Any) -> tuple[BatchApp, Garble]:
     garble = Garble(sim)
-    client = BatchClient(ENDPOINT, SharedKeyAuth(sim.config.account, sim.config.key),
-                         account=sim.config.account, transport=garble, timeout=TIMEOUT,
-                         retry=RetryPolicy(max_attempts=1, base_delay=0, max_delay=0))
+    client = BatchClient(
+        ENDPOINT,
+        SharedKeyAuth(sim.config.account, sim.config.key),
+        account=sim.config.account,
+        transport=garble,
+        timeout=TIMEOUT,
+        retry=RetryPolicy(max_attempts=1, base_delay=0, max_delay=0),
+    )
     kw.setdefault("refresh", 3600.0)
     return make_app(client, now=sim.clock.now, monotonic=FrozenClock(), **kw), garble
 
@@ -94,13 +99,22 @@ def rows(screen: JobsScreen) -> dict[str, list[str]]:
 @pytest.mark.parametrize(
     ("mode", "head", "reason"),
     [
-        ("truncate", "⚠ refresh failed",
-         "bad response: list_jobs: the response is not JSON (JSONDecodeError)"),
-        ("html502", "⚠ offline since 10:00:00",
-         "unavailable: HTTP 502: Bad Gateway: the server answered with a text/html body, not a Batch error"),
+        (
+            "truncate",
+            "⚠ refresh failed",
+            "bad response: list_jobs: the response is not JSON (JSONDecodeError)",
+        ),
+        (
+            "html502",
+            "⚠ offline since 10:00:00",
+            "unavailable: HTTP 502: Bad Gateway: the server answered with a text/html body, not a Batch error",
+        ),
         ("shape", "⚠ refresh failed", "bad response: list_jobs: "),
-        ("slow", "⚠ offline since 10:00:00",
-         f"offline: list_jobs: timed out (no complete answer within {2 * TIMEOUT:g} s)"),
+        (
+            "slow",
+            "⚠ offline since 10:00:00",
+            f"offline: list_jobs: timed out (no complete answer within {2 * TIMEOUT:g} s)",
+        ),
     ],
 )
 async def test_garbage_gives_one_clear_line_keeps_the_rows_and_the_next_good_refresh_recovers(
@@ -198,8 +212,12 @@ def test_once_table_stays_narrow_with_a_one_megabyte_pool_id(
     def demo_client(**_: Any) -> tuple[Simulator, BatchClient]:
         _, garble = garbled_app(sim)
         garble.edit = enlarge
-        client = BatchClient(ENDPOINT, SharedKeyAuth(sim.config.account, sim.config.key),
-                             account=sim.config.account, transport=garble)
+        client = BatchClient(
+            ENDPOINT,
+            SharedKeyAuth(sim.config.account, sim.config.key),
+            account=sim.config.account,
+            transport=garble,
+        )
         return sim, client
 
     monkeypatch.setattr("batchtui.demo.demo_client", demo_client)

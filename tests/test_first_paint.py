@@ -40,9 +40,13 @@ class HoldNextPages(httpx.AsyncBaseTransport):
 def held_app(jobs: int = 35):  # type: ignore[no-untyped-def]
     sim = make_sim(jobs=jobs, max_page=PAGE)
     transport = HoldNextPages(sim)
-    client = BatchClient(ENDPOINT, SharedKeyAuth(sim.config.account, sim.config.key),
-                         account=sim.config.account, transport=transport,
-                         retry=RetryPolicy(max_attempts=1, base_delay=0, max_delay=0))
+    client = BatchClient(
+        ENDPOINT,
+        SharedKeyAuth(sim.config.account, sim.config.key),
+        account=sim.config.account,
+        transport=transport,
+        retry=RetryPolicy(max_attempts=1, base_delay=0, max_delay=0),
+    )
     app = make_app(client, refresh=3600.0, now=sim.clock.now, monotonic=FrozenClock())
     return app, sim, transport
 

@@ -21,8 +21,9 @@ HEIGHT = 20  # terminal rows; the table shows the header and HEIGHT - 1 rows at 
 
 def rows(tick: int, n: int = 200) -> list[Row]:
     # Every row's age moves each tick, as on a dashboard with a running clock.
-    return [Row(f"k{i:03}", (f"k{i:03}", Text("running"), f"{tick + i}s"), {"id": f"k{i:03}"})
-            for i in range(n)]
+    return [
+        Row(f"k{i:03}", (f"k{i:03}", Text("running"), f"{tick + i}s"), {"id": f"k{i:03}"}) for i in range(n)
+    ]
 
 
 def cached(t: KeyedTable) -> dict[str, int]:

@@ -41,8 +41,12 @@ async def test_columns_grow_and_shrink_with_their_widest_cell() -> None:
         await pilot.pause()
         assert width(t, "state") == len("a much longer state") == measured(t, "state")
         # Another cell changes, narrower than the column: the column stays as wide as its widest cell.
-        t.apply_rows([row(f"k{i}", "a much longer state" if i == 7 else "run" if i == 3 else "active")
-                      for i in range(50)])
+        t.apply_rows(
+            [
+                row(f"k{i}", "a much longer state" if i == 7 else "run" if i == 3 else "active")
+                for i in range(50)
+            ]
+        )
         await pilot.pause()
         assert width(t, "state") == len("a much longer state") == measured(t, "state")
         # The widest cell narrows: the column shrinks back to the widest remaining cell.
@@ -83,8 +87,9 @@ async def test_a_refresh_measures_each_column_at_most_once() -> None:
         Text.__rich_measure__ = counting_measure  # type: ignore[method-assign]
         try:
             # 1% of the rows narrow, including the widest: one pass over the column, not one per cell.
-            t.apply_rows([row(f"k{i:04}", "short" if i % 100 == 0 else "a long state value")
-                          for i in range(n)])
+            t.apply_rows(
+                [row(f"k{i:04}", "short" if i % 100 == 0 else "a long state value") for i in range(n)]
+            )
             await t._on_idle(None)  # the deferred work DataTable would do on the next idle
         finally:
             Text.cell_len = descriptor  # type: ignore[method-assign]
@@ -105,7 +110,8 @@ async def test_new_rows_size_their_columns_as_datatable_would() -> None:
         assert t.virtual_size.width == total
         assert t.virtual_size.height == 3 + 1  # rows + header
         # Rows added later widen their columns too.
-        t.apply_rows([row("a", "active"), row("b", "a state of 25 cells"),
-                      row("c", "an even longer state here")])
+        t.apply_rows(
+            [row("a", "active"), row("b", "a state of 25 cells"), row("c", "an even longer state here")]
+        )
         await pilot.pause()
         assert width(t, "state") == len("an even longer state here") == measured(t, "state")

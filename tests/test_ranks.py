@@ -29,8 +29,17 @@ def iso(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def sub(i: int, state: str, *, start: float | None = 0, end: float | None = None, exit_code=None,
-        result=None, code=None, node="tvm-1") -> Subtask:
+def sub(
+    i: int,
+    state: str,
+    *,
+    start: float | None = 0,
+    end: float | None = None,
+    exit_code=None,
+    result=None,
+    code=None,
+    node="tvm-1",
+) -> Subtask:
     body: dict = {"id": i, "state": state, "nodeInfo": {"nodeId": node, "poolId": "mpi-pool"}}
     if start is not None:
         body["startTime"] = iso(T0 + timedelta(seconds=start))
@@ -46,13 +55,15 @@ def sub(i: int, state: str, *, start: float | None = 0, end: float | None = None
 
 
 def mpi_task(state: str = "running", n: int = 8, **execution) -> Task:
-    return Task.parse({
-        "id": "mpi-1",
-        "state": state,
-        "multiInstanceSettings": {"numberOfInstances": n, "coordinationCommandLine": "cmd /c start"},
-        "executionInfo": {"startTime": iso(T0), "retryCount": 0, "requeueCount": 0, **execution},
-        "nodeInfo": {"nodeId": "tvm-0", "poolId": "mpi-pool"},
-    })
+    return Task.parse(
+        {
+            "id": "mpi-1",
+            "state": state,
+            "multiInstanceSettings": {"numberOfInstances": n, "coordinationCommandLine": "cmd /c start"},
+            "executionInfo": {"startTime": iso(T0), "retryCount": 0, "requeueCount": 0, **execution},
+            "nodeInfo": {"nodeId": "tvm-0", "poolId": "mpi-pool"},
+        }
+    )
 
 
 # ----------------------------------------------------------------------------- summary
@@ -107,8 +118,10 @@ def test_one_rank_failed_while_others_keep_running() -> None:
 
 
 def test_no_failure_alert_once_nothing_runs() -> None:
-    ranks = [Rank(id=1, state="completed", result="failure", exit_code=1), Rank(id=2, state="completed",
-             result="success", exit_code=0)]
+    ranks = [
+        Rank(id=1, state="completed", result="failure", exit_code=1),
+        Rank(id=2, state="completed", result="success", exit_code=0),
+    ]
     assert failed_while_running(ranks) is None
 
 

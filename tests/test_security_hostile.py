@@ -35,8 +35,10 @@ from batchtui.ui.widgets.keyed_table import KeyedTable
 from batchtui.ui.widgets.subtask_detail import LABEL_WIDTH, SubtaskDetail
 
 SIZE = (160, 50)
-H = ("[red]x[/red][link=https://evil.example]L[/link][@click=app.quit]Q[/]"
-     "\x1b[2J\x1b]0;pwned\x07\x9b31m\u202eevil\u2066\r\nrow2\tT\x00\x7f")
+H = (
+    "[red]x[/red][link=https://evil.example]L[/link][@click=app.quit]Q[/]"
+    "\x1b[2J\x1b]0;pwned\x07\x9b31m\u202eevil\u2066\r\nrow2\tT\x00\x7f"
+)
 SHOWN = clean(H)  # one line: "[red]x[/red]...\\x1b[2J\\x1b]0;pwned\\x07\\x9b31m\\u202eevil..."
 #: characters that must never reach the terminal from service text
 RAW = ("\x1b", "\x07", "\x9b", "\u202e", "\u2066", "\r", "\x00", "\x7f")
@@ -56,8 +58,17 @@ def poison(doc: Any) -> Any:
     if not isinstance(doc, dict):
         return IDS.get(doc, doc) if isinstance(doc, str) else doc
     out = {k: poison(v) for k, v in doc.items()}
-    for name in ("displayName", "commandLine", "coordinationCommandLine", "poolId", "nodeId",
-                 "taskRootDirectory", "message", "code", "error"):
+    for name in (
+        "displayName",
+        "commandLine",
+        "coordinationCommandLine",
+        "poolId",
+        "nodeId",
+        "taskRootDirectory",
+        "message",
+        "code",
+        "error",
+    ):
         if isinstance(out.get(name), str):
             out[name] = H
     for name in ("nodeUrl", "taskRootDirectoryUrl"):
@@ -95,9 +106,13 @@ class Hostile(httpx.AsyncBaseTransport):
 
 
 def hostile_client(sim: Simulator) -> BatchClient:
-    return BatchClient(ENDPOINT, SharedKeyAuth(sim.config.account, sim.config.key),
-                       account=sim.config.account, transport=Hostile(sim),
-                       retry=RetryPolicy(max_attempts=1, base_delay=0, max_delay=0))
+    return BatchClient(
+        ENDPOINT,
+        SharedKeyAuth(sim.config.account, sim.config.key),
+        account=sim.config.account,
+        transport=Hostile(sim),
+        retry=RetryPolicy(max_attempts=1, base_delay=0, max_delay=0),
+    )
 
 
 # --------------------------------------------------------------------------- what to check
@@ -123,7 +138,7 @@ def assert_inert(*widgets: Widget) -> None:
 
 def assert_clean_svg(app: BatchApp) -> str:
     svg = app.export_screenshot().replace("&#160;", " ")
-    found = {repr(c): svg[max(svg.find(c) - 80, 0): svg.find(c) + 20] for c in RAW if c in svg}
+    found = {repr(c): svg[max(svg.find(c) - 80, 0) : svg.find(c) + 20] for c in RAW if c in svg}
     assert not found, found
     return svg
 
@@ -225,15 +240,21 @@ async def test_hostile_text_is_literal_and_inert_on_every_screen() -> None:
         head = str(ranks.query_one("#subtasks-header").visual)
         assert clean(tid) in head and head.count(SHOWN) >= 2  # display name, coordination command
         assert_one_line_rows(ranks.table)
-        assert all(not any(c in cell for c in RAW) for k in ranks.table.rows_by_key
-                   for cell in cells(ranks.table, k))
+        assert all(
+            not any(c in cell for c in RAW) for k in ranks.table.rows_by_key for cell in cells(ranks.table, k)
+        )
         dead = next(k for k, r in ranks.ranks.items() if r.failed)
         ranks.table.select_key(dead)
         pane = ranks.query_one(SubtaskDetail)
         await wait_for(pilot, lambda: unwrapped(pane).replace("\n", "").count(multi) >= 3)
         await pilot.pause()
-        assert_inert(ranks.table, ranks.query_one("#subtasks-header"), ranks.query_one("#title"),
-                     *pane.query("*"), ranks.status)
+        assert_inert(
+            ranks.table,
+            ranks.query_one("#subtasks-header"),
+            ranks.query_one("#title"),
+            *pane.query("*"),
+            ranks.status,
+        )
         assert_clean_svg(app)
         # Clicking around the hostile text does nothing but what the dashboard does.
         await pilot.click("#subtasks-header", offset=(5, 0))
@@ -310,12 +331,19 @@ def test_once_json_is_valid_and_carries_the_text_exactly_without_raw_controls(
 
 async def test_a_hostile_error_message_from_the_service_is_literal_on_the_status_line() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        error = {"code": "[b]Internal[/b]", "message": {"value": H},
-                 "values": [{"key": "Reason", "value": H}]}
+        error = {
+            "code": "[b]Internal[/b]",
+            "message": {"value": H},
+            "values": [{"key": "Reason", "value": H}],
+        }
         return httpx.Response(500, json=error, headers={"request-id": "[red]rid[/red]"})
 
-    client = BatchClient(ENDPOINT, transport=httpx.MockTransport(handler), account="[i]acct[/i]\x1b[2J",
-                         retry=RetryPolicy(max_attempts=1, base_delay=0, max_delay=0))
+    client = BatchClient(
+        ENDPOINT,
+        transport=httpx.MockTransport(handler),
+        account="[i]acct[/i]\x1b[2J",
+        retry=RetryPolicy(max_attempts=1, base_delay=0, max_delay=0),
+    )
     app = make_app(client, refresh=3600.0, monotonic=FrozenClock())
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen))

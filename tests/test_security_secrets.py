@@ -67,7 +67,7 @@ def batchtui_log(tmp_path: Path) -> Iterator[Path]:
     before = list(cli.log.handlers)
     assert cli._setup_log(str(path))
     yield path
-    for handler in cli.log.handlers[len(before):]:
+    for handler in cli.log.handlers[len(before) :]:
         handler.close()
         cli.log.removeHandler(handler)
     cli.log.setLevel(logging.NOTSET)
@@ -129,8 +129,12 @@ async def test_the_dashboard_never_shows_the_key_through_faults_and_retries(
         events.append(event)
         cli._log_event(event)
 
-    client = BatchClient.from_settings(settings, transport=httpx.ASGITransport(app=sim), on_event=on_event,
-                                       retry=RetryPolicy(max_attempts=2, base_delay=0, max_delay=0))
+    client = BatchClient.from_settings(
+        settings,
+        transport=httpx.ASGITransport(app=sim),
+        on_event=on_event,
+        retry=RetryPolicy(max_attempts=2, base_delay=0, max_delay=0),
+    )
     for obj in (client, client._auth, settings):
         seen.add(f"repr of {type(obj).__name__}", f"{obj!r} {obj!s}")
     app = make_app(client, refresh=0.1, now=sim.clock.now, monotonic=FrozenClock(), account_label=ACCOUNT)
@@ -143,8 +147,11 @@ async def test_the_dashboard_never_shows_the_key_through_faults_and_retries(
             ("throttled", lambda: setattr(sim.faults, "throttle_rate", 1.0), sim.faults.clear),
             ("server errors", lambda: setattr(sim.faults, "error_rate", 1.0), sim.faults.clear),
             ("refused", lambda: sim.faults.outage(3600, kind="refuse"), sim.faults.clear),
-            ("key rotated", lambda: setattr(sim.config, "key", OTHER_KEY),
-             lambda: setattr(sim.config, "key", KEY)),
+            (
+                "key rotated",
+                lambda: setattr(sim.config, "key", OTHER_KEY),
+                lambda: setattr(sim.config, "key", KEY),
+            ),
         ):
             start()
             await wait_for(pilot, lambda: screen.status.error is not None)
@@ -196,9 +203,14 @@ async def test_entra_id_tokens_never_show_through_expiry_revocation_and_retries(
     cred = Credential(sim)
     auth = EntraIdAuth(cred, endpoint=ENDPOINT)  # type: ignore[arg-type]
     auth._clock = lambda: cred.now
-    client = BatchClient(ENDPOINT, auth, account=ACCOUNT, transport=httpx.ASGITransport(app=sim),
-                         on_event=cli._log_event,
-                         retry=RetryPolicy(max_attempts=2, base_delay=0, max_delay=0))
+    client = BatchClient(
+        ENDPOINT,
+        auth,
+        account=ACCOUNT,
+        transport=httpx.ASGITransport(app=sim),
+        on_event=cli._log_event,
+        retry=RetryPolicy(max_attempts=2, base_delay=0, max_delay=0),
+    )
     app = make_app(client, refresh=0.1, now=sim.clock.now, monotonic=FrozenClock())
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen) and app.screen.table.total_count > 0)
@@ -247,14 +259,27 @@ def test_once_with_log_never_shows_the_key_on_success_or_failure(
             prepare()
             log = tmp_path / f"{name.replace(' ', '-')}.log"
             for output in ("table", "json"):
-                code = cli.main(["--once", "-o", output, "--endpoint", ENDPOINT, "--account", ACCOUNT,
-                                 "--key", KEY, "--log", str(log)])
+                code = cli.main(
+                    [
+                        "--once",
+                        "-o",
+                        output,
+                        "--endpoint",
+                        ENDPOINT,
+                        "--account",
+                        ACCOUNT,
+                        "--key",
+                        KEY,
+                        "--log",
+                        str(log),
+                    ]
+                )
                 out, err = capsys.readouterr()
                 assert code == want or (want == 1 and code == 0), (name, code, err)
                 outputs += [(f"{name} {output} stdout", out), (f"{name} {output} stderr", err)]
             outputs.append((f"{name} log", log.read_text()))
     finally:
-        for handler in cli.log.handlers[len(handlers):]:
+        for handler in cli.log.handlers[len(handlers) :]:
             handler.close()
             cli.log.removeHandler(handler)
     texts = dict(outputs)

@@ -163,14 +163,16 @@ def test_signer_matches_reference_vector_3() -> None:
 def test_simulator_verifier_rebuilds_the_reference_string() -> None:
     from batchtui.sim import sharedkey
 
-    candidates = list(sharedkey.candidate_strings(
-        "GET",
-        "/jobs",
-        "api-version=2025-06-01&maxresults=100&%24filter=state%20eq%20%27active%27&%24select=id%2Cstate",
-        {"ocp-date": DATE, "client-request-id": "x", "return-client-request-id": "true"},
-        "myaccount",
-        0,
-    ))
+    candidates = list(
+        sharedkey.candidate_strings(
+            "GET",
+            "/jobs",
+            "api-version=2025-06-01&maxresults=100&%24filter=state%20eq%20%27active%27&%24select=id%2Cstate",
+            {"ocp-date": DATE, "client-request-id": "x", "return-client-request-id": "true"},
+            "myaccount",
+            0,
+        )
+    )
     # The documented form is tried first (one HMAC for a well-formed request), and once.
     assert candidates[0] == (
         "GET\n\n\n\n\n\n\n\n\n\n\n\nocp-date:Tue, 03 Feb 2026 01:09:19 GMT\n/myaccount/jobs\n"

@@ -115,8 +115,14 @@ async def _tasks(pilot: Pilot[Any]) -> None:
     assert app.screen.table.select_key(MPI_JOB)
     await pilot.pause()
     await pilot.press("enter")
-    await wait_for(pilot, lambda: isinstance(app.screen, TasksScreen) and app.screen.table.total_count > 0
-                   and app.screen.status.last_ok is not None)
+    await wait_for(
+        pilot,
+        lambda: (
+            isinstance(app.screen, TasksScreen)
+            and app.screen.table.total_count > 0
+            and app.screen.status.last_ok is not None
+        ),
+    )
 
 
 async def _subtasks(pilot: Pilot[Any]) -> None:
@@ -124,13 +130,21 @@ async def _subtasks(pilot: Pilot[Any]) -> None:
 
     await _tasks(pilot)
     app = pilot.app
-    mpi = sorted((t for t in app.screen.tasks.values() if t.is_multi_instance),
-                 key=lambda t: (t.result != "failure", t.state != "running", t.id or ""))
+    mpi = sorted(
+        (t for t in app.screen.tasks.values() if t.is_multi_instance),
+        key=lambda t: (t.result != "failure", t.state != "running", t.id or ""),
+    )
     assert app.screen.table.select_key(mpi[0].id)
     await pilot.pause()
     await pilot.press("enter")
-    await wait_for(pilot, lambda: isinstance(app.screen, SubtasksScreen) and app.screen.table.total_count > 0
-                   and app.screen.status.last_ok is not None)
+    await wait_for(
+        pilot,
+        lambda: (
+            isinstance(app.screen, SubtasksScreen)
+            and app.screen.table.total_count > 0
+            and app.screen.status.last_ok is not None
+        ),
+    )
 
 
 def test_tasks_of_an_mpi_job(snap_compare: Any) -> None:

@@ -142,6 +142,7 @@ async def test_once_over_loopback_reads_every_jobs_counts_through_the_pool() -> 
 
 # ---------------------------------------------------------------------- failures, as httpx's
 
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -162,9 +163,10 @@ async def test_a_server_that_never_answers_is_httpx_read_timeout() -> None:
         finally:
             writer.close()
 
-    async with listening(silent) as url, httpx.AsyncClient(
-        transport=BatchTransport(max_connections=2), timeout=0.2
-    ) as http:
+    async with (
+        listening(silent) as url,
+        httpx.AsyncClient(transport=BatchTransport(max_connections=2), timeout=0.2) as http,
+    ):
         with pytest.raises(httpx.ReadTimeout):
             await http.get(f"{url}/x")
 
@@ -176,9 +178,10 @@ async def test_a_server_that_hangs_up_mid_body_is_an_httpx_protocol_error() -> N
         await writer.drain()
         writer.close()
 
-    async with listening(truncating) as url, httpx.AsyncClient(
-        transport=BatchTransport(max_connections=2)
-    ) as http:
+    async with (
+        listening(truncating) as url,
+        httpx.AsyncClient(transport=BatchTransport(max_connections=2)) as http,
+    ):
         with pytest.raises(httpx.RemoteProtocolError):
             await http.get(f"{url}/x")
 

@@ -223,8 +223,16 @@ async def test_palette_offers_the_screens_actions_and_theme_switch_restyles_cell
         await wait_for(pilot, lambda: loaded(app))
         screen = jobs_screen(app)
         titles = {c.title for c in app.get_system_commands(screen)}
-        assert {"Refresh now", "Filter", "Trouble only", "Cycle sort", "Keys", "Pause / resume refresh",
-                "Recount tasks exactly", "Theme"} <= titles
+        assert {
+            "Refresh now",
+            "Filter",
+            "Trouble only",
+            "Cycle sort",
+            "Keys",
+            "Pause / resume refresh",
+            "Recount tasks exactly",
+            "Theme",
+        } <= titles
         key = screen.table.selected_key
         before = screen.table.get_row(key)[2].spans  # the state cell's colour
         app.theme = "batchtui-light"
@@ -274,8 +282,13 @@ async def test_unreachable_service_shows_offline_since_and_keeps_the_rows() -> N
             return await inner.handle_async_request(request)
 
     switch = Switch()
-    client = BatchClient(ENDPOINT, SharedKeyAuth(sim.config.account, sim.config.key), account="demo",
-                         transport=switch, retry=RetryPolicy(max_attempts=1, base_delay=0, max_delay=0))
+    client = BatchClient(
+        ENDPOINT,
+        SharedKeyAuth(sim.config.account, sim.config.key),
+        account="demo",
+        transport=switch,
+        retry=RetryPolicy(max_attempts=1, base_delay=0, max_delay=0),
+    )
     app = make_app(client, refresh=3600.0, now=sim.clock.now, monotonic=FrozenClock())
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: loaded(app))

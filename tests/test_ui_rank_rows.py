@@ -83,7 +83,8 @@ async def test_reused_and_rerun_rows_match_rows_built_from_scratch() -> None:
             pairs = enumerate(zip(old.cells, new.cells, strict=True))
             assert all(a is b for i, (a, b) in pairs if i != RUNTIME)
             assert table.get_row(key)[table.visible_columns.index("runtime")].plain == (
-                new.cells[RUNTIME].plain)  # type: ignore[attr-defined]
+                new.cells[RUNTIME].plain
+            )  # type: ignore[attr-defined]
         done = next(s for s in subs if s.state == "completed")
         assert moved[str(done.id)] is again[str(done.id)]  # an ended rank's runtime stays put
         assert not table.flashed_keys
@@ -93,8 +94,9 @@ async def test_reused_and_rerun_rows_match_rows_built_from_scratch() -> None:
             return {str(i) for a in screen.alerts if a.kind == "straggler" for i in a.rank_ids}
 
         victim = running[0]
-        failed = dataclasses.replace(victim, state="completed", result="failure", exit_code=3,
-                                     end_time=clock["now"])
+        failed = dataclasses.replace(
+            victim, state="completed", result="failure", exit_code=3, end_time=clock["now"]
+        )
         flagged_before = flagged()
         after = send(tuple(failed if s is victim else s for s in subs))
         assert after[str(victim.id)].trouble

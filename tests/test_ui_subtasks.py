@@ -88,8 +88,15 @@ async def test_ranks_show_nodes_states_and_the_dead_rank_with_its_failure() -> N
         text = unwrapped(pane)
         node = dead_rank.node_info
         failure = dead_rank.failure_info
-        for value in (failure.code, failure.category, node.node_id, node.affinity_id, node.node_url,
-                      node.task_root_directory, node.task_root_directory_url):
+        for value in (
+            failure.code,
+            failure.category,
+            node.node_id,
+            node.affinity_id,
+            node.node_url,
+            node.task_root_directory,
+            node.task_root_directory_url,
+        ):
             assert value in text
         for detail in dead_rank.failure_info.details:
             assert detail.name in text and detail.value in text

@@ -96,8 +96,13 @@ async def test_enter_drills_into_the_jobs_tasks_with_counts_and_mpi_markers() ->
         # Only the columns shown were asked for, a page at a time, and no state filter.
         query = task_lists(events, MIXED_JOB)[-1]
         assert "$filter" not in query
-        assert set(query["$select"][0].split(",")) >= {"id", "state", "executionInfo", "nodeInfo",
-                                                       "multiInstanceSettings"}
+        assert set(query["$select"][0].split(",")) >= {
+            "id",
+            "state",
+            "executionInfo",
+            "nodeInfo",
+            "multiInstanceSettings",
+        }
         assert "commandLine" not in query["$select"][0]
         assert query["maxresults"] == ["1000"]
         # Everything fits: nothing to say about a cap.
@@ -304,8 +309,10 @@ async def test_hostile_task_text_is_shown_literally_in_the_list_and_the_details(
         first = screen.table.visible_keys[0]
         assert shown in [c.plain for c in screen.table.get_row(first)]
         await pilot.press("4")
-        await wait_for(pilot, lambda: screen.table.total_count and all(
-            t.result == "failure" for t in screen.tasks.values()))
+        await wait_for(
+            pilot,
+            lambda: screen.table.total_count and all(t.result == "failure" for t in screen.tasks.values()),
+        )
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, TaskDetailScreen))
         pane = app.screen.query_one(SubtaskDetail)

@@ -19,9 +19,15 @@ def test_refresh_interval(seconds: float, shown: str) -> None:
 
 @pytest.mark.parametrize(
     ("delta", "shown"),
-    [(timedelta(seconds=45), "45s"), (timedelta(minutes=12, seconds=3), "12m03s"),
-     (timedelta(hours=3, minutes=5), "3h05m"), (timedelta(days=4, hours=2), "4d02h"),
-     (timedelta(days=10675199, hours=2), "unlimited"), (timedelta(seconds=-5), "0s"), (None, "")],
+    [
+        (timedelta(seconds=45), "45s"),
+        (timedelta(minutes=12, seconds=3), "12m03s"),
+        (timedelta(hours=3, minutes=5), "3h05m"),
+        (timedelta(days=4, hours=2), "4d02h"),
+        (timedelta(days=10675199, hours=2), "unlimited"),
+        (timedelta(seconds=-5), "0s"),
+        (None, ""),
+    ],
 )
 def test_duration(delta: timedelta | None, shown: str) -> None:
     assert fmt_duration(delta) == shown

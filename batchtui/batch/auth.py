@@ -307,9 +307,7 @@ class EntraIdAuth(httpx.Auth):
         raise RuntimeError("EntraIdAuth works only with httpx.AsyncClient")
         yield request  # pragma: no cover - makes this a generator
 
-    async def async_auth_flow(
-        self, request: httpx.Request
-    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         token = await self.token()
         if "ocp-date" not in request.headers:
             request.headers["ocp-date"] = ocp_date_now()

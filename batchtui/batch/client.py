@@ -453,8 +453,9 @@ class BatchClient:
             delay: float | None = None
             if retryable and attempt < policy.max_attempts:
                 delay = policy.delay(attempt - 1, retry_after, self._rand)
-            self._emit(method, url, status, request_id, crid, attempt, started, str(failure), delay,
-                       failure.kind)
+            self._emit(
+                method, url, status, request_id, crid, attempt, started, str(failure), delay, failure.kind
+            )
             if delay is None:
                 self.stats.errors += 1
                 raise failure

@@ -28,9 +28,7 @@ TASK_RESULTS = ("success", "failure")
 
 # --------------------------------------------------------------------------- scalars
 
-_DT = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$"
-)
+_DT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$")
 _DUR = re.compile(
     r"^(-)?P(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?"
     r"(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$"
@@ -73,9 +71,7 @@ def parse_duration(value: object, where: str = "duration") -> timedelta | None:
     if not m or value.strip() in ("P", "PT", "-P"):
         raise ModelError(f"{where}: not an ISO-8601 duration: {value[:40]!r}")
     neg, years, months, weeks, days, hours, minutes, seconds = m.groups()
-    total_days = (
-        float(years or 0) * 365 + float(months or 0) * 30 + float(weeks or 0) * 7 + float(days or 0)
-    )
+    total_days = float(years or 0) * 365 + float(months or 0) * 30 + float(weeks or 0) * 7 + float(days or 0)
     try:
         td = timedelta(
             days=total_days,
@@ -244,9 +240,7 @@ class NodeInfo:
             pool_id=_str(d.get("poolId"), f"{where}.poolId"),
             node_id=_str(d.get("nodeId"), f"{where}.nodeId"),
             task_root_directory=_str(d.get("taskRootDirectory"), f"{where}.taskRootDirectory"),
-            task_root_directory_url=_str(
-                d.get("taskRootDirectoryUrl"), f"{where}.taskRootDirectoryUrl"
-            ),
+            task_root_directory_url=_str(d.get("taskRootDirectoryUrl"), f"{where}.taskRootDirectoryUrl"),
         )
 
 
@@ -444,17 +438,15 @@ class Job:
     def parse(cls, d: Mapping[str, Any], where: str = "job") -> Job:
         constraints = _obj(d.get("constraints"), f"{where}.constraints") or {}
         pool_info = _obj(d.get("poolInfo"), f"{where}.poolInfo") or {}
-        auto_pool = _obj(
-            pool_info.get("autoPoolSpecification"), f"{where}.poolInfo.autoPoolSpecification"
-        ) or {}
+        auto_pool = (
+            _obj(pool_info.get("autoPoolSpecification"), f"{where}.poolInfo.autoPoolSpecification") or {}
+        )
         return cls(
             **_entity(d, where),
             priority=_int(d.get("priority"), f"{where}.priority"),
             max_parallel_tasks=_int(d.get("maxParallelTasks"), f"{where}.maxParallelTasks"),
             allow_task_preemption=_bool(d.get("allowTaskPreemption"), f"{where}.allowTaskPreemption"),
-            uses_task_dependencies=_bool(
-                d.get("usesTaskDependencies"), f"{where}.usesTaskDependencies"
-            ),
+            uses_task_dependencies=_bool(d.get("usesTaskDependencies"), f"{where}.usesTaskDependencies"),
             max_wall_clock_time=parse_duration(
                 constraints.get("maxWallClockTime"), f"{where}.constraints.maxWallClockTime"
             ),
@@ -641,16 +633,13 @@ class Page(Generic[T]):
     next_link: str | None = None
 
 
-def parse_page(
-    body: object, item: Callable[[Mapping[str, Any], str], T], where: str
-) -> Page[T]:
+def parse_page(body: object, item: Callable[[Mapping[str, Any], str], T], where: str) -> Page[T]:
     obj = require_object(body, where)
     if "value" not in obj:
         raise ModelError(f"{where}: the response has no 'value' list")
     values = _list(obj.get("value"), f"{where}.value")
     items = tuple(
-        item(require_object(v, f"{where}.value[{i}]"), f"{where}.value[{i}]")
-        for i, v in enumerate(values)
+        item(require_object(v, f"{where}.value[{i}]"), f"{where}.value[{i}]") for i, v in enumerate(values)
     )
     return Page(items=items, next_link=_str(obj.get("odata.nextLink"), f"{where}.odata.nextLink"))
 

@@ -16,6 +16,7 @@ from batchtui.sanitize import clean
 
 __all__ = ["clean", "literal", "fmt_duration", "fmt_interval", "fmt_age", "fmt_time", "runtime"]
 
+
 def literal(value: object, style: str = "", *, single_line: bool = True, limit: int | None = None) -> Text:
     """A Rich ``Text`` holding service text literally (no markup is ever parsed)."""
     s = clean(value, single_line=single_line)

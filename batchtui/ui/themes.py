@@ -43,8 +43,19 @@ _DERIVED: dict[str, str] = {
     "state-disabled": "foreground-disabled",
     "row-changed": "primary-muted",
 }
-_COLOUR_FIELDS = ("primary", "secondary", "warning", "error", "success", "accent", "foreground",
-                  "background", "surface", "panel", "boost")
+_COLOUR_FIELDS = (
+    "primary",
+    "secondary",
+    "warning",
+    "error",
+    "success",
+    "accent",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "boost",
+)
 _OTHER_FIELDS = {"name": str, "dark": bool, "luminosity_spread": float, "text_alpha": float}
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 

@@ -114,8 +114,11 @@ class PollingScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield TitleBar(id="title")
         yield from self.compose_body()
-        yield Input(id="filter-box", placeholder="filter: type to narrow; enter keeps it, escape clears it",
-                    compact=True)
+        yield Input(
+            id="filter-box",
+            placeholder="filter: type to narrow; enter keeps it, escape clears it",
+            compact=True,
+        )
         yield StatusLine(self.account_label(), self.refresh_interval(), id="status")
         yield Footer(compact=True)
 
@@ -145,8 +148,13 @@ class PollingScreen(Screen[None]):
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.restyle())
         self.update_title()
-        self.run_worker(self._poll_loop(), group=f"poll-{type(self).__name__}", exclusive=True,
-                        exit_on_error=False, name=f"poll {self.help_title}")
+        self.run_worker(
+            self._poll_loop(),
+            group=f"poll-{type(self).__name__}",
+            exclusive=True,
+            exit_on_error=False,
+            name=f"poll {self.help_title}",
+        )
 
     # ------------------------------------------------------------------ the loop
 
@@ -250,8 +258,11 @@ class PollingScreen(Screen[None]):
             t = self.table
         except NoMatches:
             return ""
-        parts = [f"{t.visible_count:,} of {t.total_count:,}" if t.visible_count != t.total_count
-                 else f"{t.total_count:,}"]
+        parts = [
+            f"{t.visible_count:,} of {t.total_count:,}"
+            if t.visible_count != t.total_count
+            else f"{t.total_count:,}"
+        ]
         if t.filter_text:
             parts.append(f'filter "{clean(t.filter_text)}"')
         if t.trouble_only:

@@ -13,9 +13,21 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 # Bindings that exist but mean nothing to an operator of row tables.
-_NOISE = {"cursor_left", "cursor_right", "page_left", "page_right", "scroll_home", "scroll_end",
-          "app.focus_next", "app.focus_previous", "focus_next", "focus_previous", "copy_text",
-          "screen.copy_text", "app.copy_text"}
+_NOISE = {
+    "cursor_left",
+    "cursor_right",
+    "page_left",
+    "page_right",
+    "scroll_home",
+    "scroll_end",
+    "app.focus_next",
+    "app.focus_previous",
+    "focus_next",
+    "focus_previous",
+    "copy_text",
+    "screen.copy_text",
+    "app.copy_text",
+}
 
 
 def help_entries(screen: Screen[object]) -> list[tuple[str, str]]:

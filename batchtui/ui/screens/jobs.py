@@ -38,8 +38,19 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 # Rough cell widths (content + padding) and which columns go first when the terminal is narrow:
 # id, state, the counts and the bar are what a glance needs.
-_WIDTH = {"id": 26, "name": 26, "state": 13, "pool": 18, "priority": 6, "age": 8, "active": 6,
-          "running": 6, "succeeded": 7, "failed": 6, "bar": 12}
+_WIDTH = {
+    "id": 26,
+    "name": 26,
+    "state": 13,
+    "pool": 18,
+    "priority": 6,
+    "age": 8,
+    "active": 6,
+    "running": 6,
+    "succeeded": 7,
+    "failed": 6,
+    "bar": 12,
+}
 _DROP_ORDER = ("priority", "pool", "age", "name")
 SORTS: tuple[str, ...] = ("active first", "newest", "failures", "id", "priority")
 INLINE_BAR = 8
@@ -103,8 +114,13 @@ class JobsScreen(PollingScreen):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("c", "recount", "Recount", show=False,
-                tooltip="Count the selected job's tasks exactly by listing them"),
+        Binding(
+            "c",
+            "recount",
+            "Recount",
+            show=False,
+            tooltip="Count the selected job's tasks exactly by listing them",
+        ),
     ]
 
     def __init__(self, *, state: str | None = None) -> None:
@@ -189,8 +205,9 @@ class JobsScreen(PollingScreen):
             # The cursor moved because the job under it went away: say why (unless the job's
             # own screen, just closed, has said so already).
             why = "deleted" if not self.state else f"deleted, or no longer {self.state}"
-            self.notify(f"Job {clean(selected)} is gone ({why}).", title="Job gone", severity="warning",
-                        markup=False)
+            self.notify(
+                f"Job {clean(selected)} is gone ({why}).", title="Job gone", severity="warning", markup=False
+            )
         if snap.all_failed and snap.failure is not None:
             # Nothing new arrived: the freshness (and "offline since") must not restart; the
             # poll loop reports the failure (fetch raised it) and paces itself by it.
@@ -252,9 +269,7 @@ class JobsScreen(PollingScreen):
             cell_style = style(name) if value else dim
             number_cells.append(Text(f"{value:,}", style=cell_style, justify="right"))
         scheduling_error = job.execution_info.scheduling_error if job.execution_info else None
-        trouble = bool(
-            (counts and counts.failed) or scheduling_error or (entry and entry.error)
-        )
+        trouble = bool((counts and counts.failed) or scheduling_error or (entry and entry.error))
         state_cell = literal(state, "")
         state_cell.stylize(style(_STATE_STYLE.get(state, "dim")))
         if scheduling_error is not None:
@@ -333,8 +348,13 @@ class JobsScreen(PollingScreen):
             return
         self._recount = Recount(job_id=key)
         self._show_bar()
-        self.run_worker(self._recount_job(key), group="recount", exclusive=True, exit_on_error=False,
-                        name=f"recount {key}")
+        self.run_worker(
+            self._recount_job(key),
+            group="recount",
+            exclusive=True,
+            exit_on_error=False,
+            name=f"recount {key}",
+        )
 
     async def _recount_job(self, job_id: str) -> None:
         assert self.monitor is not None
@@ -375,5 +395,6 @@ class JobsScreen(PollingScreen):
 
     def system_commands(self) -> Iterator[SystemCommand]:
         yield from super().system_commands()
-        yield SystemCommand("Recount tasks exactly", "List the selected job's tasks and count them (c)",
-                            self.action_recount)
+        yield SystemCommand(
+            "Recount tasks exactly", "List the selected job's tasks and count them (c)", self.action_recount
+        )

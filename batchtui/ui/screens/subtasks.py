@@ -47,8 +47,18 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 # Rough cell widths (content + padding). Every rank of a task runs in the same pool, so the
 # pool column goes first on a narrow screen (the header names the pool too).
-_WIDTH = {"id": 11, "state": 13, "node": 36, "pool": 14, "exit": 6, "result": 9, "start": 10, "end": 10,
-          "runtime": 9, "previous": 11}
+_WIDTH = {
+    "id": 11,
+    "state": 13,
+    "node": 36,
+    "pool": 14,
+    "exit": 6,
+    "result": 9,
+    "start": 10,
+    "end": 10,
+    "runtime": 9,
+    "previous": 11,
+}
 _DROP_ORDER = ("pool", "previous", "start", "result", "end")
 SORTS: tuple[str, ...] = ("rank", "state", "runtime", "node")
 NODE_LIMIT = 36
@@ -111,7 +121,7 @@ def _rerun(row: Row, rank: Rank, node_id: str | None, ran: timedelta | None, ran
     cells = row.cells
     old = cells[_RUNTIME]
     if not isinstance(old, Text) or old.plain != ran_cell.plain:
-        cells = (*cells[:_RUNTIME], ran_cell, *cells[_RUNTIME + 1:])
+        cells = (*cells[:_RUNTIME], ran_cell, *cells[_RUNTIME + 1 :])
     return Row(row.key, cells, _sort_values(rank, ran, node_id), row.trouble, row.search)
 
 
@@ -171,8 +181,13 @@ class SubtasksScreen(PollingScreen):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("tab", "focus_detail", "Detail pane", show=False,
-                tooltip="Move between the rank table and the detail pane (to scroll it)"),
+        Binding(
+            "tab",
+            "focus_detail",
+            "Detail pane",
+            show=False,
+            tooltip="Move between the rank table and the detail pane (to scroll it)",
+        ),
     ]
 
     def __init__(self, job_id: str, task_id: str) -> None:
@@ -260,8 +275,12 @@ class SubtasksScreen(PollingScreen):
             return
         self._gone = True
         if error.code != "JobNotFound":
-            self.notify(f"Task {clean(self.task_id)} no longer exists (deleted); back to the tasks.",
-                        title="Task deleted", severity="warning", markup=False)
+            self.notify(
+                f"Task {clean(self.task_id)} no longer exists (deleted); back to the tasks.",
+                title="Task deleted",
+                severity="warning",
+                markup=False,
+            )
         # A deleted job is reported by the tasks screen underneath, which finds out at once.
         if self.is_active:
             self.app.pop_screen()
@@ -286,8 +305,13 @@ class SubtasksScreen(PollingScreen):
             sub = subtasks.get(key)
             node = sub.node_info if sub else (task.node_info if task else None)
             previous = sub.previous_state if sub else (task.previous_state if task else None)
-            inputs = (rank, node.node_id if node else None, node.pool_id if node else None, previous,
-                      rank.id in straggling)
+            inputs = (
+                rank,
+                node.node_id if node else None,
+                node.pool_id if node else None,
+                previous,
+                rank.id in straggling,
+            )
             ran = runtime(rank.start_time, rank.end_time, now)
             hit = self._rank_rows.get(key)
             if hit is None or hit.inputs != inputs:
@@ -335,11 +359,21 @@ class SubtasksScreen(PollingScreen):
             ),
             sort_values=_sort_values(rank, ran, node_id),
             trouble=rank.failed or straggler,
-            search=" ".join(filter(None, (
-                key, "primary" if rank.primary else "", rank.state, rank.result,
-                node_id, pool_id, rank.failure_code,
-                None if rank.exit_code is None else str(rank.exit_code),
-            ))),
+            search=" ".join(
+                filter(
+                    None,
+                    (
+                        key,
+                        "primary" if rank.primary else "",
+                        rank.state,
+                        rank.result,
+                        node_id,
+                        pool_id,
+                        rank.failure_code,
+                        None if rank.exit_code is None else str(rank.exit_code),
+                    ),
+                )
+            ),
         )
 
     def restyle(self) -> None:
@@ -360,12 +394,22 @@ class SubtasksScreen(PollingScreen):
         mis = task.multi_instance_settings
         n = mis.number_of_instances if mis else None
         state = task.state or "?"
-        colour = "$state-failed" if task.result == "failure" else (
-            "$state-succeeded" if state == "completed" else "$state-running" if state == "running"
-            else "$state-active"
+        colour = (
+            "$state-failed"
+            if task.result == "failure"
+            else (
+                "$state-succeeded"
+                if state == "completed"
+                else "$state-running"
+                if state == "running"
+                else "$state-active"
+            )
         )
         line1: list[Content | str | tuple[str, str]] = [
-            ("task ", "$text-muted"), (clean(task.id), "bold"), "  ", (clean(state), f"bold {colour}"),
+            ("task ", "$text-muted"),
+            (clean(task.id), "bold"),
+            "  ",
+            (clean(state), f"bold {colour}"),
         ]
         if task.exit_code is not None:
             line1 += [("  exit ", "$text-muted"), str(task.exit_code)]
@@ -454,5 +498,6 @@ class SubtasksScreen(PollingScreen):
 
     def system_commands(self) -> Iterator[SystemCommand]:
         yield from super().system_commands()
-        yield SystemCommand("Detail pane", "Move between the rank table and its detail (tab)",
-                            self.action_focus_detail)
+        yield SystemCommand(
+            "Detail pane", "Move between the rank table and its detail (tab)", self.action_focus_detail
+        )

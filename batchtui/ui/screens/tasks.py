@@ -132,8 +132,14 @@ class TasksScreen(PollingScreen):
         Binding("enter", "choose", "Open", tooltip="Subtasks of an MPI task, or the task's details"),
         Binding("d", "details", "Details", tooltip="Everything about the selected task"),
         *[
-            Binding(f.key, f"state('{f.name}')", f"Show {f.label} tasks", show=False,
-                    id=f"tasks.state.{f.name}", tooltip=f"$filter: {f.odata or '(none)'}")
+            Binding(
+                f.key,
+                f"state('{f.name}')",
+                f"Show {f.label} tasks",
+                show=False,
+                id=f"tasks.state.{f.name}",
+                tooltip=f"$filter: {f.odata or '(none)'}",
+            )
             for f in STATE_FILTERS
         ],
         Binding("0", "state('all')", "Show all tasks", show=False),
@@ -205,9 +211,7 @@ class TasksScreen(PollingScreen):
             if isinstance(result, BaseException):
                 raise result
         job, counts, (tasks, has_more) = results  # type: ignore[misc]
-        self.post_message(
-            TasksUpdated(job_id, query, job, counts, tuple(tasks), has_more, self.now())
-        )
+        self.post_message(TasksUpdated(job_id, query, job, counts, tuple(tasks), has_more, self.now()))
 
     async def _list(self, query: TaskQuery) -> tuple[list[Task], bool]:
         client = self.app.client  # type: ignore[attr-defined]
@@ -257,8 +261,12 @@ class TasksScreen(PollingScreen):
     def _job_gone(self) -> None:
         if not self._gone:
             self._gone = True
-            self.notify(f"Job {clean(self.job_id)} no longer exists (deleted); back to the jobs.",
-                        title="Job deleted", severity="warning", markup=False)
+            self.notify(
+                f"Job {clean(self.job_id)} no longer exists (deleted); back to the jobs.",
+                title="Job deleted",
+                severity="warning",
+                markup=False,
+            )
         if self.is_active:
             self._leave()
 
@@ -321,8 +329,11 @@ class TasksScreen(PollingScreen):
                 state_cell,
                 exit_cell,
                 result_cell,
-                Text(str(retries) if retries else "", justify="right",
-                     style=style("warning") if retries else ""),
+                Text(
+                    str(retries) if retries else "",
+                    justify="right",
+                    style=style("warning") if retries else "",
+                ),
                 literal(node_id, limit=NODE_LIMIT),
                 Text(fmt_duration(ran) if ran is not None else "", justify="right"),
             ),
@@ -334,8 +345,18 @@ class TasksScreen(PollingScreen):
             },
             trouble=failed or exit_code not in (None, 0) or (state != "completed" and retries > 0),
             search=" ".join(
-                filter(None, (task.id, task.display_name, state, task.result, node_id,
-                              None if exit_code is None else str(exit_code), mpi_marker(task)))
+                filter(
+                    None,
+                    (
+                        task.id,
+                        task.display_name,
+                        state,
+                        task.result,
+                        node_id,
+                        None if exit_code is None else str(exit_code),
+                        mpi_marker(task),
+                    ),
+                )
             ),
         )
 
@@ -445,8 +466,11 @@ class TasksScreen(PollingScreen):
     def system_commands(self) -> Iterator[SystemCommand]:
         yield from super().system_commands()
         for f in STATE_FILTERS:
-            yield SystemCommand(f"Show {f.label} tasks", f"Filter the task list by state ({f.key})",
-                                lambda name=f.name: self.action_state(name))
+            yield SystemCommand(
+                f"Show {f.label} tasks",
+                f"Filter the task list by state ({f.key})",
+                lambda name=f.name: self.action_state(name),
+            )
         yield SystemCommand("Task details", "Everything about the selected task (d)", self.action_details)
         yield SystemCommand("Load more tasks", "Load the next block of tasks (m)", self.action_more)
 

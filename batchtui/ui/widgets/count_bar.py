@@ -178,8 +178,9 @@ class CountBar(Widget):
             lines.extend(self._bar("tasks ", tc, width))
             lines.extend(self._bar("slots ", d.counts.task_slot_counts, width))
         if d.error is not None:
-            lines.append(Content.assemble(("⚠ counts could not be read: ", st("count-bar--warning")),
-                                          clean(d.error)))
+            lines.append(
+                Content.assemble(("⚠ counts could not be read: ", st("count-bar--warning")), clean(d.error))
+            )
         if not (self.compact and d.counts is not None and not d.recount and d.error is None):
             lines.append(self._caveat(d))
         return lines

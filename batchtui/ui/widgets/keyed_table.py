@@ -603,8 +603,9 @@ class _WidthTracker:
         for name in self.grow.keys() | self.shrink:
             col = table.columns[ColumnKey(name)]
             if name in self.shrink:
-                widest = max((_width(cells[col.key]) for cells in table._data.values() if col.key in cells),
-                             default=0)
+                widest = max(
+                    (_width(cells[col.key]) for cells in table._data.values() if col.key in cells), default=0
+                )
             else:
                 widest = self.grow[name]
             col.content_width = max(widest, _width(col.label))
