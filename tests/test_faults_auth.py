@@ -19,9 +19,9 @@ from batchtui.batch.auth import REFRESH_MARGIN, EntraIdAuth, SharedKeyAuth
 from batchtui.batch.client import BatchClient
 from batchtui.batch.errors import AuthError, BatchServiceError
 from batchtui.batch.retry import RetryPolicy
+from batchtui.refresh.pacing import paced_wait
 from batchtui.sim import Simulator
 from batchtui.ui.app import BatchApp, make_app
-from batchtui.ui.screens.base import paced_wait
 from batchtui.ui.screens.jobs import JobsScreen
 
 SIZE = (120, 40)

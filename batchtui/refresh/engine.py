@@ -37,6 +37,19 @@ S_co = TypeVar("S_co", covariant=True)
 Reason = str
 
 
+class PartialFailure(Exception):
+    """Raised by a poll that has something to show although its requests failed.
+
+    The engine hands ``snapshot`` to the screen first (e.g. the job list with the counts that
+    could not be read marked), then paces and reports by ``error`` as for any failure.
+    """
+
+    def __init__(self, snapshot: object, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.snapshot = snapshot
+        self.error = error
+
+
 class Poller(Protocol[S_co]):
     """What reads one view's data. Raise BatchClientError when nothing useful came back."""
 
@@ -131,6 +144,10 @@ class PollHandle(Generic[S]):
             snapshot = await self.poller.poll(reason)
         except asyncio.CancelledError:
             raise
+        except PartialFailure as partial:
+            error = partial.error
+            self._deliver(self._on_snapshot, partial.snapshot)
+            self._deliver(self._on_error, error, self.engine.now())
         except Exception as exc:  # noqa: BLE001 - the loop must outlive any one failure
             error = exc
             if not isinstance(exc, BatchClientError):
