@@ -137,10 +137,3 @@ async def test_a_failed_list_raises_and_a_failed_count_is_kept_per_job() -> None
         else:
             raise AssertionError("a failed job list must raise")
 
-
-def test_the_refresh_engine_never_imports_textual() -> None:
-    import subprocess
-    import sys
-
-    code = "import sys, batchtui.refresh.jobs; sys.exit('textual' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -47,8 +47,21 @@ from batchtui.batch.models import (
 from batchtui.batch.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
 from batchtui.batch.transport import BatchTransport
 
-if TYPE_CHECKING:
-    from batchtui.config import AccountSettings
+
+class ClientSettings(Protocol):
+    """What :meth:`BatchClient.from_settings` reads (``batchtui.config.AccountSettings`` has it)."""
+
+    @property
+    def endpoint(self) -> str: ...
+    @property
+    def account(self) -> str | None: ...
+    @property
+    def key(self) -> str | None: ...
+    @property
+    def auth_mode(self) -> str: ...
+    @property
+    def api_version(self) -> str: ...
+
 
 __all__ = [
     "DEFAULT_API_VERSION",
@@ -211,7 +224,7 @@ class BatchClient:
     @classmethod
     def from_settings(
         cls,
-        settings: AccountSettings,
+        settings: ClientSettings,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         **kw: Any,

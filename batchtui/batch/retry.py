@@ -36,7 +36,7 @@ class RetryPolicy:
         Full jitter (a uniform pick in [0, ceiling]) spreads a burst of throttled requests
         out instead of bringing them back in lock-step.
         """
-        ceiling = min(self.max_delay, self.base_delay * (2 ** min(retry_number, 30)))
+        ceiling = min(self.max_delay, self.base_delay * (2.0 ** min(retry_number, 30)))
         return ceiling * rand()
 
     def delay(

@@ -76,9 +76,9 @@ class PollHandle(Generic[S]):
         self,
         engine: RefreshEngine,
         poller: Poller[S],
-        on_snapshot: Callable[[S], None],
-        on_error: Callable[[BaseException, datetime], None],
-        on_pace: Callable[[Pace], None] | None,
+        on_snapshot: Callable[[S], object],
+        on_error: Callable[[BaseException, datetime], object],
+        on_pace: Callable[[Pace], object] | None,
         active: Callable[[], bool],
     ) -> None:
         self.engine = engine
@@ -165,7 +165,7 @@ class PollHandle(Generic[S]):
         return wait
 
     @staticmethod
-    def _deliver(sink: Callable[..., None], *args: object) -> None:
+    def _deliver(sink: Callable[..., object], *args: object) -> None:
         try:
             sink(*args)
         except Exception:  # a sink torn down with its screen must not stop the loop
@@ -195,10 +195,10 @@ class RefreshEngine:
     def open(
         self,
         poller: Poller[S],
-        on_snapshot: Callable[[S], None],
-        on_error: Callable[[BaseException, datetime], None],
+        on_snapshot: Callable[[S], object],
+        on_error: Callable[[BaseException, datetime], object],
         *,
-        on_pace: Callable[[Pace], None] | None = None,
+        on_pace: Callable[[Pace], object] | None = None,
         active: Callable[[], bool] = lambda: True,
     ) -> PollHandle[S]:
         """Start polling for a view; the first poll runs at once."""

@@ -120,7 +120,7 @@ class JobsMonitor:
     initial_window: int = 40  # counts fetched before the screen has said what it shows
     history_len: int = 60
     #: receives a partial snapshot while a long first list is read (first paint)
-    on_progress: Callable[[JobsSnapshot], None] | None = None
+    on_progress: Callable[[JobsSnapshot], object] | None = None
     #: what the operator sees now (selected job, keys on screen), asked at the start of a poll
     view: Callable[[], tuple[str | None, Sequence[str]]] | None = None
 

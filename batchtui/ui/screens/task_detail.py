@@ -17,7 +17,6 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from batchtui.batch.errors import BatchClientError
 from batchtui.batch.models import Task
 from batchtui.refresh.engine import PollHandle
 from batchtui.refresh.views import TaskPoller, TaskSnapshot, is_gone
@@ -106,7 +105,7 @@ class TaskDetailScreen(ModalScreen[None]):
     ]
 
     class Fetched(Message):
-        def __init__(self, task: Task | None, error: BatchClientError | None) -> None:
+        def __init__(self, task: Task | None, error: BaseException | None) -> None:
             super().__init__()
             self.task = task
             self.error = error
@@ -154,7 +153,7 @@ class TaskDetailScreen(ModalScreen[None]):
             note.display = False
             return
         error = message.error
-        if is_gone(error):
+        if error is not None and is_gone(error):
             text = "this task no longer exists (it or its job was deleted); showing what the list had"
         else:
             text = f"could not load the full task ({clean(error)}); showing what the list had"
