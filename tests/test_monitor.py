@@ -136,4 +136,3 @@ async def test_a_failed_list_raises_and_a_failed_count_is_kept_per_job() -> None
             pass
         else:
             raise AssertionError("a failed job list must raise")
-

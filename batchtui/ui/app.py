@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -59,6 +60,10 @@ class BatchApp(App[None]):
         if client.retry_sleep is asyncio.sleep:
             # A retry's wait that ctrl+r can cut short (a client built with its own sleep keeps it).
             client.retry_sleep = self.engine.retry_sleep
+        if client.retry.longest_wait is None:
+            # A Retry-After longer than an interval is not slept inside a refresh: the refresh
+            # ends, the rest of the screen keeps refreshing, and the pacing backs off instead.
+            client.retry = dataclasses.replace(client.retry, longest_wait=max(self.refresh_interval, 1.0))
         self.on_exit_close = on_exit_close
         self.theme_problems: list[ThemeProblem] = []
         self._unsubscribe: Callable[[], None] | None = None
