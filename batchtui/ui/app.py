@@ -31,6 +31,9 @@ class BatchApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding(
+            "colon", "command_line", "Command", key_display=":", tooltip="Go to a view by name (k9s style)"
+        ),
     ]
 
     def __init__(
@@ -129,8 +132,33 @@ class BatchApp(App[None]):
         if self.on_exit_close:
             await self.client.aclose()
 
+    # ------------------------------------------------------------------ the command line
+
+    def action_command_line(self) -> None:
+        from batchtui.ui.navigate import known_ids
+        from batchtui.ui.screens.command_line import CommandLine
+
+        def run(text: str | None) -> None:
+            if text:
+                self.go(text)
+
+        self.push_screen(CommandLine(lambda arg, before: known_ids(self, arg, before)), run)
+
+    def go(self, text: str) -> None:
+        """Go to a view by ``:`` command (``jobs``, ``job JOB``, ``task JOB TASK``, ...)."""
+        from batchtui.ui.commands import CommandError
+        from batchtui.ui.navigate import go
+
+        try:
+            go(self, text)
+        except CommandError as exc:
+            self.notify(str(exc), severity="warning", markup=False)
+
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Go to… (:)", "Open a view by name: :jobs, :job JOB, :task JOB TASK", self.action_command_line
+        )
         from batchtui.ui.screens.base import PollingScreen
 
         if isinstance(screen, PollingScreen):

@@ -123,10 +123,14 @@ class TasksScreen(PollingScreen):
         Binding("m", "more", "Load more", show=False, tooltip="Load the next block of tasks"),
     ]
 
-    def __init__(self, job_id: str, *, first: int = INITIAL_CAP, step: int = CAP_STEP) -> None:
-        """``first``/``step``: rows loaded up front and added per "more" (tests shrink them)."""
+    def __init__(
+        self, job_id: str, *, first: int = INITIAL_CAP, step: int = CAP_STEP, open_task: str | None = None
+    ) -> None:
+        """``first``/``step``: rows loaded up front and added per "more" (tests shrink them);
+        ``open_task``: a task to drill into once it is loaded (``:task JOB TASK``)."""
         super().__init__()
         self.job_id = job_id
+        self.open_task = open_task
         self.query_state = TaskQuery(first=first, step=step)
         self.job: Job | None = None
         self.counts: TaskCountsResult | None = None
@@ -194,6 +198,19 @@ class TasksScreen(PollingScreen):
             self._show_header()
         self.status.ok(message.fetched_at)
         self._show_note()
+        if self.open_task is not None:
+            self._open_asked_task(self.open_task)
+
+    def _open_asked_task(self, task_id: str) -> None:
+        self.open_task = None
+        if task_id in self.tasks and self.table.select_key(task_id):
+            self.post_message(KeyedTable.Chosen(self.table, task_id))
+        else:
+            self.notify(
+                f"No task {clean(task_id)} among the {len(self.tasks):,} loaded tasks of {clean(self.job_id)}.",
+                severity="warning",
+                markup=False,
+            )
 
     def on_fetch_failed(self, message: FetchFailed) -> None:
         if is_gone(message.error):
