@@ -155,6 +155,10 @@ class JobsMonitor:
     def jobs(self) -> tuple[Job, ...]:
         return self._jobs or ()
 
+    def list_filter(self) -> str | None:
+        """The job list's ``$filter``, asked before each read (the exporter narrows it by time)."""
+        return state_filter(self.state)
+
     # ------------------------------------------------------------------ the engine's side
 
     def interval(self, base: float) -> float:
@@ -197,7 +201,7 @@ class JobsMonitor:
                 requests += pages + (early is not None)
             else:
                 jobs = await self.client.list_jobs(
-                    filter=state_filter(self.state), select=list(JOB_LIST_SELECT)
+                    filter=self.list_filter(), select=list(JOB_LIST_SELECT)
                 )
                 requests += 1
                 self._set_jobs(tuple(jobs))
@@ -221,7 +225,7 @@ class JobsMonitor:
         early: str | None = None
         self._list_whole = False
         async for page in self.client.iter_job_pages(
-            filter=state_filter(self.state), select=list(JOB_LIST_SELECT)
+            filter=self.list_filter(), select=list(JOB_LIST_SELECT)
         ):
             pages += 1
             jobs.extend(page.items)
