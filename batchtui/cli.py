@@ -66,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Account settings are taken, in this order, from: the flags below; the environment "
             "(AZURE_BATCH_ENDPOINT, AZURE_BATCH_ACCOUNT, AZURE_BATCH_ACCESS_KEY, AZURE_BATCH_AUTH_MODE); "
             "the [batch] section written by `az batch account login`; batchtui's config.toml. "
-            "`batchtui sim --help` serves a simulated account."
+            "`batchtui sim --help` serves a simulated account, `batchtui exporter --help` metrics for "
+            "Prometheus, `batchtui serve --help` the dashboard in a browser."
         ),
     )
     p.add_argument("--version", action="version", version=f"batchtui {__version__}")
@@ -253,6 +254,10 @@ def main(argv: list[str] | None = None) -> int:
         from batchtui.sim.cli import main as sim_main
 
         return sim_main(argv[1:])
+    if argv[:1] == ["exporter"]:
+        from batchtui.exporter.cli import main as exporter_main
+
+        return exporter_main(argv[1:])
 
     args = build_parser().parse_args(argv)
     from batchtui.batch.errors import BatchClientError, ConfigError
