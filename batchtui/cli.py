@@ -258,6 +258,10 @@ def main(argv: list[str] | None = None) -> int:
         from batchtui.exporter.cli import main as exporter_main
 
         return exporter_main(argv[1:])
+    if argv[:1] == ["serve"]:
+        from batchtui.serve import main as serve_main
+
+        return serve_main(argv[1:])
 
     args = build_parser().parse_args(argv)
     from batchtui.batch.errors import BatchClientError, ConfigError

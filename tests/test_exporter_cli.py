@@ -49,6 +49,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
         (["--profile", "a", "--endpoint", "https://a.eastus.batch.azure.com"], "--profile"),
         (["--profile", "nosuch"], "nosuch"),
         (["--bogus"], "--bogus"),
+        (["--key", KEY], "--key"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], argv, needle) -> None:
@@ -57,6 +58,7 @@ def test_bad_input_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], ar
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("batchtui exporter: error: "), err
     assert needle in lines[0]
+    assert KEY not in err
 
 
 def test_listen_addresses() -> None:

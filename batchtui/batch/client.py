@@ -548,7 +548,17 @@ class BatchClient:
             if retryable and attempt < policy.max_attempts:
                 delay = policy.delay(attempt - 1, retry_after, self._rand)
             self._emit(
-                call, method, url, status, request_id, crid, attempt, started, str(failure), delay, failure.kind
+                call,
+                method,
+                url,
+                status,
+                request_id,
+                crid,
+                attempt,
+                started,
+                str(failure),
+                delay,
+                failure.kind,
             )
             if delay is None:
                 self.stats.errors += 1

@@ -15,7 +15,7 @@ import re
 import signal
 import sys
 from datetime import timedelta
-from typing import NoReturn
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from batchtui.exporter.service import DEFAULT_COMPLETED_FOR, DEFAULT_REFRESH, Account, Exporter
@@ -83,6 +83,19 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+class _NoKeyHere(argparse.Action):
+    """``--key`` is refused by name, so its value is never echoed in the error."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kw: Any) -> None:
+        super().__init__(option_strings, dest, nargs="?", **kw)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object, **__: object) -> NoReturn:
+        raise UsageError(
+            "--key is not taken here: a long-running process shows its command line to `ps`; "
+            "set AZURE_BATCH_ACCESS_KEY or put the key in config.toml"
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog=PROG,
@@ -127,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     one.add_argument("--endpoint", help="Batch account URL, e.g. https://myacct.eastus.batch.azure.com")
     one.add_argument("--account", help="Batch account name (needed for Shared Key)")
     one.add_argument("--auth", choices=("shared_key", "aad"), help="sign-in: shared_key or aad (Entra ID)")
+    one.add_argument("--key", action=_NoKeyHere, help=argparse.SUPPRESS)
     return p
 
 

@@ -200,9 +200,7 @@ class JobsMonitor:
                 pages, early = await self._first_read()
                 requests += pages + (early is not None)
             else:
-                jobs = await self.client.list_jobs(
-                    filter=self.list_filter(), select=list(JOB_LIST_SELECT)
-                )
+                jobs = await self.client.list_jobs(filter=self.list_filter(), select=list(JOB_LIST_SELECT))
                 requests += 1
                 self._set_jobs(tuple(jobs))
                 self._list_whole = True
@@ -224,9 +222,7 @@ class JobsMonitor:
         pages = 0
         early: str | None = None
         self._list_whole = False
-        async for page in self.client.iter_job_pages(
-            filter=self.list_filter(), select=list(JOB_LIST_SELECT)
-        ):
+        async for page in self.client.iter_job_pages(filter=self.list_filter(), select=list(JOB_LIST_SELECT)):
             pages += 1
             jobs.extend(page.items)
             if pages == 1 and page.next_link is not None:
