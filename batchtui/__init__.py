@@ -20,7 +20,7 @@ def _skip_httpx_command_line() -> None:
     back quietly (then this would break httpx).
     """
     if "httpx" not in sys.modules:
-        sys.modules.setdefault("httpx._main", None)  # type: ignore[assignment]
+        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 
 _skip_httpx_command_line()

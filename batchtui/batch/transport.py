@@ -107,12 +107,13 @@ def trust_store(env: Mapping[str, str] = os.environ) -> ssl.SSLContext:
         sources.append(bundle)
     context: ssl.SSLContext | None = None
     for name, path in sources:
-        where = {"capath": path} if os.path.isdir(path) else {"cafile": path}
+        capath = path if os.path.isdir(path) else None
+        cafile = None if capath else path
         try:
             if context is None:  # Python's defaults (protocols, host names checked), this trust only
-                context = ssl.create_default_context(**where)
+                context = ssl.create_default_context(cafile=cafile, capath=capath)
             else:
-                context.load_verify_locations(**where)
+                context.load_verify_locations(cafile=cafile, capath=capath)
         except (OSError, ssl.SSLError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             raise ConfigError(f"cannot load the certificates that {name} names ({path}): {reason}") from None
