@@ -198,9 +198,15 @@ def main(argv: list[str], *, out: TextIO | None = None, err: TextIO | None = Non
             + (" (deleted when the simulator stops)" if temporary else ""),
             file=out,
         )
-    print("# Ctrl+C to stop", file=out)
     out.flush()
     server = make_server(sim, sock, tls=tls)
+
+    def ready() -> None:
+        # Only now: a Ctrl+C before uvicorn has its handlers in place can be lost in start-up.
+        print("# Ctrl+C to stop", file=out)
+        out.flush()
+
+    server.on_ready = ready
     if temporary is not None and hasattr(signal, "SIGTERM"):
         # uvicorn stops on SIGTERM, then raises it again with this handler in place: without
         # it Python would die of the signal before the folder is removed.

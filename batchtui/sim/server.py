@@ -17,6 +17,7 @@ import logging
 import socket
 import ssl
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
@@ -69,10 +70,15 @@ class SimServer(uvicorn.Server):
         # client sent a name (clients do not for an IP address).
         self.tls_handshakes += 1
 
+    #: called once listening, with uvicorn's Ctrl+C / SIGTERM handling in place
+    on_ready: Callable[[], None] | None = None
+
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         if self.config.ssl is not None:  # built by config.load(), which serve() has called
             self.config.ssl.sni_callback = self._client_hello
         await super().startup(sockets=sockets)
+        if self.on_ready is not None and self.started:
+            self.on_ready()
         self._watcher = asyncio.get_running_loop().create_task(self._watch_outages())
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
