@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -55,20 +56,31 @@ def start_sim(*args: str) -> tuple[subprocess.Popen[str], dict[str, str], list[s
 
 def stop(proc: subprocess.Popen[str]) -> str:
     proc.send_signal(signal.SIGINT)
-    proc.wait(timeout=15)
+    try:
+        proc.wait(timeout=15)
+    finally:
+        if proc.poll() is None:  # never left running, whatever failed
+            proc.kill()
+            proc.wait(10)
     assert proc.returncode == 0
     return proc.stderr.read() if proc.stderr else ""
 
 
-@pytest.fixture(scope="module")
-def tls_sim() -> Iterator[tuple[dict[str, str], list[str], subprocess.Popen[str]]]:
-    proc, exports, lines = start_sim("--tls")
+@contextmanager
+def sim_process(*args: str) -> Iterator[tuple[subprocess.Popen[str], dict[str, str], list[str]]]:
+    proc, exports, lines = start_sim(*args)
     try:
-        yield exports, lines, proc
+        yield proc, exports, lines
     finally:
-        if proc.poll() is None:
+        if proc.poll() is None:  # never left running, whatever failed
             proc.kill()
             proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def tls_sim() -> Iterator[tuple[dict[str, str], list[str], subprocess.Popen[str]]]:
+    with sim_process("--tls") as (proc, exports, lines):
+        yield exports, lines, proc
 
 
 def test_it_prints_an_https_endpoint_and_the_certificate_to_trust(
@@ -135,23 +147,22 @@ def test_the_sdk_trusts_it_through_requests_ca_bundle(
 
 
 def test_a_temporary_certificate_folder_is_removed_on_exit() -> None:
-    proc, exports, _lines = start_sim("--tls")
-    folder = Path(exports["SSL_CERT_FILE"]).parent
-    assert folder.is_dir()
-    assert "Traceback" not in stop(proc)
+    with sim_process("--tls") as (proc, exports, _lines):
+        folder = Path(exports["SSL_CERT_FILE"]).parent
+        assert folder.is_dir()
+        assert "Traceback" not in stop(proc)
     assert not folder.exists()
 
 
 def test_cert_dir_keeps_the_authority_across_restarts(tmp_path: Path) -> None:
-    proc, exports, _lines = start_sim("--tls", "--cert-dir", str(tmp_path))
-    stop(proc)
+    with sim_process("--tls", "--cert-dir", str(tmp_path)) as (proc, exports, _lines):
+        stop(proc)
     ca = Path(exports["SSL_CERT_FILE"])
     assert ca == tmp_path / "ca.pem"
     first = ca.read_bytes()
     for key in ("ca-key.pem", "server-key.pem"):
         assert stat.S_IMODE((tmp_path / key).stat().st_mode) == 0o600
-    proc, exports, _lines = start_sim("--tls", "--cert-dir", str(tmp_path))
-    try:
+    with sim_process("--tls", "--cert-dir", str(tmp_path)) as (proc, exports, _lines):
         assert ca.read_bytes() == first  # a client told to trust it still does
         r = httpx.get(
             exports["AZURE_BATCH_ENDPOINT"] + "/jobs",
@@ -160,7 +171,6 @@ def test_cert_dir_keeps_the_authority_across_restarts(tmp_path: Path) -> None:
             verify=ssl.create_default_context(cafile=str(ca)),
         )
         assert r.status_code == 200
-    finally:
         stop(proc)
     assert ca.exists()  # a folder of the operator's is left in place
 
