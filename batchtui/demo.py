@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 
@@ -34,7 +35,7 @@ def demo_client(
         start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=warmup)
         config = SimConfig(time_scale=DEMO_TIME_SCALE, start=start)
     sim = Simulator(config)
-    kwargs = {"api_version": api_version} if api_version else {}
+    kwargs: dict[str, Any] = {"api_version": api_version} if api_version else {}
     client = BatchClient(
         DEMO_ENDPOINT,
         SharedKeyAuth(sim.config.account, sim.config.key),

@@ -213,8 +213,9 @@ class JobsScreen(PollingScreen):
             # poll loop reports the failure (fetch raised it) and paces itself by it.
             return
         self.status.ok(snap.fetched_at)
-        if snap.error is not None:
-            self.status.failed(snap.error, snap.fetched_at)
+        problem = snap.error or snap.list_error  # the list may have stopped at its bounds
+        if problem is not None:
+            self.status.failed(problem, snap.fetched_at)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if self.monitor is None:
