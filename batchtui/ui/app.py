@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -14,6 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from batchtui.monitor import utcnow
+from batchtui.ui.text import clean
 from batchtui.ui.themes import DEFAULT_THEME, ThemeProblem, load_themes, variable_defaults
 
 if TYPE_CHECKING:
@@ -41,6 +42,8 @@ class BatchApp(App[None]):
         user_theme_dir: Path | None = None,
         on_exit_close: bool = True,
         monotonic: Callable[[], float] = time.monotonic,
+        utc: bool = False,
+        warnings: Sequence[str] = (),
     ) -> None:
         super().__init__()
         self.client = client
@@ -49,6 +52,10 @@ class BatchApp(App[None]):
         self.account_label = account_label or _label_for(client)
         self.now = now  # the clock the data lives on (ages, "read at"); the demo's runs fast
         self.monotonic = monotonic  # real seconds, for freshness ("updated 3s ago", stale)
+        self.utc = utc  # times in UTC (labelled) rather than the machine's local time
+        #: settings problems (e.g. a key file others can read): printed to stderr before the
+        #: full screen hides them, so said again in the app
+        self.warnings = tuple(warnings)
         self.on_exit_close = on_exit_close
         self.theme_problems: list[ThemeProblem] = []
         self._unsubscribe: Callable[[], None] | None = None
@@ -83,6 +90,8 @@ class BatchApp(App[None]):
         return JobsScreen(state=self.state_filter)
 
     def on_mount(self) -> None:
+        for warning in self.warnings:
+            self.notify(clean(warning), title="Warning", severity="warning", timeout=30, markup=False)
         for problem in self.theme_problems:
             self.notify(str(problem), severity="warning", timeout=12)
         subscribe = getattr(self.client, "subscribe", None)

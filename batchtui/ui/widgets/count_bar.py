@@ -17,7 +17,7 @@ from textual.content import Content
 from textual.widget import Widget
 
 from batchtui.batch.models import TaskCounts, TaskCountsResult
-from batchtui.ui.text import clean
+from batchtui.ui.text import clean, when_text
 
 # Order of the segments in a bar (left to right) and of the numbers in the legend.
 BAR_ORDER: tuple[str, ...] = ("succeeded", "failed", "running", "active")
@@ -172,7 +172,7 @@ class CountBar(Widget):
             if d.rate is not None:
                 title.append(f" · {d.rate:,.1f} completed/min")
             if self.compact and not d.recount and d.error is None:
-                when = f"read {d.fetched_at:%H:%M:%S}, " if d.fetched_at else ""
+                when = f"read {when_text(self, d.fetched_at)}, " if d.fetched_at else ""
                 title.append((f"  ({when}can lag; c: exact)", st("count-bar--dim")))
             lines.append(Content.assemble(*title))  # type: ignore[arg-type]
             lines.extend(self._bar("tasks ", tc, width))
@@ -197,13 +197,13 @@ class CountBar(Widget):
             )
         if rc is not None and rc.result is not None:
             c = rc.result.task_counts
-            at = f"{rc.at:%H:%M:%S}" if rc.at else ""
+            at = when_text(self, rc.at)
             parts: list[str | tuple[str, object]] = [(f"exact at {at}: ", st("count-bar--title"))]
             for name in LEGEND_ORDER:
                 parts.append((f"{name} {getattr(c, name):,}  ", st(f"count-bar--{name}")))
             parts.append((f"({rc.listed:,} tasks listed; c again)", st("count-bar--dim")))
             return Content.assemble(*parts)  # type: ignore[arg-type]
-        when = f"counts read at {d.fetched_at:%H:%M:%S}" if d.fetched_at else "counts"
+        when = f"counts read at {when_text(self, d.fetched_at)}" if d.fetched_at else "counts"
         tail = " (job completed: final)" if d.final else ""
         return Content.assemble(
             (f"{when}{tail} · the service's counts can lag: c recounts exactly", st("count-bar--dim"))

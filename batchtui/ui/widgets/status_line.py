@@ -17,7 +17,7 @@ from textual.content import Content
 from textual.widget import Widget
 
 from batchtui.batch.errors import BatchClientError, TransportError
-from batchtui.ui.text import clean, fmt_duration, fmt_interval
+from batchtui.ui.text import clean, fmt_duration, fmt_interval, when_text
 
 STALE_INTERVALS = 2.0
 #: longest error text shown: the service's (or a proxy's) message can be arbitrarily long
@@ -194,7 +194,8 @@ class StatusLine(Widget):
         reason = ""
         if self.error is not None:
             if self.offline_since is not None:
-                parts.append((f"⚠ offline since {self.offline_since:%H:%M:%S}", st("status-line--error")))
+                since = when_text(self, self.offline_since)
+                parts.append((f"⚠ offline since {since}", st("status-line--error")))
             else:
                 parts.append(("⚠ refresh failed", st("status-line--warning")))
             parts.append(" · ")
