@@ -162,3 +162,34 @@ def test_logging_is_quiet_without_a_log_file(capsys: pytest.CaptureFixture[str])
     cli._setup_log(None)
     handlers = [h for h in cli.log.handlers if not isinstance(h, logging.NullHandler)]
     assert handlers == [] and any(isinstance(h, logging.NullHandler) for h in cli.log.handlers)
+
+
+# ------------------------------------------------------------------ 14.11 a warning seen
+
+
+async def test_a_key_file_readable_by_others_is_also_said_in_the_app(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from batchtui.ui.app import BatchApp
+
+    monkeypatch.setenv("BATCHTUI_CONFIG_DIR", str(tmp_path))
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[accounts.lab]\nendpoint = "http://127.0.0.1:9"\naccount = "lab"\nkey = "{KEY}"\n')
+    cfg.chmod(0o644)
+    started: list[BatchApp] = []
+    monkeypatch.setattr(BatchApp, "run", lambda self, *a, **k: started.append(self))  # no terminal here
+    assert main([]) == 0
+    warning = f"{cfg} holds an account key and is readable by other users: chmod 600 {cfg}"
+    assert capsys.readouterr().err == f"batchtui: warning: {warning}\n"  # as before the full screen
+    (app,) = started
+    app.client.retry = cli_retry_once()
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
+        await pilot.pause(0.2)
+        shown = [(n.title, n.message, n.severity) for n in app._notifications]
+    assert ("Warning", warning, "warning") in shown
+
+
+def cli_retry_once() -> Any:
+    from batchtui.batch.retry import RetryPolicy
+
+    return RetryPolicy(max_attempts=1)

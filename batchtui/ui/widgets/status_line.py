@@ -24,6 +24,8 @@ STALE_INTERVALS = 2.0
 ERROR_LIMIT = 400
 #: seconds past its due time a "retrying" notice may stay without news of the outcome
 RETRY_SHOWN_AFTER = 15.0
+#: seconds of "loading…" before the line says how long it has been waiting for a first answer
+SLOW_FIRST_LOAD = 3.0
 
 
 def _cut(text: str, limit: int = ERROR_LIMIT) -> str:
@@ -88,8 +90,10 @@ class StatusLine(Widget):
         # The poll loop slowing down: (why, monotonic time of the next refresh).
         self.slowdown: tuple[str, float] | None = None
         self._plain = ""
+        self._since: float | None = None  # monotonic time the line (and its screen) appeared
 
     def on_mount(self) -> None:
+        self._since = self.monotonic()
         # Only the age text moves between refreshes; repaint only when it changes.
         self.set_interval(1.0, self._tick)
         self._tick()
@@ -183,7 +187,10 @@ class StatusLine(Widget):
 
     def _age(self) -> str:
         if self._ok_at is None:
-            return "loading…"
+            waited = 0.0 if self._since is None else self.monotonic() - self._since
+            if waited < SLOW_FIRST_LOAD or self.error is not None:
+                return "loading…"
+            return f"still waiting for the first answer, {fmt_duration(waited)}"
         return f"updated {fmt_duration(self.monotonic() - self._ok_at)} ago"
 
     def _build(self) -> Content:
