@@ -207,7 +207,9 @@ def _state(args: argparse.Namespace) -> str | None:
 # bidi/invisible format characters as they are; JSON is often read on a terminal. A lone
 # surrogate (from "\udfff" in the service's JSON) cannot be written as UTF-8 at all: escaped,
 # the document still parses to the same string.
-_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+_JSON_UNSAFE = re.compile(
+    r"[\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)
 
 
 def json_for_terminal(text: str) -> str:
