@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 
 from batchtui.batch.auth import SharedKeyAuth
-from batchtui.batch.client import DEFAULT_CONCURRENCY, BatchClient, RequestEvent
+from batchtui.batch.client import DEFAULT_API_VERSION, DEFAULT_CONCURRENCY, BatchClient, RequestEvent
 from batchtui.sim import SimConfig, Simulator
 
 DEMO_ENDPOINT = "http://127.0.0.1:8765"
@@ -35,7 +34,6 @@ def demo_client(
         start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=warmup)
         config = SimConfig(time_scale=DEMO_TIME_SCALE, start=start)
     sim = Simulator(config)
-    kwargs: dict[str, Any] = {"api_version": api_version} if api_version else {}
     client = BatchClient(
         DEMO_ENDPOINT,
         SharedKeyAuth(sim.config.account, sim.config.key),
@@ -43,6 +41,6 @@ def demo_client(
         transport=httpx.ASGITransport(app=sim),
         on_event=on_event,
         max_concurrency=max_concurrency,
-        **kwargs,
+        api_version=api_version or DEFAULT_API_VERSION,
     )
     return sim, client

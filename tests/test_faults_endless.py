@@ -14,7 +14,7 @@ from ui_support import FrozenClock, wait_for
 from batchtui.batch.client import BatchClient
 from batchtui.batch.paging import ListLimits
 from batchtui.batch.retry import RetryPolicy
-from batchtui.monitor import JobsMonitor
+from batchtui.refresh.jobs import JobsMonitor
 from batchtui.ui.app import make_app
 from batchtui.ui.screens.jobs import JobsScreen
 from batchtui.ui.widgets.count_bar import CountBar

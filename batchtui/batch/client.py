@@ -14,9 +14,9 @@ import json
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -49,8 +49,21 @@ from batchtui.batch.paging import DEFAULT_LIST_LIMITS, ListLimits, check_bounds,
 from batchtui.batch.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
 from batchtui.batch.transport import BatchTransport
 
-if TYPE_CHECKING:
-    from batchtui.config import AccountSettings
+
+class ClientSettings(Protocol):
+    """What :meth:`BatchClient.from_settings` reads (``batchtui.config.AccountSettings`` has it)."""
+
+    @property
+    def endpoint(self) -> str: ...
+    @property
+    def account(self) -> str | None: ...
+    @property
+    def key(self) -> str | None: ...
+    @property
+    def auth_mode(self) -> str: ...
+    @property
+    def api_version(self) -> str: ...
+
 
 __all__ = [
     "DEFAULT_API_VERSION",
@@ -183,6 +196,7 @@ class BatchClient:
         on_event: Callable[[RequestEvent], None] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         server_timeout: int | None = None,
+        readonly: bool = False,
         list_limits: ListLimits = DEFAULT_LIST_LIMITS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -192,6 +206,8 @@ class BatchClient:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
         self.account = account
+        #: refuse every request but GET and HEAD before it is sent (--readonly)
+        self.readonly = readonly
         self.api_version = api_version
         self.stats = ClientStats()
         self.retry = retry or RetryPolicy()
@@ -206,7 +222,8 @@ class BatchClient:
         # httpx's timeout bounds each socket operation; this bounds a whole attempt (twice as
         # long, so a slow but steady answer is not cut where httpx would not cut it).
         self._deadline = 2 * float(timeout)
-        self._sleep = sleep
+        #: the wait before a retry; the dashboard swaps in one that refresh-now can cut short
+        self.retry_sleep: Callable[[float], Awaitable[None]] = sleep
         self._rand: Callable[[], float] = random.random
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._origin = _origin(self.endpoint)
@@ -228,7 +245,7 @@ class BatchClient:
     @classmethod
     def from_settings(
         cls,
-        settings: AccountSettings,
+        settings: ClientSettings,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         **kw: Any,
@@ -303,7 +320,7 @@ class BatchClient:
         select: Sequence[str] | None = None,
         max_results: int | None = None,
         limits: ListLimits | None = None,
-    ) -> AsyncIterator[Page[Job]]:
+    ) -> AsyncGenerator[Page[Job], None]:
         """Pages of jobs, one GET per page, fetched only as the iterator is advanced.
 
         Past ``limits`` it raises ListingTooLong after the pages it yielded."""
@@ -346,7 +363,7 @@ class BatchClient:
         select: Sequence[str] | None = None,
         max_results: int | None = None,
         limits: ListLimits | None = None,
-    ) -> AsyncIterator[Page[Task]]:
+    ) -> AsyncGenerator[Page[Task], None]:
         path = f"/jobs/{_segment(job_id, 'job id')}/tasks"
         params = {"maxresults": max_results, "$filter": filter, "$select": _join_select(select)}
         return self._pages("list_tasks", path, params, parse_task_page, limits)
@@ -390,7 +407,7 @@ class BatchClient:
         params: Mapping[str, object],
         parse: Callable[[object], Page[T]],
         limits: ListLimits | None = None,
-    ) -> AsyncIterator[Page[T]]:
+    ) -> AsyncGenerator[Page[T], None]:
         bounds = limits or self.list_limits
         url: str | None = self._url(path, params)
         seen: set[str] = set()
@@ -490,6 +507,11 @@ class BatchClient:
         ``max_bytes`` caps the *decoded* body (a gzip bomb is cut while it streams); the
         default is :data:`MAX_RESPONSE_BYTES`.
         """
+        if self.readonly and method not in ("GET", "HEAD"):
+            # The last line of defence: whatever asked, nothing that changes state goes out.
+            from batchtui.batch.actions import ReadOnlyError
+
+            raise ReadOnlyError(f"{call}: refused, batchtui is read-only (--readonly)")
         policy = self.retry
         cap = MAX_RESPONSE_BYTES if max_bytes is None else max_bytes
         attempt = 0
@@ -581,7 +603,7 @@ class BatchClient:
                 self.stats.errors += 1
                 raise failure
             self.stats.retries += 1
-            await self._sleep(delay)
+            await self.retry_sleep(delay)
 
     @staticmethod
     def _describe(exc: Exception) -> str:

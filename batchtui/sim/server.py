@@ -17,7 +17,8 @@ from typing import Any
 
 import uvicorn
 
-from batchtui.sim.app import Receive, Scope, Send, Simulator
+from batchtui.sim.app import Simulator
+from batchtui.sim.asgi import Receive, Scope, Send
 from batchtui.sim.config import SimConfig
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,8 @@
-"""The refresh engine of the jobs view: what to fetch on each tick, and what is known so far.
+"""The jobs poller: what to fetch on each tick of the job list, and what is known so far.
 
-No Textual here: the screen tells the monitor what the operator can see (``focus``) and
-calls ``tick`` from its worker loop; the monitor decides which requests that tick is worth.
+No Textual here: the screen tells the monitor what the operator can see (``focus``); the
+refresh engine calls ``poll`` on its pace, and the monitor decides which requests that tick
+is worth.
 
 The plan (issue 5):
 - the job list is fetched on the first tick and then every ``list_every``-th timer tick,
@@ -29,7 +30,7 @@ import asyncio
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
@@ -37,6 +38,8 @@ from batchtui.batch.errors import BatchClientError, BatchServiceError, ListingTo
 from batchtui.batch.models import Job, TaskCounts, TaskCountsResult
 from batchtui.batch.paging import ListLimits
 from batchtui.job_order import default_job_order, state_filter
+from batchtui.refresh.clock import utcnow
+from batchtui.refresh.engine import PartialFailure
 
 if TYPE_CHECKING:
     from batchtui.batch.client import BatchClient
@@ -58,10 +61,6 @@ RECOUNT_SELECT: tuple[str, ...] = ("id", "state", "executionInfo", "requiredSlot
 RECOUNT_LIMITS = ListLimits(max_pages=2_000, max_items=2_000_000, max_seconds=900.0)
 
 TickKind = Literal["timer", "full", "focus"]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -125,7 +124,9 @@ class JobsMonitor:
     initial_window: int = 40  # counts fetched before the screen has said what it shows
     history_len: int = 60
     #: receives a partial snapshot while a long first list is read (first paint)
-    on_progress: Callable[[JobsSnapshot], None] | None = None
+    on_progress: Callable[[JobsSnapshot], object] | None = None
+    #: what the operator sees now (selected job, keys on screen), asked at the start of a poll
+    view: Callable[[], tuple[str | None, Sequence[str]]] | None = None
     recount_limits: ListLimits = RECOUNT_LIMITS
 
     _jobs: tuple[Job, ...] | None = field(default=None, init=False)
@@ -151,6 +152,24 @@ class JobsMonitor:
     @property
     def jobs(self) -> tuple[Job, ...]:
         return self._jobs or ()
+
+    # ------------------------------------------------------------------ the engine's side
+
+    def interval(self, base: float) -> float:
+        return base
+
+    async def poll(self, reason: str) -> JobsSnapshot:
+        """One tick for the engine: "timer" and "focus" as they are, any other reason a full read.
+
+        A tick whose every request failed raises PartialFailure: the snapshot (with the
+        counts that could not be read marked) is still shown, the failure paces the loop."""
+        kind: TickKind = "timer" if reason == "timer" else "focus" if reason == "focus" else "full"
+        if self.view is not None:
+            self.focus(*self.view())
+        snapshot = await self.tick(kind)
+        if snapshot.all_failed and snapshot.failure is not None:
+            raise PartialFailure(snapshot, snapshot.failure)
+        return snapshot
 
     # ------------------------------------------------------------------ one tick
 
