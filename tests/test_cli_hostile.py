@@ -11,6 +11,8 @@ import os
 import subprocess
 import sys
 import time
+import tracemalloc
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -193,3 +195,36 @@ def cli_retry_once() -> Any:
     from batchtui.batch.retry import RetryPolicy
 
     return RetryPolicy(max_attempts=1)
+
+
+# ------------------------------------------------------------------ 14.2 decompression bomb
+
+
+def gzip_bomb(decoded: int) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: a gzip wrapper
+    zeros = b"\0" * (1 << 20)
+    parts = [packer.compress(zeros) for _ in range(decoded >> 20)]
+    return b"".join(parts) + packer.flush()
+
+
+def test_once_against_a_decompression_bomb_stays_small_and_lets_go(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bomb = gzip_bomb(512 << 20)  # 512 MiB once decoded, 16 times the client's cap
+    assert len(bomb) < 1 << 20
+    with serving("fixed", body=bomb, headers={"Content-Encoding": "gzip"}) as server:
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            code, out, err, _ = run(capsys, server.url)
+            after, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert code == 1 and out == ""
+    assert one_error_line(err) == (
+        "batchtui: error: list_jobs: the answer is larger than 33,554,432 bytes once decoded; not read further"
+    )
+    # The cap (32 MiB) plus what one network chunk decodes to (httpx inflates each chunk whole:
+    # ~64 MiB of zeros from 64 KiB), whatever the bomb's size; not its 512 MiB.
+    assert peak - before < 200 << 20
+    assert after - before < 8 << 20  # and it is let go once the command is done

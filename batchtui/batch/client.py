@@ -174,6 +174,10 @@ async def _read_capped(response: httpx.Response, cap: int) -> bytes:
     async for chunk in response.aiter_bytes():
         size += len(chunk)
         if size > cap:
+            # The exception's traceback keeps this frame (in a cycle the collector breaks only
+            # later): let go of what was read now, not at the next full collection.
+            chunks.clear()
+            chunk = b""
             raise ResponseTooLarge(f"the answer is larger than {cap:,} bytes once decoded; not read further")
         chunks.append(chunk)
     return b"".join(chunks)
