@@ -126,3 +126,13 @@ async def test_dashboard_times_in_utc_say_so(tokyo: None) -> None:
     assert caveat.startswith(f"counts read at {hms} UTC · ")
     assert offline.startswith(f"⚠ offline since {hms} UTC · ")
     assert later.startswith(f"⚠ offline since {start:%Y-%m-%d} {hms} UTC · ")
+
+
+def test_the_offline_alert_says_when_in_local_time(tokyo: None) -> None:
+    from batchtui.refresh.events import EventDetector
+
+    for utc, said in ((False, "18:36:58"), (True, "09:36:58 UTC")):
+        detector = EventDetector("acct", offline_after=60.0, utc=utc)
+        assert detector.reachable(False, MOMENT) == []
+        (event,) = detector.reachable(False, MOMENT + timedelta(seconds=61))
+        assert event.message == f"acct offline since {said}"
