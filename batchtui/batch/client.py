@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import json
 import random
+import ssl
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -26,6 +27,7 @@ from batchtui.batch.errors import (
     BatchClientError,
     BatchServiceError,
     ConfigError,
+    ListingTooLong,
     ModelError,
     ResponseTooLarge,
     TransportError,
@@ -44,8 +46,15 @@ from batchtui.batch.models import (
     parse_task_counts,
     parse_task_page,
 )
+from batchtui.batch.paging import DEFAULT_LIST_LIMITS, ListLimits, check_bounds, too_long
 from batchtui.batch.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
-from batchtui.batch.transport import BatchTransport
+from batchtui.batch.transport import (
+    connection_limits,
+    needs_tls,
+    proxies_from_env,
+    trust_store,
+    untrusting_context,
+)
 
 
 class ClientSettings(Protocol):
@@ -67,6 +76,7 @@ __all__ = [
     "DEFAULT_API_VERSION",
     "BatchClient",
     "ClientStats",
+    "ListLimits",
     "MAX_RESPONSE_BYTES",
     "Reply",
     "RequestEvent",
@@ -134,7 +144,17 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 def _segment(value: str, what: str) -> str:
     if not value:
         raise BatchClientError(f"{what} must not be empty")
-    return quote(value, safe="")
+    return _quote(value, what)
+
+
+def _quote(value: str, what: str) -> str:
+    try:
+        return quote(value, safe="")
+    except UnicodeEncodeError:
+        # A lone surrogate ("\udfff" in the service's JSON) has no UTF-8 form, so no URL can
+        # name it: this one request fails, not the refresh it is part of.
+        shown = repr(value if len(value) <= 80 else value[:79] + "…")  # escapes the surrogate
+        raise BatchClientError(f"{what} {shown} cannot be sent: it holds a lone surrogate") from None
 
 
 #: Retry rule of one call: "safe" for reads, "throttled" (429 only) for state changes.
@@ -162,6 +182,10 @@ async def _read_capped(response: httpx.Response, cap: int) -> bytes:
     async for chunk in response.aiter_bytes():
         size += len(chunk)
         if size > cap:
+            # The exception's traceback keeps this frame (in a cycle the collector breaks only
+            # later): let go of what was read now, not at the next full collection.
+            chunks.clear()
+            chunk = b""
             raise ResponseTooLarge(f"the answer is larger than {cap:,} bytes once decoded; not read further")
         chunks.append(chunk)
     return b"".join(chunks)
@@ -185,6 +209,8 @@ class BatchClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         server_timeout: int | None = None,
         readonly: bool = False,
+        list_limits: ListLimits = DEFAULT_LIST_LIMITS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if "://" not in endpoint:
             endpoint = f"https://{endpoint.strip()}"
@@ -197,6 +223,9 @@ class BatchClient:
         self.api_version = api_version
         self.stats = ClientStats()
         self.retry = retry or RetryPolicy()
+        #: how far a listing may page (each call may pass its own)
+        self.list_limits = list_limits
+        self._clock = clock  # for a listing's time bound
         # sent as the lower-case `timeout` query parameter (server-side limit, seconds)
         self.server_timeout = server_timeout
         self._auth = auth
@@ -210,13 +239,18 @@ class BatchClient:
         self._rand: Callable[[], float] = random.random
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._origin = _origin(self.endpoint)
+        # httpx's own transport (so proxies from the environment, as httpx and the SDK take
+        # them), one connection per request in flight, all kept alive across refresh ticks.
+        # A transport passed in (ASGI, a test double) is used as it is, with no proxy.
+        verify: ssl.SSLContext | bool = True  # unused with a transport passed in
+        if transport is None:
+            verify = trust_store() if needs_tls(self.endpoint) else untrusting_context()
         self._http = httpx.AsyncClient(
             auth=auth,
-            # One connection per request in flight, all kept alive between bursts.
-            # Only same-origin links are followed and never a redirect, so an http endpoint
-            # never needs TLS.
-            transport=transport
-            or BatchTransport(max_connections=max_concurrency, tls=self.endpoint.startswith("https:")),
+            transport=transport,
+            limits=connection_limits(max_concurrency),
+            verify=verify,
+            trust_env=proxies_from_env(self.endpoint, with_credentials=auth is not None),
             timeout=timeout,
             headers={"Accept": "application/json"},
             follow_redirects=False,  # a redirect would carry our Authorization elsewhere
@@ -284,12 +318,16 @@ class BatchClient:
         select: Sequence[str] | None = None,
         max_results: int | None = None,
         limit: int | None = None,
+        limits: ListLimits | None = None,
     ) -> list[Job]:
-        """All jobs (following ``odata.nextLink`` to the end), or the first ``limit``."""
+        """All jobs (following ``odata.nextLink`` to the end), or the first ``limit``.
+
+        Past ``limits`` (the client's by default) it raises ListingTooLong holding the jobs read.
+        """
         if limit is not None and max_results is None:
             max_results = max(1, min(limit, 1000))
         return await self._collect(
-            self.iter_job_pages(filter=filter, select=select, max_results=max_results), limit
+            self.iter_job_pages(filter=filter, select=select, max_results=max_results, limits=limits), limit
         )
 
     def iter_job_pages(
@@ -298,10 +336,13 @@ class BatchClient:
         filter: str | None = None,
         select: Sequence[str] | None = None,
         max_results: int | None = None,
+        limits: ListLimits | None = None,
     ) -> AsyncGenerator[Page[Job], None]:
-        """Pages of jobs, one GET per page, fetched only as the iterator is advanced."""
+        """Pages of jobs, one GET per page, fetched only as the iterator is advanced.
+
+        Past ``limits`` it raises ListingTooLong after the pages it yielded."""
         params = {"maxresults": max_results, "$filter": filter, "$select": _join_select(select)}
-        return self._pages("list_jobs", "/jobs", params, parse_job_page)
+        return self._pages("list_jobs", "/jobs", params, parse_job_page, limits)
 
     async def get_job(self, job_id: str, *, select: Sequence[str] | None = None) -> Job:
         path = f"/jobs/{_segment(job_id, 'job id')}"
@@ -321,13 +362,15 @@ class BatchClient:
         select: Sequence[str] | None = None,
         max_results: int | None = None,
         limit: int | None = None,
+        limits: ListLimits | None = None,
     ) -> list[Task]:
         """All tasks of a job (following ``odata.nextLink``), or the first ``limit``."""
         if limit is not None and max_results is None:
             max_results = max(1, min(limit, 1000))
-        return await self._collect(
-            self.iter_task_pages(job_id, filter=filter, select=select, max_results=max_results), limit
+        pages = self.iter_task_pages(
+            job_id, filter=filter, select=select, max_results=max_results, limits=limits
         )
+        return await self._collect(pages, limit)
 
     def iter_task_pages(
         self,
@@ -337,12 +380,13 @@ class BatchClient:
         select: Sequence[str] | None = None,
         max_results: int | None = None,
         after: str | None = None,
+        limits: ListLimits | None = None,
     ) -> AsyncGenerator[Page[Task], None]:
         """Pages of a job's tasks; ``after``: the nextLink an earlier listing stopped at (its
         query is in the link, so the other arguments are not sent again)."""
         path = f"/jobs/{_segment(job_id, 'job id')}/tasks"
         params = {"maxresults": max_results, "$filter": filter, "$select": _join_select(select)}
-        return self._pages("list_tasks", path, params, parse_task_page, start=after)
+        return self._pages("list_tasks", path, params, parse_task_page, limits, start=after)
 
     async def get_task(self, job_id: str, task_id: str, *, select: Sequence[str] | None = None) -> Task:
         path = f"/jobs/{_segment(job_id, 'job id')}/tasks/{_segment(task_id, 'task id')}"
@@ -350,12 +394,19 @@ class BatchClient:
         return self._parse("get_task", parse_task, body)
 
     async def list_subtasks(
-        self, job_id: str, task_id: str, *, select: Sequence[str] | None = None
+        self,
+        job_id: str,
+        task_id: str,
+        *,
+        select: Sequence[str] | None = None,
+        limits: ListLimits | None = None,
     ) -> list[Subtask]:
         """The subtasks (ranks) of a multi-instance task, all pages."""
         path = f"/jobs/{_segment(job_id, 'job id')}/tasks/{_segment(task_id, 'task id')}/subtasksinfo"
-        pages = self._pages("list_subtasks", path, {"$select": _join_select(select)}, parse_subtask_page)
-        return await self._collect(pages, None)
+        params = {"$select": _join_select(select)}
+        return await self._collect(
+            self._pages("list_subtasks", path, params, parse_subtask_page, limits), None
+        )
 
     # ------------------------------------------------------------------ plumbing
 
@@ -366,7 +417,7 @@ class BatchClient:
         query += [(k, str(v)) for k, v in params.items() if v is not None and v != ""]
         if self.server_timeout is not None:
             query.append(("timeout", str(self.server_timeout)))
-        encoded = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in query)
+        encoded = "&".join(f"{quote(k, safe='')}={_quote(v, k)}" for k, v in query)
         return f"{self.endpoint}{path}?{encoded}"
 
     async def _pages(
@@ -375,14 +426,32 @@ class BatchClient:
         path: str,
         params: Mapping[str, object],
         parse: Callable[[object], Page[T]],
+        limits: ListLimits | None = None,
         start: str | None = None,
     ) -> AsyncGenerator[Page[T], None]:
         # ``start``: a nextLink a previous listing stopped at, to read on from there
+        bounds = limits or self.list_limits
         url: str | None = self._next_url(call, start) if start else self._url(path, params)
         seen: set[str] = set()
+        pages = items = 0
+        started = self._clock()
         while url is not None:
-            body = await self._get_json(call, url)
+            elapsed = self._clock() - started
+            try:
+                check_bounds(call, bounds, pages, items, elapsed)
+                # The time bound holds inside a page too (retries and their waits included).
+                async with asyncio.timeout(bounds.max_seconds - elapsed):
+                    body = await self._get_json(call, url)
+            except TimeoutError:
+                self.stats.errors += 1
+                bound = f"at most {bounds.max_seconds:g} s"
+                raise too_long(call, bound, pages, items, self._clock() - started) from None
+            except ListingTooLong:
+                self.stats.errors += 1
+                raise
             page = self._parse(call, parse, body)
+            pages += 1
+            items += len(page.items)
             yield page
             url = None if page.next_link is None else self._next_url(call, page.next_link)
             if url is not None:
@@ -413,6 +482,8 @@ class BatchClient:
                 items.extend(page.items)
                 if limit is not None and len(items) >= limit:
                     return items[:limit]
+        except ListingTooLong as exc:
+            raise exc.with_items(tuple(items)) from None
         finally:
             aclose = getattr(pages, "aclose", None)
             if aclose is not None:
