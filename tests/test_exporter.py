@@ -256,3 +256,83 @@ async def test_requests_total_matches_what_the_simulator_served() -> None:
         k: float(v) for k, v in served.items()
     }
     assert {s for _, s in served} >= {"200", "429"}
+
+
+class RefusesTimeFilters(httpx.AsyncBaseTransport):
+    """A service that does not take a date-time in the job list's $filter (400, as the real one
+    answers a filter it cannot parse), and otherwise is the simulator."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self.inner = httpx.ASGITransport(app=sim)
+        self.filters: list[str | None] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/jobs":
+            query = request.url.params.get("$filter")
+            self.filters.append(query)
+            if query and "DateTime" in query:
+                body = b'{"odata.metadata":"x","code":"InvalidQueryParameterValue","message":{"lang":"en-US","value":"Value for one of the query parameters specified in the request URI is invalid."}}'
+                return httpx.Response(400, content=body, headers={"content-type": "application/json"})
+        return await self.inner.handle_async_request(request)
+
+
+async def test_a_service_that_refuses_the_time_filter_gets_every_job_listed_and_trimmed_here() -> None:
+    sim = make_sim(jobs=30, time_scale=0)
+    transport = RefusesTimeFilters(sim)
+    keep_for = timedelta(minutes=30)
+    timer = ManualTimer()
+    exporter = exporter_for([(sim, make_client(sim, transport=transport))], timer, completed_for=keep_for)
+    exporter.start()
+    try:
+        await settle(exporter, timer)
+        await step(exporter, timer)
+        got = samples(exporter.scrape().decode())
+    finally:
+        await exporter.aclose()
+    async with make_client(sim) as direct:
+        jobs = await direct.list_jobs()
+    cutoff = sim.clock.now() - keep_for
+    want = {j.id for j in jobs if j.state != "completed" or j.state_transition_time >= cutoff}  # type: ignore[operator]
+    assert want != {j.id for j in jobs}  # some completed jobs are old enough to leave
+    assert {s.labels["job"] for s in got["azure_batch_job_info"]} == want
+    assert by_labels(got["azure_batch_up"], "account") == {(sim.config.account,): 1.0}
+    # Asked once with the filter, then without it from then on.
+    assert transport.filters[0] is not None and "DateTime" in transport.filters[0]
+    assert transport.filters[1:] == [None, None]
+
+
+def test_label_values_from_the_service_are_escaped_and_parse_back_as_they_were() -> None:
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from batchtui.batch.models import TaskCounts, TaskCountsResult
+    from batchtui.exporter.metrics import FeedView, families
+    from batchtui.exporter.poller import AccountSnapshot, PoolCounts
+
+    odd = 'a"b\\c\nd\x1b[31m}{,=é'
+    snapshot = AccountSnapshot(
+        jobs=(Job(id=odd, state="active", pool_id=odd),),
+        counts={odd: TaskCountsResult(TaskCounts(active=3, failed=1), TaskCounts(active=6, failed=2))},
+        pools=(PoolCounts(odd, {"idle": 2, "unusable": 1}, {"preempted": 4}),),
+        jobs_ok=True,
+        pools_ok=True,
+    )
+    view = FeedView(odd, snapshot, True, 1.5e9, {("list_jobs", "200"): 2})
+
+    class One:
+        def collect(self) -> list:  # type: ignore[type-arg]
+            return families([view])
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(One())  # type: ignore[arg-type]
+    got = samples(generate_latest(registry).decode())
+    assert by_labels(got["azure_batch_job_tasks"], "account", "job", "state")[(odd, odd, "failed")] == 1.0
+    assert by_labels(got["azure_batch_job_task_slots"], "job", "state")[(odd, "active")] == 6.0
+    assert by_labels(got["azure_batch_job_info"], "job", "pool", "state") == {(odd, odd, "active"): 1.0}
+    assert by_labels(got["azure_batch_pool_nodes"], "pool", "kind", "state") == {
+        (odd, "dedicated", "idle"): 2.0,
+        (odd, "dedicated", "unusable"): 1.0,
+        (odd, "lowPriority", "preempted"): 4.0,
+    }
+    assert by_labels(got["batchtui_requests_total"], "account", "call", "status") == {
+        (odd, "list_jobs", "200"): 2.0
+    }

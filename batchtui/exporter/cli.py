@@ -236,10 +236,18 @@ async def serve(exporter: Exporter, host: str, port: int, *, announce: bool = Tr
         await exporter.aclose()
 
 
+class _Stderr(logging.Handler):
+    """Account up/down lines on whatever stderr is now (added once, however often main runs)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(self.format(record), file=sys.stderr, flush=True)
+
+
 def main(argv: list[str]) -> int:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(f"{PROG}: %(message)s"))
-    log.addHandler(handler)
+    if not any(isinstance(h, _Stderr) for h in log.handlers):
+        handler = _Stderr()
+        handler.setFormatter(logging.Formatter(f"{PROG}: %(message)s"))
+        log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False
     from batchtui.batch.errors import ConfigError
