@@ -1,14 +1,15 @@
 """Benchmark: what ``batchtui exporter`` costs the account with 0, 1 and 10 Prometheus scrapers.
 
 The real exporter in its own process (``batchtui exporter --refresh 15``) reads a simulated
-account (in this process, on loopback, 20 ms of latency; a frozen world by default, so the phases
-compare exactly, or ``--time-scale 10`` for one where counts move);
-every request is counted where it arrives, in the simulator's request log. Three phases of equal
-length on the same exporter: no scraper, one scraper every 15 s (Prometheus's default), ten
-scrapers each once a second. The claim to check: scrapes never call the account, so the
-requests a minute are the same in all three.
+account (in this process, on loopback, 20 ms of latency; a frozen world by default, or
+``--time-scale 10`` for one where counts move);
+every request is counted where it arrives, in the simulator's request log. Three runs of equal
+length, each a fresh exporter against a fresh copy of the same world (the counts cadence reads
+quiet jobs in bursts, so phases of one run would not compare): no scraper, one scraper every
+15 s (Prometheus's default), ten scrapers each once a second. The claim to check: scrapes never
+call the account, so the requests a minute are the same in all three.
 
-    python bench/exporter_cost.py [--minutes 2] [--jobs 200] [--refresh 15] [--time-scale 0]
+    python bench/exporter_cost.py [--minutes 3] [--jobs 200] [--refresh 15] [--time-scale 0]
 """
 
 from __future__ import annotations
@@ -83,17 +84,8 @@ class Scrapers:
             t.join(timeout=15)
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--minutes", type=float, default=2.0, help="length of each phase")
-    p.add_argument("--jobs", type=int, default=200)
-    p.add_argument("--refresh", type=float, default=15.0)
-    p.add_argument(
-        "--time-scale", type=float, default=0.0, help="0 (default): a frozen world, so phases compare exactly"
-    )
-    p.add_argument("--warmup", type=float, default=120.0, help="seconds before the first phase")
-    args = p.parse_args()
-
+def run(args: argparse.Namespace, scrapers: int, every: float) -> dict[str, object]:
+    """One exporter, from start, for ``--minutes``, against a fresh copy of the same world."""
     key = SimConfig().key
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=SimConfig().warmup)
     sim = Simulator(SimConfig(jobs=args.jobs, time_scale=args.time_scale, latency_ms=20, start=start, seed=4))
@@ -117,51 +109,67 @@ def main() -> None:
             assert proc.stderr is not None
             m = re.search(r"serving (http://\S+/metrics)", proc.stderr.readline())
             assert m, "the exporter did not start"
-            url = m.group(1)
-            # The first read (every job's counts at once) and the counts cadence spreading quiet
-            # jobs out (up to a minute apart) are start-up, not the steady cost.
-            time.sleep(max(args.warmup, 2 * args.refresh))
-            rows = []
-            for label, n, every in (
-                ("no scraper", 0, 0.0),
-                ("1 scraper, every 15 s", 1, 15.0),
-                ("10 scrapers, every 1 s", 10, 1.0),
-            ):
-                before = len(sim.requests)
-                seconds = args.minutes * 60
-                with Scrapers(url, n, every) as scrapers:
-                    time.sleep(seconds)
-                served = sim.requests[before:]
-                calls = Counter(call_of(r.path) for r in served)
-                per_min = 60.0 / seconds
-                rows.append(
-                    (
-                        label,
-                        len(served) * per_min,
-                        {c: v * per_min for c, v in calls.items()},
-                        len(scrapers.times),
-                        statistics.median(scrapers.times) * 1000 if scrapers.times else None,
-                        statistics.median(scrapers.sizes) if scrapers.sizes else None,
-                        scrapers.errors,
-                    )
-                )
+            seconds = args.minutes * 60
+            with Scrapers(m.group(1), scrapers, every) as scraping:
+                time.sleep(seconds)
+            served = list(sim.requests)
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=20)
+    per_min = 60.0 / seconds
+    first = next((i for i, r in enumerate(served) if call_of(r.path) == "job list" and i > 0), len(served))
+    calls = Counter(call_of(r.path) for r in served)
+    return {
+        "total": len(served) * per_min,
+        "first read": first,
+        "after": (len(served) - first) * 60.0 / max(seconds - args.refresh, 1.0),
+        "calls": {c: v * per_min for c, v in calls.items()},
+        "scrapes": len(scraping.times),
+        "p50": statistics.median(scraping.times) * 1000 if scraping.times else None,
+        "bytes": statistics.median(scraping.sizes) if scraping.sizes else None,
+        "errors": scraping.errors,
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--minutes", type=float, default=3.0, help="how long each exporter runs")
+    p.add_argument("--jobs", type=int, default=200)
+    p.add_argument("--refresh", type=float, default=15.0)
+    p.add_argument(
+        "--time-scale",
+        type=float,
+        default=0.0,
+        help="0 (default): a frozen world, so the runs compare exactly",
+    )
+    args = p.parse_args()
+    rows = []
+    for label, n, every in (
+        ("no scraper", 0, 0.0),
+        ("1 scraper, every 15 s", 1, 15.0),
+        ("10 scrapers, every 1 s", 10, 1.0),
+    ):
+        rows.append((label, run(args, n, every)))
 
     print(
-        f"exporter --refresh {args.refresh:g}, {args.jobs} jobs at {args.time_scale:g}x, "
-        f"20 ms latency, {args.minutes:g} min a phase"
+        f"exporter --refresh {args.refresh:g}, {args.jobs} jobs at {args.time_scale:g}x, 20 ms latency, "
+        f"each run {args.minutes:g} min from start (a fresh copy of the same world each)"
     )
     print(
-        f"{'phase':<24} {'req/min':>8}  {'by call (per min)':<46} {'scrapes':>7} {'p50 ms':>7} {'bytes':>7}"
+        f"{'scrapers':<24} {'req/min':>8} {'1st read':>8} {'then/min':>8}  {'by call (per min)':<34} "
+        f"{'scrapes':>7} {'p50 ms':>7} {'bytes':>8}"
     )
-    for label, total, calls, scrapes, p50, size, errors in rows:
+    for label, r in rows:
+        calls = r["calls"]
+        assert isinstance(calls, dict)
         by_call = ", ".join(f"{c} {v:.1f}" for c, v in sorted(calls.items()))
-        p50s = f"{p50:.1f}" if p50 is not None else "-"
-        sizes = f"{size:,.0f}" if size is not None else "-"
-        err = f" ({errors} failed)" if errors else ""
-        print(f"{label:<24} {total:>8.1f}  {by_call:<46} {scrapes:>7} {p50s:>7} {sizes:>7}{err}")
+        p50 = f"{r['p50']:.1f}" if r["p50"] is not None else "-"
+        size = f"{r['bytes']:,.0f}" if r["bytes"] is not None else "-"
+        err = f" ({r['errors']} failed)" if r["errors"] else ""
+        print(
+            f"{label:<24} {r['total']:>8.1f} {r['first read']:>8} {r['after']:>8.1f}  {by_call:<34} "
+            f"{r['scrapes']:>7} {p50:>7} {size:>8}{err}"
+        )
 
 
 if __name__ == "__main__":
