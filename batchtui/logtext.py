@@ -188,21 +188,41 @@ def _utf8_cut(data: bytes, start: int, limit: int) -> int:
 
 
 class LineDecoder:
-    """Bytes in any chunks -> complete :class:`Line` s; the SGR style carries across lines."""
+    """Bytes in any chunks -> complete :class:`Line` s; the SGR style carries across lines.
 
-    def __init__(self, max_line_bytes: int = MAX_LINE_BYTES, style: SgrStyle = PLAIN) -> None:
+    ``offset`` is the file offset the decoder starts at; :meth:`feed_at` says at which byte
+    offset each line's raw line began (a raw line split in pieces gives each piece its own)."""
+
+    def __init__(
+        self, max_line_bytes: int = MAX_LINE_BYTES, style: SgrStyle = PLAIN, offset: int = 0
+    ) -> None:
         self.max_line_bytes = max(16, max_line_bytes)
         self.style = style
         self._pending = b""
+        self._base = offset  # the file offset of the first pending byte
 
     @property
     def pending(self) -> bytes:
         """The bytes after the last newline: a line not finished yet."""
         return self._pending
 
+    @property
+    def offset(self) -> int:
+        """The file offset where the unfinished line starts (everything before is complete)."""
+        return self._base
+
+    @property
+    def end(self) -> int:
+        """The file offset just past the last byte fed."""
+        return self._base + len(self._pending)
+
     def feed(self, data: bytes) -> list[Line]:
-        out: list[Line] = []
+        return [line for _, line in self.feed_at(data)]
+
+    def feed_at(self, data: bytes) -> list[tuple[int, Line]]:
+        out: list[tuple[int, Line]] = []
         buf = self._pending + data if self._pending else data
+        base = self._base
         start = 0
         while True:
             nl = buf.find(b"\n", start)
@@ -210,15 +230,16 @@ class LineDecoder:
             while stop - start > self.max_line_bytes:
                 cut = _utf8_cut(buf, start, self.max_line_bytes)
                 lines, self.style = render_line(buf[start:cut], self.style)
-                out.extend(lines[:-1])
-                out.append(replace(lines[-1], continued=True))
+                lines[-1] = replace(lines[-1], continued=True)
+                out.extend((base + start, line) for line in lines)
                 start = cut
             if nl < 0:
                 break
             lines, self.style = render_line(buf[start:nl], self.style)
-            out.extend(lines)
+            out.extend((base + start, line) for line in lines)
             start = nl + 1
         self._pending = buf[start:]
+        self._base = base + start
         return out
 
     def partial(self) -> list[Line]:
@@ -229,9 +250,10 @@ class LineDecoder:
 
     def finish(self) -> list[Line]:
         """The unfinished last line as complete: the end of the file has been reached."""
-        lines = self.partial()
-        if self._pending:
-            self.style = render_line(self._pending, self.style)[1]
+        if not self._pending:
+            return []
+        lines, self.style = render_line(self._pending, self.style)
+        self._base += len(self._pending)
         self._pending = b""
         return lines
 
