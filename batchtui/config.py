@@ -31,6 +31,7 @@ from typing import Any, Literal
 from batchtui.batch.auth import check_endpoint
 from batchtui.batch.client import DEFAULT_API_VERSION
 from batchtui.batch.errors import ConfigError
+from batchtui.paths import user_config_dir
 
 AuthMode = Literal["shared_key", "aad"]
 
@@ -74,17 +75,6 @@ class _Layer:
     api_version: str | None = None
     path: Path | None = None  # the file it came from, for permission warnings
     profile: str | None = None
-
-
-def user_config_dir(env: Mapping[str, str] | None = None) -> Path:
-    """batchtui's per-user config directory; ``BATCHTUI_CONFIG_DIR`` overrides it."""
-    environ = os.environ if env is None else env
-    override = environ.get("BATCHTUI_CONFIG_DIR")
-    if override:
-        return Path(override).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("batchtui", appauthor=False))
 
 
 def az_config_file(env: Mapping[str, str] | None = None) -> Path:

@@ -10,7 +10,7 @@ from ui_support import ENDPOINT, FrozenClock, make_client, make_sim, wait_for
 from batchtui.batch.auth import SharedKeyAuth
 from batchtui.batch.client import BatchClient
 from batchtui.batch.retry import RetryPolicy
-from batchtui.monitor import JobsMonitor, default_job_order
+from batchtui.refresh.jobs import JobsMonitor, default_job_order
 from batchtui.ui.app import make_app
 from batchtui.ui.screens.jobs import JobsScreen
 from batchtui.ui.widgets.count_bar import CountBar

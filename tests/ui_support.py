@@ -18,6 +18,7 @@ from textual.pilot import Pilot
 from batchtui.batch.auth import SharedKeyAuth
 from batchtui.batch.client import BatchClient
 from batchtui.batch.retry import RetryPolicy
+from batchtui.refresh.timer import ManualTimer
 from batchtui.sim import SimConfig, Simulator
 from batchtui.ui.app import BatchApp, make_app
 from batchtui.ui.themes import variable_defaults
@@ -62,6 +63,18 @@ def make_sim_app(sim: Simulator | None = None, **kw: Any) -> tuple[BatchApp, Sim
     kw.setdefault("now", sim.clock.now)
     kw.setdefault("monotonic", FrozenClock())
     return make_app(make_client(sim), **kw), sim
+
+
+async def settle(pilot: Pilot[Any], app: BatchApp, timer: ManualTimer) -> None:
+    """Let every open poller finish its poll and go back to waiting on the engine's timer."""
+    await wait_for(pilot, lambda: timer.sleeping >= app.engine.open_handles > 0, within=20)
+
+
+async def step(pilot: Pilot[Any], app: BatchApp, timer: ManualTimer, seconds: float) -> None:
+    """Move the engine's clock on by ``seconds`` and let the polls that fall due run."""
+    await settle(pilot, app, timer)
+    timer.advance(seconds)
+    await settle(pilot, app, timer)
 
 
 async def wait_for(pilot: Pilot[Any], condition: Callable[[], object], *, within: float = 5.0) -> None:

@@ -14,9 +14,9 @@ import json
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -48,8 +48,21 @@ from batchtui.batch.models import (
 from batchtui.batch.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
 from batchtui.batch.transport import BatchTransport
 
-if TYPE_CHECKING:
-    from batchtui.config import AccountSettings
+
+class ClientSettings(Protocol):
+    """What :meth:`BatchClient.from_settings` reads (``batchtui.config.AccountSettings`` has it)."""
+
+    @property
+    def endpoint(self) -> str: ...
+    @property
+    def account(self) -> str | None: ...
+    @property
+    def key(self) -> str | None: ...
+    @property
+    def auth_mode(self) -> str: ...
+    @property
+    def api_version(self) -> str: ...
+
 
 __all__ = [
     "DEFAULT_API_VERSION",
@@ -189,7 +202,8 @@ class BatchClient:
         # httpx's timeout bounds each socket operation; this bounds a whole attempt (twice as
         # long, so a slow but steady answer is not cut where httpx would not cut it).
         self._deadline = 2 * float(timeout)
-        self._sleep = sleep
+        #: the wait before a retry; the dashboard swaps in one that refresh-now can cut short
+        self.retry_sleep: Callable[[float], Awaitable[None]] = sleep
         self._rand: Callable[[], float] = random.random
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._origin = _origin(self.endpoint)
@@ -211,7 +225,7 @@ class BatchClient:
     @classmethod
     def from_settings(
         cls,
-        settings: AccountSettings,
+        settings: ClientSettings,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         **kw: Any,
@@ -281,7 +295,7 @@ class BatchClient:
         filter: str | None = None,
         select: Sequence[str] | None = None,
         max_results: int | None = None,
-    ) -> AsyncIterator[Page[Job]]:
+    ) -> AsyncGenerator[Page[Job], None]:
         """Pages of jobs, one GET per page, fetched only as the iterator is advanced."""
         params = {"maxresults": max_results, "$filter": filter, "$select": _join_select(select)}
         return self._pages("list_jobs", "/jobs", params, parse_job_page)
@@ -319,7 +333,7 @@ class BatchClient:
         filter: str | None = None,
         select: Sequence[str] | None = None,
         max_results: int | None = None,
-    ) -> AsyncIterator[Page[Task]]:
+    ) -> AsyncGenerator[Page[Task], None]:
         path = f"/jobs/{_segment(job_id, 'job id')}/tasks"
         params = {"maxresults": max_results, "$filter": filter, "$select": _join_select(select)}
         return self._pages("list_tasks", path, params, parse_task_page)
@@ -380,7 +394,7 @@ class BatchClient:
         path: str,
         params: Mapping[str, object],
         parse: Callable[[object], Page[T]],
-    ) -> AsyncIterator[Page[T]]:
+    ) -> AsyncGenerator[Page[T], None]:
         url: str | None = self._url(path, params)
         seen: set[str] = set()
         while url is not None:
@@ -552,7 +566,7 @@ class BatchClient:
                 self.stats.errors += 1
                 raise failure
             self.stats.retries += 1
-            await self._sleep(delay)
+            await self.retry_sleep(delay)
 
     @staticmethod
     def _describe(exc: Exception) -> str:

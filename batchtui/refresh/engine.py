@@ -37,6 +37,19 @@ S_co = TypeVar("S_co", covariant=True)
 Reason = str
 
 
+class PartialFailure(Exception):
+    """Raised by a poll that has something to show although its requests failed.
+
+    The engine hands ``snapshot`` to the screen first (e.g. the job list with the counts that
+    could not be read marked), then paces and reports by ``error`` as for any failure.
+    """
+
+    def __init__(self, snapshot: object, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.snapshot = snapshot
+        self.error = error
+
+
 class Poller(Protocol[S_co]):
     """What reads one view's data. Raise BatchClientError when nothing useful came back."""
 
@@ -63,9 +76,9 @@ class PollHandle(Generic[S]):
         self,
         engine: RefreshEngine,
         poller: Poller[S],
-        on_snapshot: Callable[[S], None],
-        on_error: Callable[[BaseException, datetime], None],
-        on_pace: Callable[[Pace], None] | None,
+        on_snapshot: Callable[[S], object],
+        on_error: Callable[[BaseException, datetime], object],
+        on_pace: Callable[[Pace], object] | None,
         active: Callable[[], bool],
     ) -> None:
         self.engine = engine
@@ -131,6 +144,10 @@ class PollHandle(Generic[S]):
             snapshot = await self.poller.poll(reason)
         except asyncio.CancelledError:
             raise
+        except PartialFailure as partial:
+            error = partial.error
+            self._deliver(self._on_snapshot, partial.snapshot)
+            self._deliver(self._on_error, error, self.engine.now())
         except Exception as exc:  # noqa: BLE001 - the loop must outlive any one failure
             error = exc
             if not isinstance(exc, BatchClientError):
@@ -148,7 +165,7 @@ class PollHandle(Generic[S]):
         return wait
 
     @staticmethod
-    def _deliver(sink: Callable[..., None], *args: object) -> None:
+    def _deliver(sink: Callable[..., object], *args: object) -> None:
         try:
             sink(*args)
         except Exception:  # a sink torn down with its screen must not stop the loop
@@ -178,10 +195,10 @@ class RefreshEngine:
     def open(
         self,
         poller: Poller[S],
-        on_snapshot: Callable[[S], None],
-        on_error: Callable[[BaseException, datetime], None],
+        on_snapshot: Callable[[S], object],
+        on_error: Callable[[BaseException, datetime], object],
         *,
-        on_pace: Callable[[Pace], None] | None = None,
+        on_pace: Callable[[Pace], object] | None = None,
         active: Callable[[], bool] = lambda: True,
     ) -> PollHandle[S]:
         """Start polling for a view; the first poll runs at once."""

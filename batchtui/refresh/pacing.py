@@ -27,7 +27,7 @@ def paced_wait(base: float, trouble: str | None, step: int) -> float:
     if trouble not in BACKOFF or step < 1:
         return base
     first, most, cap = BACKOFF[trouble]
-    return max(base, min(base * first * 2 ** min(step - 1, 30), base * most, cap))
+    return max(base, min(base * first * 2.0 ** min(step - 1, 30), base * most, cap))
 
 
 def trouble_of(error: BaseException | None, rate_limited: bool) -> str | None:

@@ -202,7 +202,7 @@ class _Parser:
             got = _get(e, f.path)
             if fold and isinstance(got, str):
                 got = got.lower()
-            return got == value
+            return bool(got == value)
 
         if op == "eq":
             return test

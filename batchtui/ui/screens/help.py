@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -30,7 +30,7 @@ _NOISE = {
 }
 
 
-def help_entries(screen: Screen[object]) -> list[tuple[str, str]]:
+def help_entries(screen: Screen[Any]) -> list[tuple[str, str]]:
     """(keys, description) for every described binding active on ``screen``, keys merged per action."""
     app = screen.app
     merged: dict[tuple[int, str], tuple[list[str], str]] = {}

@@ -1,7 +1,8 @@
-"""The refresh engine of the jobs view: what to fetch on each tick, and what is known so far.
+"""The jobs poller: what to fetch on each tick of the job list, and what is known so far.
 
-No Textual here: the screen tells the monitor what the operator can see (``focus``) and
-calls ``tick`` from its worker loop; the monitor decides which requests that tick is worth.
+No Textual here: the screen tells the monitor what the operator can see (``focus``); the
+refresh engine calls ``poll`` on its pace, and the monitor decides which requests that tick
+is worth.
 
 The plan (issue 5):
 - the job list is fetched on the first tick and then every ``list_every``-th timer tick,
@@ -29,13 +30,15 @@ import asyncio
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
 from batchtui.batch.errors import BatchClientError, BatchServiceError
 from batchtui.batch.models import Job, TaskCounts, TaskCountsResult
 from batchtui.job_order import default_job_order, state_filter
+from batchtui.refresh.clock import utcnow
+from batchtui.refresh.engine import PartialFailure
 
 if TYPE_CHECKING:
     from batchtui.batch.client import BatchClient
@@ -55,10 +58,6 @@ JOB_LIST_SELECT: tuple[str, ...] = (
 RECOUNT_SELECT: tuple[str, ...] = ("id", "state", "executionInfo", "requiredSlots")
 
 TickKind = Literal["timer", "full", "focus"]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -121,7 +120,9 @@ class JobsMonitor:
     initial_window: int = 40  # counts fetched before the screen has said what it shows
     history_len: int = 60
     #: receives a partial snapshot while a long first list is read (first paint)
-    on_progress: Callable[[JobsSnapshot], None] | None = None
+    on_progress: Callable[[JobsSnapshot], object] | None = None
+    #: what the operator sees now (selected job, keys on screen), asked at the start of a poll
+    view: Callable[[], tuple[str | None, Sequence[str]]] | None = None
 
     _jobs: tuple[Job, ...] | None = field(default=None, init=False)
     _by_id: dict[str, Job] = field(default_factory=dict, init=False)
@@ -145,6 +146,24 @@ class JobsMonitor:
     @property
     def jobs(self) -> tuple[Job, ...]:
         return self._jobs or ()
+
+    # ------------------------------------------------------------------ the engine's side
+
+    def interval(self, base: float) -> float:
+        return base
+
+    async def poll(self, reason: str) -> JobsSnapshot:
+        """One tick for the engine: "timer" and "focus" as they are, any other reason a full read.
+
+        A tick whose every request failed raises PartialFailure: the snapshot (with the
+        counts that could not be read marked) is still shown, the failure paces the loop."""
+        kind: TickKind = "timer" if reason == "timer" else "focus" if reason == "focus" else "full"
+        if self.view is not None:
+            self.focus(*self.view())
+        snapshot = await self.tick(kind)
+        if snapshot.all_failed and snapshot.failure is not None:
+            raise PartialFailure(snapshot, snapshot.failure)
+        return snapshot
 
     # ------------------------------------------------------------------ one tick
 
