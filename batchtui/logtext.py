@@ -16,6 +16,7 @@ Lines are cut from bytes at ``\\n`` (0x0A never occurs inside a UTF-8 sequence),
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 #: A line longer than this many bytes is split (the next piece marked as its continuation).
@@ -72,6 +73,21 @@ def _colour(codes: list[int], i: int) -> tuple[str | None, int]:
     return None, len(codes)  # malformed: ignore the rest, as terminals do
 
 
+_ATTRS: dict[int, Callable[[SgrStyle], SgrStyle]] = {
+    1: lambda s: replace(s, bold=True),
+    2: lambda s: replace(s, dim=True),
+    3: lambda s: replace(s, italic=True),
+    4: lambda s: replace(s, underline=True),
+    7: lambda s: replace(s, reverse=True),
+    9: lambda s: replace(s, strike=True),
+    22: lambda s: replace(s, bold=False, dim=False),
+    23: lambda s: replace(s, italic=False),
+    24: lambda s: replace(s, underline=False),
+    27: lambda s: replace(s, reverse=False),
+    29: lambda s: replace(s, strike=False),
+}
+
+
 def apply_sgr(style: SgrStyle, params: str) -> SgrStyle:
     """The style after ``ESC [ params m``."""
     codes = [int(p) if p.isdigit() else 0 for p in re.split("[;:]", params)] if params else [0]
@@ -81,14 +97,8 @@ def apply_sgr(style: SgrStyle, params: str) -> SgrStyle:
         i += 1
         if c == 0:
             style = PLAIN
-        elif c in (1, 2, 3, 4, 7, 9):
-            field = {1: "bold", 2: "dim", 3: "italic", 4: "underline", 7: "reverse", 9: "strike"}[c]
-            style = replace(style, **{field: True})
-        elif c == 22:
-            style = replace(style, bold=False, dim=False)
-        elif c in (23, 24, 27, 29):
-            field = {23: "italic", 24: "underline", 27: "reverse", 29: "strike"}[c]
-            style = replace(style, **{field: False})
+        elif c in _ATTRS:
+            style = _ATTRS[c](style)
         elif 30 <= c <= 37:
             style = replace(style, fg=_COLOURS[c - 30])
         elif 90 <= c <= 97:

@@ -99,7 +99,21 @@ class LogTail:
         self.following = True
         self._want_earlier = False
         self._version = 0
-        self._open(file)
+        self.file = file
+        self._decoder = LineDecoder(max_line_bytes)
+        self._lines: deque[Line] = deque()
+        self._offsets: deque[int] = deque()  # the raw line each held line came from
+        self._start = 0
+        self._opened = False
+        self._size: int | None = None
+        self._modified: datetime | None = None
+        self._binary = False
+        self._live = True
+        self._error: str | None = None
+        self._reason: str | None = None
+        self._reset = True
+        self._appended = self._prepended = self._dropped_top = self._dropped_bottom = 0
+        self._cached: tuple[Line, ...] | None = ()
 
     def __repr__(self) -> str:
         return f"LogTail({self.file.label!r})"
@@ -150,19 +164,19 @@ class LogTail:
     def _open(self, file: FileRef) -> None:
         self.file = file
         self._decoder = LineDecoder(self.max_line_bytes)
-        self._lines: deque[Line] = deque()
-        self._offsets: deque[int] = deque()  # the raw line each held line came from
+        self._lines = deque()
+        self._offsets = deque()
         self._start = 0
         self._opened = False
-        self._size: int | None = None
-        self._modified: datetime | None = None
+        self._size = None
+        self._modified = None
         self._binary = False
         self._live = True
-        self._error: str | None = None
-        self._reason: str | None = None
+        self._error = None
+        self._reason = None
         self._reset = True
         self._appended = self._prepended = self._dropped_top = self._dropped_bottom = 0
-        self._cached: tuple[Line, ...] | None = ()
+        self._cached = ()
 
     def _reopen(self, size: int) -> None:
         modified = self._modified
