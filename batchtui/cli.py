@@ -58,6 +58,20 @@ def _concurrency(value: str) -> int:
     return n
 
 
+def add_account_arguments(p: argparse.ArgumentParser) -> None:
+    """The account flags, shared by the dashboard, --once and ``batchtui logs``."""
+    conn = p.add_argument_group("account")
+    conn.add_argument("--endpoint", help="Batch account URL, e.g. https://myacct.eastus.batch.azure.com")
+    conn.add_argument("--account", help="Batch account name (needed for Shared Key)")
+    conn.add_argument("--key", help="account key (base64); prefer AZURE_BATCH_ACCESS_KEY")
+    conn.add_argument("--auth", choices=("shared_key", "aad"), help="sign-in: shared_key or aad (Entra ID)")
+    conn.add_argument("--profile", help="named account from batchtui's config.toml")
+    conn.add_argument("--api-version", help="Batch REST api-version (default 2025-06-01)")
+    conn.add_argument(
+        "--demo", action="store_true", help="use a built-in simulated account (no Azure needed)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="batchtui",
@@ -70,16 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("--version", action="version", version=f"batchtui {__version__}")
-    conn = p.add_argument_group("account")
-    conn.add_argument("--endpoint", help="Batch account URL, e.g. https://myacct.eastus.batch.azure.com")
-    conn.add_argument("--account", help="Batch account name (needed for Shared Key)")
-    conn.add_argument("--key", help="account key (base64); prefer AZURE_BATCH_ACCESS_KEY")
-    conn.add_argument("--auth", choices=("shared_key", "aad"), help="sign-in: shared_key or aad (Entra ID)")
-    conn.add_argument("--profile", help="named account from batchtui's config.toml")
-    conn.add_argument("--api-version", help="Batch REST api-version (default 2025-06-01)")
-    conn.add_argument(
-        "--demo", action="store_true", help="use a built-in simulated account (no Azure needed)"
-    )
+    add_account_arguments(p)
     view = p.add_argument_group("dashboard")
     view.add_argument("--refresh", type=_refresh, default=5.0, metavar="SECONDS", help="default 5")
     view.add_argument("--state", choices=STATES, default="all", help="which jobs to list (default all)")
@@ -238,6 +243,10 @@ def main(argv: list[str] | None = None) -> int:
         from batchtui.sim.cli import main as sim_main
 
         return sim_main(argv[1:])
+    if argv[:1] == ["logs"]:
+        from batchtui.logs_cli import main as logs_main
+
+        return logs_main(argv[1:])
 
     args = build_parser().parse_args(argv)
     from batchtui.batch.errors import BatchClientError, ConfigError

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from batchtui.batch.files import FileRef, FileUnavailable
 from batchtui.logtext import Line, LineDecoder, looks_binary
+from batchtui.refresh.views import done_interval
 
 if TYPE_CHECKING:
     from batchtui.batch.client import BatchClient
@@ -141,7 +142,7 @@ class LogTail:
 
     def interval(self, base: float) -> float:
         if self._reason in _FINAL or self._binary or not self._live:
-            return max(base * 6, 30.0)
+            return done_interval(base)
         if self._size is not None and self._size > self._decoder.end and self._fetching():
             return min(base, 0.5)  # catching up with a log that grew by more than one read
         return base
