@@ -184,6 +184,7 @@ class BatchClient:
         on_event: Callable[[RequestEvent], None] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         server_timeout: int | None = None,
+        readonly: bool = False,
     ) -> None:
         if "://" not in endpoint:
             endpoint = f"https://{endpoint.strip()}"
@@ -191,6 +192,8 @@ class BatchClient:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
         self.account = account
+        #: refuse every request but GET and HEAD before it is sent (--readonly)
+        self.readonly = readonly
         self.api_version = api_version
         self.stats = ClientStats()
         self.retry = retry or RetryPolicy()
@@ -475,6 +478,11 @@ class BatchClient:
         ``max_bytes`` caps the *decoded* body (a gzip bomb is cut while it streams); the
         default is :data:`MAX_RESPONSE_BYTES`.
         """
+        if self.readonly and method not in ("GET", "HEAD"):
+            # The last line of defence: whatever asked, nothing that changes state goes out.
+            from batchtui.batch.actions import ReadOnlyError
+
+            raise ReadOnlyError(f"{call}: refused, batchtui is read-only (--readonly)")
         policy = self.retry
         cap = MAX_RESPONSE_BYTES if max_bytes is None else max_bytes
         attempt = 0

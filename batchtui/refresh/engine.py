@@ -212,6 +212,12 @@ class RefreshEngine:
     def open_handles(self) -> int:
         return sum(1 for h in self._handles if not h.closed)
 
+    def refresh_all(self) -> None:
+        """Every open view polls now (after an action, what changed is re-read at once)."""
+        for handle in self._handles:
+            if not handle.closed:
+                handle.refresh_now("now")
+
     def close_all(self) -> None:
         for handle in self._handles:
             handle.close()
