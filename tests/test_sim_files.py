@@ -11,7 +11,8 @@ import pytest
 
 from batchtui.sim import SimConfig, Simulator
 from batchtui.sim.file_content import Run
-from batchtui.sim.files import RECORD, find, rank_run, task_files, task_run
+from batchtui.sim.file_tree import rank_run, task_run
+from batchtui.sim.files import RECORD, find, task_files
 from batchtui.sim.schedule import JobPlan, TaskSpec
 
 

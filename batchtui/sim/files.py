@@ -21,10 +21,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol
 
-from batchtui.sim.catalog import KINDS, mix
 from batchtui.sim.file_content import Run, Writes, streams
-from batchtui.sim.schedule import JobPlan, TaskSpec
-from batchtui.sim.world import World
 
 #: Bytes a large trace file grows by per sim second while its process runs (1 GiB an hour).
 TRACE_RATE = (1 << 30) / 3600.0
@@ -219,67 +216,3 @@ def find(files: list[SimFile], path: str) -> SimFile | None:
         if f.name.lower() == wanted:
             return f
     return None
-
-
-# --------------------------------------------------------------------------- runs of the world
-
-
-def _kind_name(plan: JobPlan) -> str:
-    return next(name for name, kind in KINDS.items() if kind is plan.kind)
-
-
-def task_run(world: World, plan: JobPlan, spec: TaskSpec, t: float) -> Run | None:
-    """The process behind a task's files at ``t`` (its latest attempt; the primary for a
-    multi-instance task), or None while it is not running or completed."""
-    attempts = world.effective_attempts(plan, spec)
-    started = [a for a in attempts if a.prep <= t]
-    if not started or world.task_view(plan, spec, t).state not in ("running", "completed"):
-        return None
-    return _run(world, plan, spec, len(started) - 1, 0)
-
-
-def rank_run(world: World, plan: JobPlan, spec: TaskSpec, rank: int, t: float) -> Run | None:
-    """The process of rank ``rank`` (1..N-1) of a multi-instance task, once it has started."""
-    views = {v.spec.id: v for v in world.subtask_views(plan, spec, t)}
-    view = views.get(rank)
-    if view is None or view.state == "preparing":
-        return None
-    return _run(world, plan, spec, 0, rank)
-
-
-def _run(world: World, plan: JobPlan, spec: TaskSpec, attempt: int, rank: int) -> Run:
-    pool = world.pools[plan.kind.pool]
-    a = world.effective_attempts(plan, spec)[attempt]
-    run, end, outcome, code = a.run, a.end, a.outcome, a.exit_code
-    nodes: tuple[str, ...] = (pool.node_ids[spec.node],)
-    bad_rank, bad_end, mode = 0, 0.0, ""
-    if spec.mi is not None:
-        term = world.termination(plan)
-        subs = world.subtasks_of(plan, spec)
-        nodes += tuple(pool.node_ids[s.node] for s in subs)
-        bad_rank, mode = spec.mi.bad_rank, spec.mi.mode
-        ends = {s.id: (max(term, s.run) if term < s.end else s.end) for s in subs}
-        bad_end = ends.get(bad_rank, end)
-        if rank:
-            sub = subs[rank - 1]
-            run, end = sub.run, ends[rank]
-            outcome, code = (sub.outcome, sub.exit_code) if end == sub.end else ("terminated", 137)
-    return Run(
-        key=mix(world.seed, plan.index, spec.index, attempt, rank, 0xF11E),
-        kind=_kind_name(plan),
-        job_id=plan.id,
-        task_id=spec.id,
-        topic=plan.topic,
-        command=spec.command_line,
-        number=spec.id.rsplit("-", 1)[-1],
-        rank=rank,
-        nodes=nodes,
-        run=run,
-        end=end,
-        outcome=outcome,
-        exit_code=code,
-        bad_rank=bad_rank,
-        bad_end=bad_end,
-        mode=mode,
-        epoch=world.start.replace(tzinfo=None),
-    )
