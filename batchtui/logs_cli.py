@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--log", metavar="FILE", help="write a diagnostic log (requests, retries, errors)")
     add_account_arguments(p)
-    p.set_defaults(concurrency=4)
+    p.set_defaults(concurrency=4, readonly=True)  # it only reads: a client that can do nothing else
     return p
 
 
@@ -175,34 +175,36 @@ async def copy(client: BatchClient, ref: FileRef, start: int, end: int, sink: Si
         pos = chunk.end
 
 
-async def tail_start(client: BatchClient, ref: FileRef, size: int, lines: int, err: TextIO) -> int:
-    """The offset of the last ``lines`` lines, found by reading back from the end."""
+async def read_tail(
+    client: BatchClient, ref: FileRef, size: int, lines: int, err: TextIO
+) -> tuple[int, bytes]:
+    """The last ``lines`` lines: (their offset, their bytes), read back from the end in ranges."""
     if lines == 0 or size == 0:
-        return size
+        return size, b""
     pos, step, newlines = size, 16 * 1024, 0
-    last_byte_is_newline: bool | None = None
+    chunks: list[bytes] = []
     while pos > 0:
         if size - pos >= TAIL_LIMIT:
             print(
                 f"batchtui: note: the last {lines} lines are longer than {TAIL_LIMIT:,} bytes; writing the last {TAIL_LIMIT:,}",
                 file=err,
             )
-            return pos
+            return pos, b"".join(reversed(chunks))
         first = max(0, pos - step)
         data = (await client.read_file_range(ref, first, pos, total=size)).data
-        if last_byte_is_newline is None:
-            last_byte_is_newline = data.endswith(b"\n")
-            if last_byte_is_newline:
-                data = data[:-1]  # the newline ending the last line separates nothing
-                pos -= 1
-        for k in range(len(data) - 1, -1, -1):
-            if data[k] == 0x0A:
-                newlines += 1
-                if newlines == lines:
-                    return first + k + 1
+        chunks.append(data)
+        # The newline that ends the file's last line separates nothing: not counted.
+        top = len(data) - 1 if pos == size and data.endswith(b"\n") else len(data)
+        k = data.rfind(b"\n", 0, top)
+        while k >= 0:
+            newlines += 1
+            if newlines == lines:
+                tail = b"".join(reversed(chunks))
+                return first + k + 1, tail[k + 1 :]
+            k = data.rfind(b"\n", 0, k)
         pos = first
         step = min(step * 2, TAIL_STEP)
-    return 0
+    return 0, b"".join(reversed(chunks))
 
 
 async def follow(
@@ -269,8 +271,11 @@ async def run_logs(
         else:
             size = (await client.get_file_properties(target.file)).content_length
         sink = Sink(out, safe=terminal and not args.raw)
-        start = 0 if args.tail is None else await tail_start(client, target.file, size, args.tail, err)
-        await copy(client, target.file, start, size, sink)
+        if args.tail is None:
+            await copy(client, target.file, 0, size, sink)
+        else:
+            _, tail = await read_tail(client, target.file, size, args.tail, err)
+            sink.write(tail)
         if args.follow:
             await follow(client, target, size, sink, args.refresh, sleep)
         sink.close()
