@@ -143,11 +143,7 @@ def entra_client(
 ) -> tuple[BatchClient, EntraIdAuth]:
     auth = EntraIdAuth(cred, endpoint=ENDPOINT)  # type: ignore[arg-type]
     auth._clock = cred.clock
-    kw.setdefault("retry", RetryPolicy(max_attempts=1, base_delay=0, max_delay=0))
-    client = BatchClient(
-        ENDPOINT, auth, account=sim.config.account, transport=transport or httpx.ASGITransport(app=sim), **kw
-    )
-    return client, auth
+    return make_client(sim, auth=auth, transport=transport, **kw), auth
 
 
 async def test_tokens_are_renewed_before_they_expire_under_load_one_renewal_at_a_time() -> None:

@@ -11,7 +11,6 @@ import httpx
 import pytest
 from ui_support import ENDPOINT, FrozenClock, make_client, step, wait_for
 
-from batchtui.batch.auth import SharedKeyAuth
 from batchtui.batch.client import BatchClient, RequestEvent
 from batchtui.batch.errors import TransportError
 from batchtui.batch.retry import RetryPolicy
@@ -72,13 +71,7 @@ async def test_a_refused_connection_from_a_non_httpx_transport_is_offline_not_in
     sim, _ = ticking_sim()
     sim.faults.outage(60, kind="refuse")
     events: list[RequestEvent] = []
-    async with BatchClient(
-        ENDPOINT,
-        SharedKeyAuth(sim.config.account, sim.config.key),
-        transport=httpx.ASGITransport(app=sim),
-        on_event=events.append,
-        retry=RetryPolicy(max_attempts=3, base_delay=0, max_delay=0),
-    ) as client:
+    async with make_client(sim, attempts=3, on_event=events.append) as client:
         with pytest.raises(TransportError) as info:
             await client.list_jobs()
     err = info.value
@@ -203,14 +196,7 @@ class HeldSleep:
 async def test_the_status_line_says_when_a_request_is_being_retried() -> None:
     sim, ticker = ticking_sim()
     sleep = HeldSleep()
-    client = BatchClient(
-        ENDPOINT,
-        SharedKeyAuth(sim.config.account, sim.config.key),
-        account=sim.config.account,
-        transport=httpx.ASGITransport(app=sim),
-        retry=RetryPolicy(max_attempts=3, base_delay=0, max_delay=30),
-        sleep=sleep,
-    )
+    client = make_client(sim, retry=RetryPolicy(max_attempts=3, base_delay=0, max_delay=30), sleep=sleep)
     app = make_app(client, refresh=3600.0, now=sim.clock.now, monotonic=FrozenClock())
     async with app.run_test(size=SIZE) as pilot:
         screen = await loaded(pilot, app)

@@ -5,12 +5,9 @@ or an answer, never because real time passed."""
 
 from __future__ import annotations
 
-import httpx
 from test_faults_outage import ticking_sim
-from ui_support import ENDPOINT, wait_for
+from ui_support import make_client, wait_for
 
-from batchtui.batch.auth import SharedKeyAuth
-from batchtui.batch.client import BatchClient
 from batchtui.batch.retry import RetryPolicy
 from batchtui.refresh.timer import ManualTimer
 from batchtui.ui.app import make_app
@@ -29,13 +26,7 @@ def test_a_retry_after_longer_than_the_longest_wait_is_not_retried_within_the_ca
 
 async def test_refresh_now_cuts_a_sleeping_retry_and_sends_at_once() -> None:
     sim, ticker = ticking_sim()
-    client = BatchClient(
-        ENDPOINT,
-        SharedKeyAuth(sim.config.account, sim.config.key),
-        account=sim.config.account,
-        transport=httpx.ASGITransport(app=sim),
-        retry=RetryPolicy(max_attempts=3, base_delay=0, max_delay=30),
-    )
+    client = make_client(sim, retry=RetryPolicy(max_attempts=3, base_delay=0, max_delay=30))
     timer = ManualTimer()
     app = make_app(client, refresh=60.0, now=sim.clock.now, timer=timer)
     async with app.run_test(size=SIZE) as pilot:

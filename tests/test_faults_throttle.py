@@ -10,13 +10,10 @@ from __future__ import annotations
 import asyncio
 import re
 
-import httpx
 import pytest
 from textual.pilot import Pilot
-from ui_support import ENDPOINT, FrozenClock, make_sim, settle, wait_for
+from ui_support import FrozenClock, make_client, make_sim, settle, wait_for
 
-from batchtui.batch.auth import SharedKeyAuth
-from batchtui.batch.client import BatchClient
 from batchtui.batch.retry import RetryPolicy
 from batchtui.refresh.pacing import paced_wait
 from batchtui.refresh.timer import ManualTimer
@@ -34,13 +31,8 @@ async def no_sleep(_seconds: float) -> None:
 
 def storm_app(sim: Simulator, timer: ManualTimer) -> BatchApp:
     # The engine waits on a ManualTimer the test moves; the client's retry waits are instant.
-    client = BatchClient(
-        ENDPOINT,
-        SharedKeyAuth(sim.config.account, sim.config.key),
-        account=sim.config.account,
-        transport=httpx.ASGITransport(app=sim),
-        retry=RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05),
-        sleep=no_sleep,
+    client = make_client(
+        sim, retry=RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05), sleep=no_sleep
     )
     return make_app(client, refresh=REFRESH, now=sim.clock.now, timer=timer)
 
@@ -135,14 +127,7 @@ async def test_a_retry_after_is_shown_as_it_was_given() -> None:
         delays.append(seconds)
         await release.wait()
 
-    client = BatchClient(
-        ENDPOINT,
-        SharedKeyAuth(sim.config.account, sim.config.key),
-        account=sim.config.account,
-        transport=httpx.ASGITransport(app=sim),
-        retry=RetryPolicy(max_attempts=3, base_delay=0, max_delay=30),
-        sleep=held,
-    )
+    client = make_client(sim, retry=RetryPolicy(max_attempts=3, base_delay=0, max_delay=30), sleep=held)
     app = make_app(client, refresh=30.0, now=sim.clock.now, monotonic=FrozenClock())
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen) and app.screen.table.total_count > 0)

@@ -11,20 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import httpx
+# the simulator client factory lives in sim_support; re-exported for the UI tests' imports
+from sim_support import ENDPOINT as ENDPOINT
+from sim_support import make_client as make_client
+from sim_support import make_sim
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
-from batchtui.batch.auth import SharedKeyAuth
-from batchtui.batch.client import BatchClient
-from batchtui.batch.retry import RetryPolicy
 from batchtui.refresh.timer import ManualTimer
-from batchtui.sim import SimConfig, Simulator
+from batchtui.sim import Simulator
 from batchtui.ui.app import BatchApp, make_app
 from batchtui.ui.themes import variable_defaults
 from batchtui.ui.widgets.keyed_table import KeyedTable
-
-ENDPOINT = "http://127.0.0.1:8765"
 
 
 class FrozenClock:
@@ -38,23 +36,6 @@ class FrozenClock:
 
     def advance(self, seconds: float) -> None:
         self.t += seconds
-
-
-def make_sim(**config: Any) -> Simulator:
-    config.setdefault("seed", 7)
-    config.setdefault("jobs", 20)
-    config.setdefault("time_scale", 0)
-    return Simulator(SimConfig(**config))
-
-
-def make_client(sim: Simulator, *, attempts: int = 1) -> BatchClient:
-    return BatchClient(
-        ENDPOINT,
-        SharedKeyAuth(sim.config.account, sim.config.key),
-        account=sim.config.account,
-        transport=httpx.ASGITransport(app=sim),
-        retry=RetryPolicy(max_attempts=attempts, base_delay=0, max_delay=0),
-    )
 
 
 def make_sim_app(sim: Simulator | None = None, **kw: Any) -> tuple[BatchApp, Simulator]:
