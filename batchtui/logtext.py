@@ -142,6 +142,10 @@ def render_line(raw: bytes, style: SgrStyle = PLAIN) -> tuple[list[Line], SgrSty
     if raw.endswith(b"\r"):
         raw = raw[:-1]  # CRLF
     text = raw.decode("utf-8", errors="replace")
+    if text.isprintable():
+        # Most lines: nothing to interpret or neutralise (every character _TOKEN matches is
+        # one that str.isprintable() rejects: Cc, Cf, Zl, Zp).
+        return [Line(text, (StyledRange(0, len(text), style),) if style != PLAIN and text else ())], style
     out: list[Line] = []
     parts: list[str] = []
     ranges: list[StyledRange] = []
@@ -232,24 +236,32 @@ class LineDecoder:
     def feed_at(self, data: bytes) -> list[tuple[int, Line]]:
         out: list[tuple[int, Line]] = []
         buf = self._pending + data if self._pending else data
-        base = self._base
-        start = 0
-        while True:
-            nl = buf.find(b"\n", start)
-            stop = len(buf) if nl < 0 else nl
-            while stop - start > self.max_line_bytes:
-                cut = _utf8_cut(buf, start, self.max_line_bytes)
-                lines, self.style = render_line(buf[start:cut], self.style)
+        style = self.style
+        limit = self.max_line_bytes
+        at = self._base
+        raws = buf.split(b"\n")
+        for k, raw in enumerate(raws):
+            last = k == len(raws) - 1
+            start = 0
+            # A line too long is cut in pieces of at most `limit` bytes (the last piece of the
+            # unfinished line stays pending: more of it may come).
+            while len(raw) - start > limit:
+                cut = _utf8_cut(raw, start, limit)
+                lines, style = render_line(raw[start:cut], style)
                 lines[-1] = replace(lines[-1], continued=True)
-                out.extend((base + start, line) for line in lines)
+                out.extend([(at + start, line) for line in lines])
                 start = cut
-            if nl < 0:
+            if last:
+                self._pending = raw[start:] if start else raw
+                self._base = at + start
                 break
-            lines, self.style = render_line(buf[start:nl], self.style)
-            out.extend((base + start, line) for line in lines)
-            start = nl + 1
-        self._pending = buf[start:]
-        self._base = base + start
+            lines, style = render_line(raw[start:] if start else raw, style)
+            if len(lines) == 1:
+                out.append((at + start, lines[0]))
+            else:
+                out.extend([(at + start, line) for line in lines])
+            at += len(raw) + 1
+        self.style = style
         return out
 
     def partial(self) -> list[Line]:

@@ -102,11 +102,14 @@ class Records:
 
     def line(self, k: int) -> bytes:
         h = (k * 0x9E3779B97F4A7C15 ^ self.key) & 0xFFFFFFFFFFFF
-        text = (
-            f"t={k * 0.001:012.3f} step={k:09d} rank={h % 64:02d} residual={(h % 99991) / 1e9:.6e} "
-            f"cfl={(h >> 20) % 100 / 100:.2f} dt=1.0e-03"
+        text = b"t=%012.3f step=%09d rank=%02d residual=%.6e cfl=0.%02d dt=1.0e-03" % (
+            k * 0.001,
+            k,
+            h % 64,
+            (h % 99991) / 1e9,
+            (h >> 20) % 100,
         )
-        return text.ljust(RECORD - 1).encode() + b"\n"
+        return text.ljust(RECORD - 1) + b"\n"
 
     def read(self, start: int, end: int, t: float) -> bytes:
         end = min(end, self.size(t))
