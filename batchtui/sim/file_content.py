@@ -262,6 +262,8 @@ def _ml(run: Run, rng: random.Random) -> tuple[Writes, Writes]:
         if step >= steps:
             step -= steps
             epoch += 1
+            if epoch > epochs:
+                break  # trained: it saves and evaluates until its end without a word
             # some trainers set the terminal title per epoch: a sequence the log view must not obey
             out.append(
                 (t, _b(f"\x1b]0;trial {run.number} epoch {epoch}\x07{BOLD}epoch {epoch}/{epochs}{RESET}\n"))
