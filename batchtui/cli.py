@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Account settings are taken, in this order, from: the flags below; the environment "
             "(AZURE_BATCH_ENDPOINT, AZURE_BATCH_ACCOUNT, AZURE_BATCH_ACCESS_KEY, AZURE_BATCH_AUTH_MODE); "
             "the [batch] section written by `az batch account login`; batchtui's config.toml. "
-            "`batchtui sim --help` serves a simulated account."
+            "`batchtui sim --help` serves a simulated account; `batchtui logs --help` reads a task's stdout and stderr."
         ),
     )
     p.add_argument("--version", action="version", version=f"batchtui {__version__}")
