@@ -32,7 +32,12 @@ class BatchApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         Binding(
-            "colon", "command_line", "Command", key_display=":", tooltip="Go to a view by name (k9s style)"
+            "colon",
+            "command_line",
+            "Go to",
+            key_display=":",
+            show=False,
+            tooltip="Go to a view by name (k9s style)",
         ),
     ]
 
