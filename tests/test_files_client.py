@@ -251,3 +251,14 @@ async def test_a_refused_head_asks_one_byte_of_the_file_for_the_services_reason(
     assert info.value.reason == "not-found"
     assert [r.method for r in rec.requests] == ["HEAD", "GET"]
     assert rec.requests[1].headers["ocp-range"] == "bytes=0-0"
+
+
+async def test_the_spec_listing_example_with_windows_names() -> None:
+    body = load_data("Tasks_ListTaskFiles.json")["responses"]["200"]["body"]
+    client, _ = make_client(Recorder(httpx.Response(200, json=body)))
+    files = await client.list_task_files("jobId", "taskId")
+    assert [(f.name, f.content_length, f.content_type) for f in files] == [
+        ("startup\\ProcessEnv.cmd", 1813, "application/octet-stream"),
+        ("startup\\stderr.txt", 0, "application/octet-stream"),
+    ]
+    assert files[0].creation_time is not None and files[0].creation_time.year == 2014
