@@ -26,10 +26,27 @@ from urllib.parse import quote, unquote
 import httpx
 
 from batchtui.batch.errors import BatchClientError, BatchServiceError, ModelError, ResponseTooLarge
+from batchtui.batch.file_errors import FileUnavailable, explain
 from batchtui.batch.models import NodeInfo, Page, parse_datetime, parse_page
 
 if TYPE_CHECKING:
     from batchtui.batch.client import BatchClient
+
+__all__ = [
+    "FileChunk",
+    "FileProperties",
+    "FileRef",
+    "FileUnavailable",
+    "NodeFile",
+    "NodeFileRef",
+    "TaskFileRef",
+    "explain",
+    "get_properties",
+    "join_root",
+    "list_files",
+    "rank_file",
+    "read_range",
+]
 
 #: The most entries one listing returns (a node's recursive listing can be its whole disk).
 MAX_LIST_ENTRIES = 10_000
@@ -254,83 +271,6 @@ def _parse_file_page(body: object) -> Page[NodeFile]:
     return parse_page(body, NodeFile.parse, "files")
 
 
-# --------------------------------------------------------------------------- what a refusal means
-
-
-@dataclass(eq=False)
-class FileUnavailable(BatchServiceError):
-    """The service refused a file read for a reason the operator can act on.
-
-    ``reason`` is one of: ``not-started`` (no node yet), ``not-found`` (not written yet, or no
-    such file), ``node-gone``, ``cleaned-up``, ``node-busy``, ``range`` (past the end),
-    ``no-task`` (the job or task is gone). ``advice`` says what to do."""
-
-    reason: str = "other"
-    advice: str = ""
-
-    def __str__(self) -> str:
-        head = f"{self.code or f'HTTP {self.status}'}: {self.message}" if self.message else str(self.status)
-        text = f"{head} ({self.advice})" if self.advice else head
-        return f"{text} [request-id {self.request_id}]" if self.request_id else text
-
-    @property
-    def retry_later(self) -> bool:
-        """Worth asking again while the task runs (it may yet write the file or start)."""
-        return self.reason in ("not-started", "not-found", "node-busy")
-
-
-_CURRENT_STATE = re.compile(r"current state", re.IGNORECASE)
-
-
-def explain(exc: BatchServiceError, ref: FileRef | None = None) -> BatchServiceError:
-    """The same refusal, with the reason and what to do when it is one files are known for."""
-    code = exc.code or ""
-    where = "the node" if isinstance(ref, NodeFileRef) else "the task's node"
-    reason = advice = None
-    if exc.status == 416 or code == "InvalidRange":
-        reason, advice = (
-            "range",
-            "the file is shorter than the range asked for: it was replaced or cut; reopen it",
-        )
-    elif code in ("TaskFilesCleanedup", "TaskFilesUnavailable"):
-        reason = "cleaned-up"
-        advice = (
-            "the task's files were removed from the node (retention time passed, task deleted or node "
-            "reimaged); keep logs with the task's outputFiles"
-        )
-    elif code == "NodeNotReady":
-        reason, advice = "node-busy", f"{where} cannot serve files right now; try again in a moment"
-    elif exc.status == 409 and (
-        code == "OperationInvalidForCurrentState" or _CURRENT_STATE.search(exc.message)
-    ):
-        # The code of this 409 is UNCONFIRMED; the message text is what batch-shipyard matches.
-        reason, advice = (
-            "not-started",
-            "the task has not started on a node yet; its files appear once it runs",
-        )
-    elif code == "FileNotFound":
-        reason, advice = (
-            "not-found",
-            "no such file (yet): a task writes stdout.txt and stderr.txt once it runs",
-        )
-    elif code in ("JobNotFound", "TaskNotFound"):
-        reason, advice = "no-task", "the job or task does not exist (was it deleted?)"
-    elif exc.status == 404 and (code in ("NodeNotFound", "PoolNotFound") or isinstance(ref, TaskFileRef)):
-        # UNCONFIRMED which code a gone node gives on the task-files API; BatchExplorer reads
-        # any other 404 there as "the node the task ran on doesn't exist anymore".
-        reason = "node-gone"
-        advice = (
-            "the node it ran on is gone (removed, resized away or its pool deleted), and its files with it"
-        )
-    elif exc.status == 409:
-        # Any other 409 on a file: BatchExplorer reads it as "cleaned from the node".
-        reason, advice = "cleaned-up", "the file is not available from the node in its current state"
-    if reason is None:
-        return exc
-    fields = {f.name: getattr(exc, f.name) for f in dataclasses.fields(BatchServiceError)}
-    return FileUnavailable(**fields, reason=reason, advice=advice or "")
-
-
 # --------------------------------------------------------------------------- calls
 
 
@@ -361,11 +301,10 @@ async def list_files(
     if prefix:
         params["$filter"] = "startswith(name,'{}')".format(prefix.replace("'", "''"))
     pages = client._pages(call, path, params, _parse_file_page)
-    ref = target if isinstance(target, TaskFileRef) else None
     try:
         return await client._collect(pages, max(1, limit))
     except BatchServiceError as exc:
-        raise explain(exc, ref) from None
+        raise explain(exc, on_node=not isinstance(target, TaskFileRef)) from None
 
 
 async def get_properties(client: BatchClient, ref: FileRef) -> FileProperties:
@@ -379,7 +318,7 @@ async def get_properties(client: BatchClient, ref: FileRef) -> FileProperties:
             # A HEAD answer has no body, so no error code: FileNotFound, a gone node and a task
             # not started yet all look alike. One GET of a byte asks the service which it is.
             await _refusal_of_get(client, ref)
-        raise explain(exc, ref) from None
+        raise explain(exc, on_node=isinstance(ref, NodeFileRef)) from None
     try:
         return FileProperties.from_headers(reply.headers)
     except ModelError as exc:
@@ -396,7 +335,7 @@ async def _refusal_of_get(client: BatchClient, ref: FileRef) -> None:
         )
     except BatchServiceError as exc:
         if exc.code is not None:
-            raise explain(exc, ref) from None
+            raise explain(exc, on_node=isinstance(ref, NodeFileRef)) from None
     except BatchClientError:
         pass  # no better answer than the HEAD's
 
@@ -429,7 +368,7 @@ async def read_range(
     try:
         reply = await client._send(call, "GET", url, headers=headers, max_bytes=cap)
     except BatchServiceError as exc:
-        raise explain(exc, ref) from None
+        raise explain(exc, on_node=isinstance(ref, NodeFileRef)) from None
     except ResponseTooLarge:
         raise ModelError(f"{call}: the server sent more than the {want:,} bytes asked for") from None
     body = reply.body
