@@ -22,6 +22,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from batchtui.batch import files as _files
 from batchtui.batch.auth import EntraIdAuth, SharedKeyAuth, check_endpoint, ocp_date_now
 from batchtui.batch.errors import (
     BatchClientError,
@@ -406,6 +407,31 @@ class BatchClient:
         return await self._collect(
             self._pages("list_subtasks", path, params, parse_subtask_page, limits), None
         )
+
+    # ------------------------------------------------------------------ files (batch/files.py)
+
+    async def list_task_files(
+        self, job_id: str, task_id: str, *, recursive: bool = False, prefix: str | None = None
+    ) -> list[_files.NodeFile]:
+        """The files in a task's directory (``prefix``: ``$filter=startswith(name,...)``)."""
+        ref = _files.TaskFileRef(job_id, task_id, "")
+        return await _files.list_files(self, ref, recursive=recursive, prefix=prefix)
+
+    async def list_node_files(
+        self, pool_id: str, node_id: str, *, recursive: bool = False, prefix: str | None = None
+    ) -> list[_files.NodeFile]:
+        """The files on a node, from its root (a rank's are under its taskRootDirectory)."""
+        return await _files.list_files(self, (pool_id, node_id), recursive=recursive, prefix=prefix)
+
+    async def get_file_properties(self, ref: _files.FileRef) -> _files.FileProperties:
+        """HEAD a task or node file: length, last modified, directory or not."""
+        return await _files.get_properties(self, ref)
+
+    async def read_file_range(
+        self, ref: _files.FileRef, start: int, end: int, *, total: int | None = None
+    ) -> _files.FileChunk:
+        """Bytes ``[start, end)`` of a task or node file (one ranged GET, capped)."""
+        return await _files.read_range(self, ref, start, end, total=total)
 
     # ------------------------------------------------------------------ plumbing
 
