@@ -259,7 +259,7 @@ async def test_requests_total_matches_what_the_simulator_served() -> None:
 
 
 class RefusesTimeFilters(httpx.AsyncBaseTransport):
-    """A service that does not take a date-time in the job list's $filter (400, as the real one
+    """A service that does not take the exporter's completed-for $filter (400, as the real one
     answers a filter it cannot parse), and otherwise is the simulator."""
 
     def __init__(self, sim: Simulator) -> None:
@@ -270,7 +270,7 @@ class RefusesTimeFilters(httpx.AsyncBaseTransport):
         if request.url.path == "/jobs":
             query = request.url.params.get("$filter")
             self.filters.append(query)
-            if query and "DateTime" in query:
+            if query and query.startswith("state ne 'completed' or stateTransitionTime"):
                 body = b'{"odata.metadata":"x","code":"InvalidQueryParameterValue","message":{"lang":"en-US","value":"Value for one of the query parameters specified in the request URI is invalid."}}'
                 return httpx.Response(400, content=body, headers={"content-type": "application/json"})
         return await self.inner.handle_async_request(request)
@@ -296,9 +296,10 @@ async def test_a_service_that_refuses_the_time_filter_gets_every_job_listed_and_
     assert want != {j.id for j in jobs}  # some completed jobs are old enough to leave
     assert {s.labels["job"] for s in got["azure_batch_job_info"]} == want
     assert by_labels(got["azure_batch_up"], "account") == {(sim.config.account,): 1.0}
-    # Asked once with the filter, then without it from then on.
-    assert transport.filters[0] is not None and "DateTime" in transport.filters[0]
-    assert transport.filters[1:] == [None, None]
+    # Asked once with the filter, then the whole list without it, then what changed since.
+    assert transport.filters[0] is not None and transport.filters[0].startswith("state ne 'completed'")
+    assert transport.filters[1] is None
+    assert transport.filters[2:] and all(f and f.startswith("lastModified ge") for f in transport.filters[2:])
 
 
 def test_label_values_from_the_service_are_escaped_and_parse_back_as_they_were() -> None:
@@ -336,3 +337,30 @@ def test_label_values_from_the_service_are_escaped_and_parse_back_as_they_were()
     assert by_labels(got["batchtui_requests_total"], "account", "call", "status") == {
         (odd, "list_jobs", "200"): 2.0
     }
+
+
+async def test_a_deleted_job_leaves_by_the_next_full_list_at_the_latest() -> None:
+    from batchtui.exporter.poller import FULL_LIST_SECONDS
+
+    sim = make_sim(jobs=20, time_scale=0)
+    timer = ManualTimer()
+    exporter = exporter_for([(sim, make_client(sim))], timer, completed_for=timedelta(days=3650))
+    exporter.start()
+    try:
+        await settle(exporter, timer)
+        before = {s.labels["job"] for s in samples(exporter.scrape().decode())["azure_batch_job_info"]}
+        async with make_client(sim) as direct:
+            jobs = await direct.list_jobs()
+        # A completed job: its counts are never read again, so only a list can tell it is gone.
+        gone = next(j.id for j in jobs if j.state == "completed")
+        assert gone in before and sim.delete_job(gone)
+        ticks = 0
+        while gone in {s.labels["job"] for s in samples(exporter.scrape().decode())["azure_batch_job_info"]}:
+            await step(exporter, timer)
+            ticks += 1
+            assert ticks * REFRESH <= FULL_LIST_SECONDS, "still exported after a full list"
+        after = {s.labels["job"] for s in samples(exporter.scrape().decode())["azure_batch_job_info"]}
+    finally:
+        await exporter.aclose()
+    assert after == before - {gone}
+    assert ticks >= 1

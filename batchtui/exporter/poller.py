@@ -1,7 +1,8 @@
 """What the exporter reads from one account each interval, on the dashboard's refresh engine.
 
-One :class:`AccountPoller` per account: the job list (narrowed on the server to the jobs that
-can still change and those that completed within ``completed_for``), the task counts of the
+One :class:`AccountPoller` per account: the job list (the jobs changed since the last read,
+and every FULL_LIST_SECONDS the whole list, narrowed on the server to the jobs that can still
+change and those that completed within ``completed_for``), the task counts of the
 jobs whose counts can change (the dashboard's :class:`~batchtui.refresh.jobs.JobsMonitor`
 decides which are due: a completed job's counts are read once, a quiet job's less often), and
 the pools' node counts. Each result is one immutable :class:`AccountSnapshot`; scrapes read
@@ -11,6 +12,7 @@ the last one and never call the account.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,7 +23,8 @@ from batchtui.batch.errors import BatchClientError, BatchServiceError
 from batchtui.batch.models import Job, TaskCountsResult
 from batchtui.refresh.clock import utcnow
 from batchtui.refresh.engine import PartialFailure
-from batchtui.refresh.jobs import JobsMonitor
+from batchtui.refresh.jobs import JobsMonitor, JobsSnapshot
+from batchtui.sanitize import clean
 
 if TYPE_CHECKING:
     from batchtui.batch.client import BatchClient
@@ -30,6 +33,11 @@ log = logging.getLogger(__name__)
 
 #: enough for every job the list returns: the exporter has no screen to limit counts to
 EVERY_JOB = 1 << 62
+#: how often the whole (narrowed) job list is read; between, only the jobs changed since the
+#: last read. The dashboard reads its whole list far less often (120 ticks or more), but the
+#: exporter's list holds only live and recently completed jobs, and a deleted job should not
+#: stay on a dashboard for half an hour.
+FULL_LIST_SECONDS = 300.0
 
 
 def odata_datetime(when: datetime) -> str:
@@ -99,13 +107,15 @@ class AccountPoller:
     _pools: tuple[PoolCounts, ...] = field(default=(), init=False)
 
     def __post_init__(self) -> None:
-        # One list read every interval (the exporter's interval is the list's pace, 15 s by
-        # default); counts of a job that moves every interval, of a quiet one up to a minute
+        # Every interval (15 s by default): the jobs changed since the last read, and a full
+        # (narrowed) list every FULL_LIST_SECONDS, which is when a deleted job is seen to be
+        # gone; the counts of a job that moves every interval, of a quiet one up to a minute
         # apart, of a completed one once.
         self.jobs = RecentJobsMonitor(
             self.client,
             now=self.now,
             list_every=1,
+            counts_every=1,
             initial_window=EVERY_JOB,
             history_len=2,
             completed_for=self.completed_for,
@@ -115,6 +125,7 @@ class AccountPoller:
         return f"AccountPoller({self.client.account or self.client.endpoint!r})"
 
     def interval(self, base: float) -> float:
+        self.jobs.full_every = max(1, math.ceil(FULL_LIST_SECONDS / max(base, 0.1)))
         return self.jobs.interval(base)
 
     async def poll(self, reason: str) -> AccountSnapshot:
@@ -123,7 +134,12 @@ class AccountPoller:
         error: BatchClientError | None = None
         jobs_ok = True
         try:
-            await self._poll_jobs(reason)
+            read = await self._poll_jobs(reason)
+            if not read.listed:
+                # A "changed since" read that failed is kept by the monitor, not raised: the
+                # list shown would be as old as the last read, so the account is not "up".
+                jobs_ok = False
+                error = read.failure or BatchClientError("the job list could not be read")
         except PartialFailure as partial:
             jobs_ok = False
             error = partial.error if isinstance(partial.error, BatchClientError) else None
@@ -143,17 +159,17 @@ class AccountPoller:
             raise PartialFailure(snapshot, RuntimeError("the account could not be read"))
         return snapshot
 
-    async def _poll_jobs(self, reason: str) -> None:
+    async def _poll_jobs(self, reason: str) -> JobsSnapshot:
         try:
-            await self.jobs.poll(reason)
+            return await self.jobs.poll(reason)
         except BatchServiceError as exc:
             if not (self.jobs.narrow and exc.status == 400):
                 raise
-            # The service did not take the time filter: list every job from now on and trim
-            # here. Costs more per read on an account with many old jobs; said once.
-            log.warning("the job list refused the completed-for filter (%s); listing every job", exc)
+            # The service did not take the completed-for filter: list every job from now on
+            # and trim here. Costs more per read on an account with many old jobs; said once.
+            log.warning("the job list refused the completed-for filter (%s); listing every job", clean(exc))
             self.jobs.narrow = False
-            await self.jobs.poll(reason)
+            return await self.jobs.poll(reason)
 
     async def _read_pools(self) -> tuple[PoolCounts, ...]:
         # Filled in once the client reads /nodecounts (issue 17: azure_batch_pool_nodes).
