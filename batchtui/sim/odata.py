@@ -6,7 +6,8 @@ reason, because a filter that is silently ignored returns a wrong answer that lo
     expr    := and ( "or" and )*
     and     := atom ( "and" atom )*
     atom    := "(" expr ")" | "startswith(" path "," string ")" [ "eq" ("true"|"false") ]
-             | path ("eq"|"ne") string
+             | path ("eq"|"ne"|"gt"|"ge"|"lt"|"le") literal
+    literal := string | integer | "datetime" string      (as each property's type says)
     string  := "'" ( [^'] | "''" )* "'"
 """
 
@@ -14,9 +15,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 JOB_STATES = ("active", "disabling", "disabled", "enabling", "terminating", "completed", "deleting")
@@ -42,8 +45,33 @@ class QueryError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Field:
     path: str  # canonical wire path, e.g. executionInfo/result
-    ops: tuple[str, ...]  # eq, ne, startswith
+    ops: tuple[str, ...]  # eq, ne, gt, ge, lt, le, startswith
     values: tuple[str, ...] | None  # allowed literals (enums), or None for free text
+    kind: str = "string"  # string, int, or datetime (written datetime'2026-11-21T06:00:00Z')
+
+
+ORDERED = ("eq", "ne", "ge", "gt", "le", "lt")
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "lt": operator.lt,
+    "le": operator.le,
+}
+
+
+def epoch(text: str) -> float | None:
+    """An ISO-8601 date-time (up to 7 fractional digits, Z or an offset) as epoch seconds."""
+    m = re.match(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?)(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$", text.strip())
+    if not m:
+        return None
+    base, frac, tz = m.groups()
+    try:
+        when = datetime.fromisoformat(base + ("+00:00" if tz in (None, "Z") else tz))
+    except ValueError:
+        return None
+    return when.timestamp() + (float(frac) if frac else 0.0)
 
 
 JOB_FILTER_FIELDS = (
@@ -58,7 +86,8 @@ TASK_FILTER_FIELDS = (
 )
 
 _TOKEN = re.compile(
-    r"\s*(?:(?P<lp>\()|(?P<rp>\))|(?P<comma>,)|(?P<str>'(?:[^']|'')*')|(?P<word>[A-Za-z_][\w/]*))"
+    r"\s*(?:(?P<lp>\()|(?P<rp>\))|(?P<comma>,)|(?P<str>'(?:[^']|'')*')|(?P<num>-?\d+)"
+    r"|(?P<word>[A-Za-z_][\w/]*))"
 )
 
 
@@ -193,6 +222,8 @@ class _Parser:
             raise self.fail(f"Unknown operator '{op_tok[1]}'")
         self.i += 1
         f = self.field(name, op)
+        if f.kind != "string":
+            return self.typed(f, op)
         value = self.literal(f)
         fold = f.path == "id"
         if fold:
@@ -207,6 +238,30 @@ class _Parser:
         if op == "eq":
             return test
         return lambda e: not test(e)
+
+    def typed(self, f: Field, op: str) -> Predicate:
+        """An int or date-time property compared with its literal; absent values never match
+        (but ``ne`` holds for them)."""
+        if f.kind == "int":
+            value: float = int(self.take("num"))
+        else:
+            self.take("word", "datetime")
+            raw = self.take("str")[1:-1]
+            when = epoch(raw)
+            if when is None:
+                raise self.fail(f"'{raw}' is not a valid date-time for '{f.path}'")
+            value = when
+        compare = _COMPARE[op]
+
+        def test(e: Mapping[str, Any]) -> bool:
+            got = _get(e, f.path)
+            if isinstance(got, str) and f.kind == "datetime":
+                got = epoch(got)
+            if got is None or isinstance(got, bool) or not isinstance(got, int | float):
+                return op == "ne"
+            return compare(got, value)
+
+        return test
 
 
 def parse_filter(text: str, fields: tuple[Field, ...]) -> Predicate:

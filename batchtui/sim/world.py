@@ -1,4 +1,4 @@
-"""The seeded world: pools, jobs and tasks as pure functions of (seed, config, sim time).
+"""The seeded world: pools, nodes, jobs and tasks as pure functions of (seed, config, sim time).
 
 Nothing here ticks. Each job gets a plan when the world is built (job_plans: a handful of
 random draws: its kind, pool, size, when it was created and what will happen to it); each task
@@ -17,8 +17,10 @@ import bisect
 from datetime import UTC, datetime
 
 from batchtui.sim import views
-from batchtui.sim.catalog import COORDINATION, build_pools
+from batchtui.sim.catalog import COORDINATION
+from batchtui.sim.fleet import Pool, build_pools
 from batchtui.sim.job_plans import plan_job
+from batchtui.sim.nodes import Nodes
 from batchtui.sim.schedule import (
     ALL_TASKS,
     BLOB,
@@ -81,7 +83,7 @@ class World:
         self.instances = max(1, instances)
         self.start = start.astimezone(UTC)
         self.warmup = warmup
-        self.pools = build_pools(seed, self.start, self.instances)
+        self.pools: dict[str, Pool] = build_pools(seed, self.start, self.instances, warmup)
         self._plans: list[JobPlan] = []
         self._by_id: dict[str, JobPlan] = {}
         self._sorted_ids: list[str] = []
@@ -90,8 +92,12 @@ class World:
         self.deleted_jobs: set[str] = set()
         self.deleted_tasks: set[tuple[str, str]] = set()
         self._counts_memo: dict[str, tuple[float, tuple[Counts, Counts]]] = {}
+        # Moves when something changes what ran where (a delete): the node indexes rebuild.
+        self.revision = 0
         for i in range(self.n_initial):
             self._add_plan(self._plan(i))
+        #: pools and nodes at time t (and what the API changed on nodes)
+        self.nodes = Nodes(self)
 
     # ---------------------------------------------------------------- plans
 
@@ -151,6 +157,10 @@ class World:
         return cached
 
     # ---------------------------------------------------------------- lookups
+
+    def all_plans(self) -> list[JobPlan]:
+        """Every job planned so far, visible or not, in submission order."""
+        return self._plans
 
     def plan(self, job_id: str) -> JobPlan | None:
         return self._by_id.get(job_id.lower())
@@ -235,6 +245,7 @@ class World:
             return False
         self.deleted_jobs.add(plan.id)
         self._counts_memo.pop(plan.id, None)
+        self.revision += 1
         return True
 
     def delete_task(self, job_id: str, task_id: str) -> bool:
@@ -246,4 +257,20 @@ class World:
             return False
         self.deleted_tasks.add((plan.id, spec.id))
         self._counts_memo.pop(plan.id, None)
+        self.revision += 1
         return True
+
+    def delete_pool(self, pool_id: str) -> bool:
+        """The pool is gone (its jobs stay, as the service keeps them)."""
+        if pool_id not in self.pools or pool_id in self.nodes.deleted_pools:
+            return False
+        self.nodes.deleted_pools.add(pool_id)
+        return True
+
+    def remove_node(self, pool_id: str, node_id: str, t: float) -> bool:
+        """The node leaves its pool at ``t`` (removed, resized away): its files go with it."""
+        return self.nodes.remove(pool_id, node_id, t)
+
+    def node_gone(self, pool_id: str, node: int, t: float | None = None) -> bool:
+        """Node number ``node`` of the pool is no longer in it at ``t`` (None: at all)."""
+        return self.nodes.gone(pool_id, node, t)
