@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import json
 import random
+import ssl
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -46,7 +47,13 @@ from batchtui.batch.models import (
     parse_task_page,
 )
 from batchtui.batch.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
-from batchtui.batch.transport import BatchTransport
+from batchtui.batch.transport import (
+    connection_limits,
+    needs_tls,
+    proxies_from_env,
+    trust_store,
+    untrusting_context,
+)
 
 
 class ClientSettings(Protocol):
@@ -210,13 +217,18 @@ class BatchClient:
         self._rand: Callable[[], float] = random.random
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._origin = _origin(self.endpoint)
+        # httpx's own transport (so proxies from the environment, as httpx and the SDK take
+        # them), one connection per request in flight, all kept alive across refresh ticks.
+        # A transport passed in (ASGI, a test double) is used as it is, with no proxy.
+        verify: ssl.SSLContext | bool = True  # unused with a transport passed in
+        if transport is None:
+            verify = trust_store() if needs_tls(self.endpoint) else untrusting_context()
         self._http = httpx.AsyncClient(
             auth=auth,
-            # One connection per request in flight, all kept alive between bursts.
-            # Only same-origin links are followed and never a redirect, so an http endpoint
-            # never needs TLS.
-            transport=transport
-            or BatchTransport(max_connections=max_concurrency, tls=self.endpoint.startswith("https:")),
+            transport=transport,
+            limits=connection_limits(max_concurrency),
+            verify=verify,
+            trust_env=proxies_from_env(self.endpoint, with_credentials=auth is not None),
             timeout=timeout,
             headers={"Accept": "application/json"},
             follow_redirects=False,  # a redirect would carry our Authorization elsewhere
@@ -336,10 +348,13 @@ class BatchClient:
         filter: str | None = None,
         select: Sequence[str] | None = None,
         max_results: int | None = None,
+        after: str | None = None,
     ) -> AsyncGenerator[Page[Task], None]:
+        """Pages of a job's tasks; ``after``: the nextLink an earlier listing stopped at (its
+        query is in the link, so the other arguments are not sent again)."""
         path = f"/jobs/{_segment(job_id, 'job id')}/tasks"
         params = {"maxresults": max_results, "$filter": filter, "$select": _join_select(select)}
-        return self._pages("list_tasks", path, params, parse_task_page)
+        return self._pages("list_tasks", path, params, parse_task_page, start=after)
 
     async def get_task(self, job_id: str, task_id: str, *, select: Sequence[str] | None = None) -> Task:
         path = f"/jobs/{_segment(job_id, 'job id')}/tasks/{_segment(task_id, 'task id')}"
@@ -428,8 +443,10 @@ class BatchClient:
         path: str,
         params: Mapping[str, object],
         parse: Callable[[object], Page[T]],
+        start: str | None = None,
     ) -> AsyncGenerator[Page[T], None]:
-        url: str | None = self._url(path, params)
+        # ``start``: a nextLink a previous listing stopped at, to read on from there
+        url: str | None = self._next_url(call, start) if start else self._url(path, params)
         seen: set[str] = set()
         while url is not None:
             body = await self._get_json(call, url)

@@ -103,7 +103,7 @@ NODE_PROPERTIES = (
     "virtualMachineInfo",
     "errors",
 )
-_ORDERED = odata.ORDERED
+_ORDERED = odata.TIME_OPS
 NODE_FILTER_FIELDS = (
     odata.Field("state", ("eq", "ne"), NODE_STATES),
     odata.Field("stateTransitionTime", _ORDERED, None, "datetime"),
