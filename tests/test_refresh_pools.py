@@ -128,7 +128,9 @@ def test_queued_hints_in_the_operators_words() -> None:
     now = datetime(2026, 11, 21)
     pool = Pool(id="p", allocation_state="steady", current_dedicated_nodes=4, target_dedicated_nodes=4)
     assert queued_hint("disabled", None) == "the job is disabled: its tasks wait until it is enabled"
-    assert queued_hint("active", PoolHealth("p", None, None, now)) == "pool p no longer exists: nothing can run"
+    assert (
+        queued_hint("active", PoolHealth("p", None, None, now)) == "pool p no longer exists: nothing can run"
+    )
     failed = PoolHealth("p", pool, counts("p", startTaskFailed=3, unusable=1), now)
     assert queued_hint("active", failed) == "3 of 4 nodes in p failed their start task; none can run tasks"
     unusable = PoolHealth("p", pool, counts("p", unusable=4), now)
@@ -136,7 +138,10 @@ def test_queued_hints_in_the_operators_words() -> None:
     starting = PoolHealth("p", pool, counts("p", starting=2, waitingForStartTask=2), now)
     assert queued_hint("active", starting) == "no node in p is ready yet: 4 of 4 starting"
     resizing = Pool(id="p", allocation_state="resizing", current_dedicated_nodes=0, target_dedicated_nodes=8)
-    assert queued_hint("active", PoolHealth("p", resizing, counts("p"), now)) == "pool p has no nodes yet: resizing to 8"
+    assert (
+        queued_hint("active", PoolHealth("p", resizing, counts("p"), now))
+        == "pool p has no nodes yet: resizing to 8"
+    )
     healthy = PoolHealth("p", pool, counts("p", idle=2, running=2), now)
     assert queued_hint("active", healthy) is None
 

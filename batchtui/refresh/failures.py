@@ -68,21 +68,26 @@ class FailureSummary:
     bad_node: NodeShare | None  # one node holding most of the failures
     rest: tuple[Group, ...]  # the groups of the failures that are not on the bad node
 
-    def line(self, noun: str = "failed") -> str:
-        """ "18 failed · 15 on tvm-…-07 (exit 137) · 3 exit 1 on 3 nodes"."""
+    def parts(self, noun: str = "failed") -> list[tuple[str, str]]:
+        """The line in pieces, each with what it is ("total", "bad", "group"), for a screen to
+        style; the bad node comes right after the total, so a cut line still shows it."""
         if not self.total:
-            return ""
-        parts = [f"{self.total:,}{'' if self.complete else '+'} {noun}"]
+            return []
+        out = [(f"{self.total:,}{'' if self.complete else '+'} {noun}", "total")]
         bad = self.bad_node
         if bad is not None:
             exit_code = bad.exits[0][0] if bad.exits else None
             where = f"{bad.count:,} on {bad.node_id}"
-            parts.append(where + (f" (exit {exit_code})" if exit_code is not None else ""))
+            out.append((where + (f" (exit {exit_code})" if exit_code is not None else ""), "bad"))
         for g in self.rest[:3]:
-            parts.append(_group_text(g))
+            out.append((_group_text(g), "group"))
         if len(self.rest) > 3:
-            parts.append(f"{sum(g.count for g in self.rest[3:]):,} other")
-        return " · ".join(parts)
+            out.append((f"{sum(g.count for g in self.rest[3:]):,} other", "group"))
+        return out
+
+    def line(self, noun: str = "failed") -> str:
+        """ "18 failed · 15 on tvm-…-07 (exit 137) · 3 exit 1 on 3 nodes"."""
+        return " · ".join(text for text, _ in self.parts(noun))
 
 
 def _group_text(g: Group) -> str:

@@ -86,7 +86,7 @@ def plan_task(seed: int, pool: Pool, instances: int, plan: JobPlan, j: int) -> T
     retry_roll = rng.random()
     run_total = rng.uniform(0.6, 0.93) * budget
     if killed:
-        run_total *= 0.08  # it dies early in every attempt
+        run_total *= 0.25  # it dies early in every attempt
     wall_clock: float | None = None
     resource_file: tuple[str, str] | None = None
     run_at = prep + prep_dur

@@ -150,7 +150,7 @@ class BatchApp(App[None]):
         self.push_screen(CommandLine(lambda arg, before: known_ids(self, arg, before)), run)
 
     def go(self, text: str) -> None:
-        """Go to a view by ``:`` command (``jobs``, ``job JOB``, ``task JOB TASK``, ...)."""
+        """Go to a view by ``:`` command (``jobs``, ``job JOB``, ``task JOB TASK``, ``pools``, ...)."""
         from batchtui.ui.commands import CommandError
         from batchtui.ui.navigate import go
 
@@ -162,7 +162,12 @@ class BatchApp(App[None]):
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand(
-            "Go to… (:)", "Open a view by name: :jobs, :job JOB, :task JOB TASK", self.action_command_line
+            "Go to… (:)",
+            "Open a view by name: :jobs, :job JOB, :task JOB TASK, :pools, :nodes POOL, :node POOL NODE",
+            self.action_command_line,
+        )
+        yield SystemCommand(
+            "Pools", "The account's pools, their nodes and node counts (:pools)", lambda: self.go("pools")
         )
         from batchtui.ui.screens.base import PollingScreen
 

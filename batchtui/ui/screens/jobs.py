@@ -13,10 +13,12 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 from batchtui.batch.errors import BatchClientError
-from batchtui.batch.models import Job, TaskCounts
+from batchtui.batch.models import Job, TaskCounts, TaskCountsResult
 from batchtui.job_order import job_rank
+from batchtui.refresh.engine import PollHandle
 from batchtui.refresh.jobs import CountsEntry, JobsMonitor, JobsSnapshot, completions_per_minute
-from batchtui.ui.messages import RecountDone, RecountFailed, RecountProgress
+from batchtui.refresh.pools import PoolHealth, PoolHealthPoller, queued_hint
+from batchtui.ui.messages import PoolHealthRead, RecountDone, RecountFailed, RecountProgress
 from batchtui.ui.screens.base import PollingScreen, Refreshed
 from batchtui.ui.text import clean, fmt_age, literal
 from batchtui.ui.widgets.count_bar import BAR_ORDER, BarData, CountBar, Recount, allocate, bar_values
@@ -133,6 +135,11 @@ class JobsScreen(PollingScreen):
         self._widths: dict[str, int] | None = None
         self._opened: str | None = None  # the job drilled into, until the first update back here
         self._filled = False  # a whole tick has been shown (before that, rows fill in: no highlight)
+        # the pool under the selected job, while that job waits with nothing running
+        self._health_handle: PollHandle[PoolHealth] | None = None
+        self._health_pool: str | None = None
+        self._health: PoolHealth | None = None
+        self._by_id: tuple[tuple[Job, ...], dict[str, Job]] = ((), {})
 
     def crumbs(self) -> tuple[str, ...]:
         return ("jobs",) if not self.state else ("jobs", f"state {self.state}")
@@ -326,6 +333,7 @@ class JobsScreen(PollingScreen):
             return
         entry = snap.counts.get(key)
         history = snap.history if snap.selected == key else ()
+        queued = self._queued(key, entry.result if entry else None)
         bar.show(
             BarData(
                 job_id=key,
@@ -335,8 +343,66 @@ class JobsScreen(PollingScreen):
                 rate=completions_per_minute(history),
                 recount=self._recount if self._recount and self._recount.job_id == key else None,
                 final=bool(entry and entry.final),
+                queued=queued,
             )
         )
+
+    # ------------------------------------------------------------------ why is it queued?
+
+    def _queued(self, key: str, counts: TaskCountsResult | None) -> str | None:
+        """The hint for a job with active tasks and none running; watches its pool meanwhile."""
+        job = self._jobs_by_id().get(key)
+        tc = counts.task_counts if counts is not None else None
+        waiting = (
+            job is not None
+            and tc is not None
+            and tc.active > 0
+            and tc.running == 0
+            and job.state in ("active", "disabled", "disabling")
+        )
+        pool_id = job.effective_pool_id if job is not None and waiting else None
+        if job is None or not waiting or job.state != "active" or pool_id is None:
+            self._watch_pool(None)
+            return queued_hint(job.state, None) if job is not None and waiting else None
+        self._watch_pool(pool_id)
+        health = self._health if self._health is not None and self._health.pool_id == pool_id else None
+        return queued_hint(job.state, health)
+
+    def _jobs_by_id(self) -> dict[str, Job]:
+        snap = self.snapshot
+        if snap is None:
+            return {}
+        if self._by_id[0] is not snap.jobs:
+            self._by_id = (snap.jobs, {j.id: j for j in snap.jobs if j.id})
+        return self._by_id[1]
+
+    def _watch_pool(self, pool_id: str | None) -> None:
+        if pool_id == self._health_pool:
+            return
+        if self._health_handle is not None:
+            self._health_handle.close()
+            self._health_handle = None
+        self._health_pool = pool_id
+        if pool_id is None:
+            return
+        app = self.batch_app
+        self._health_handle = app.engine.open(
+            PoolHealthPoller(app.client, pool_id, app.now),
+            lambda health: self.post_message(PoolHealthRead(health)),
+            lambda _error, _at: None,  # a hint, not a view: the job list reports trouble
+            active=lambda: not self._covered(),
+        )
+
+    def on_pool_health_read(self, message: PoolHealthRead) -> None:
+        message.stop()
+        if message.health.pool_id == self._health_pool:
+            self._health = message.health
+            self._show_bar()
+
+    def on_unmount(self) -> None:
+        super().on_unmount()
+        if self._health_handle is not None:
+            self._health_handle.close()
 
     # ------------------------------------------------------------------ exact recount
 

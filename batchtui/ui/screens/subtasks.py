@@ -24,11 +24,14 @@ from textual.widgets import DataTable, Static
 
 from batchtui.batch.errors import BatchServiceError
 from batchtui.batch.models import Subtask, Task
+from batchtui.refresh.failures import Failure, FailureSummary
+from batchtui.refresh.failures import summarize as summarize_failures
 from batchtui.refresh.views import SubtasksPoller, SubtasksSnapshot, is_gone
 from batchtui.ui.messages import FetchFailed
 from batchtui.ui.ranks import Rank, RankAlert, collect_ranks, detect_alerts, summarize
 from batchtui.ui.screens.base import PollingScreen
 from batchtui.ui.text import clean, fmt_duration, literal, runtime
+from batchtui.ui.widgets.failure_line import failure_line
 from batchtui.ui.widgets.keyed_table import KeyedTable, Row
 from batchtui.ui.widgets.subtask_detail import SubtaskDetail
 
@@ -158,6 +161,8 @@ class SubtasksScreen(PollingScreen):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "node", "Node", tooltip="The node the selected rank ran or runs on"),
+        Binding("b", "bad_node", "Bad node", show=False, tooltip="Open the node holding most failed ranks"),
         Binding(
             "tab",
             "focus_detail",
@@ -175,6 +180,7 @@ class SubtasksScreen(PollingScreen):
         self.subtasks: dict[str, Subtask] = {}
         self.ranks: dict[str, Rank] = {}
         self.alerts: list[RankAlert] = []
+        self.failures: FailureSummary | None = None
         self.is_finished = False
         self._gone = False
         self._rank_rows: dict[str, _RankRow] = {}  # by rank key: the rows of the last pass
@@ -215,6 +221,7 @@ class SubtasksScreen(PollingScreen):
         self.ranks = {str(r.id): r for r in ranks}
         self.subtasks = {str(s.id): s for s in message.subtasks if s.id is not None}
         self.alerts = detect_alerts(ranks, now)
+        self.failures = summarize_failures(self._rank_failures(ranks, task))
         self.is_finished = message.finished
         # The status line judges staleness against the interval the engine polls at.
         self.status.interval = self.refresh_interval()
@@ -403,13 +410,18 @@ class SubtasksScreen(PollingScreen):
         content = Content.assemble(*line1, "\n", *line2, "\n", *line3)
         self.query_one("#subtasks-header", Static).update(content)
 
+    def _rank_failures(self, ranks: Sequence[Rank], task: Task) -> list[Failure]:
+        pool = task.node_info.pool_id if task.node_info else None
+        return [Failure(str(r.id), r.failure_code, r.exit_code, pool, r.node_id) for r in ranks if r.failed]
+
     def _show_alerts(self) -> None:
         box = self.query_one("#subtasks-alerts", Static)
-        if not self.alerts:
+        summary = failure_line(self.failures, label="ranks: ")
+        if not self.alerts and not summary:
             box.remove_class("-shown")
             box.update("")
             return
-        lines = []
+        lines = [Content.assemble(*summary)] if summary else []
         for alert in self.alerts:
             style = "bold $error" if alert.kind == "rank-failed" else "bold $warning"
             # The message quotes the service's failure code: control characters made visible.
@@ -433,6 +445,31 @@ class SubtasksScreen(PollingScreen):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if self.mpi_task is not None:
             self._show_detail()
+
+    def action_node(self) -> None:
+        from batchtui.ui.screens.node_detail import open_node
+
+        key = self.table.selected_key
+        rank = self.ranks.get(key) if key is not None else None
+        if rank is None:
+            return
+        sub = self.subtasks.get(key or "")
+        task = self.mpi_task
+        info = (
+            sub.node_info
+            if sub is not None
+            else (task.node_info if task is not None and rank.primary else None)
+        )
+        open_node(self, info, f"Rank {rank.id}")
+
+    def action_bad_node(self) -> None:
+        from batchtui.ui.screens.node_detail import NodeDetailScreen
+
+        bad = self.failures.bad_node if self.failures else None
+        if bad is None or not bad.pool_id:
+            self.notify("No one node holds most of the failed ranks.", severity="information")
+            return
+        self.app.push_screen(NodeDetailScreen(bad.pool_id, bad.node_id))
 
     def on_keyed_table_chosen(self, message: KeyedTable.Chosen) -> None:
         # enter on a rank: put the keyboard in its detail pane (to scroll a long failure).
@@ -461,3 +498,5 @@ class SubtasksScreen(PollingScreen):
         yield SystemCommand(
             "Detail pane", "Move between the rank table and its detail (tab)", self.action_focus_detail
         )
+        yield SystemCommand("Node of the rank", "The node the selected rank ran on (n)", self.action_node)
+        yield SystemCommand("Likely bad node", "The node holding most failed ranks (b)", self.action_bad_node)

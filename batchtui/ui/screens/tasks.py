@@ -19,6 +19,8 @@ from textual.content import Content
 from textual.widgets import DataTable, Static
 
 from batchtui.batch.models import Job, Task, TaskCountsResult
+from batchtui.refresh.engine import PollHandle
+from batchtui.refresh.failures import FailuresPoller, FailuresSnapshot, FailureSummary
 from batchtui.refresh.task_query import (
     CAP_STEP,
     INITIAL_CAP,
@@ -29,9 +31,10 @@ from batchtui.refresh.task_query import (
     near_bottom,
 )
 from batchtui.refresh.views import TasksPoller, TasksSnapshot, is_gone
-from batchtui.ui.messages import FetchFailed
+from batchtui.ui.messages import FailuresRead, FetchFailed
 from batchtui.ui.screens.base import PollingScreen
 from batchtui.ui.text import clean, fmt_duration, literal, runtime
+from batchtui.ui.widgets.failure_line import failure_line
 from batchtui.ui.widgets.keyed_table import KeyedTable, Row
 
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -98,7 +101,9 @@ class TasksScreen(PollingScreen):
     DEFAULT_CSS = """
     TasksScreen #tasks-header {
         height: auto;
-        max-height: 3;
+        max-height: 4;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
         padding: 0 1;
         background: $panel;
     }
@@ -121,6 +126,10 @@ class TasksScreen(PollingScreen):
         ],
         Binding("0", "state('all')", "Show all tasks", show=False),
         Binding("m", "more", "Load more", show=False, tooltip="Load the next block of tasks"),
+        Binding("n", "node", "Node", tooltip="The node the selected task ran or runs on"),
+        Binding(
+            "b", "bad_node", "Bad node", show=False, tooltip="Open the node holding most of the failures"
+        ),
     ]
 
     def __init__(
@@ -142,6 +151,9 @@ class TasksScreen(PollingScreen):
         self._gone = False
         self._left = False
         self._loading = True
+        self.failures: FailureSummary | None = None
+        self._failures_handle: PollHandle[FailuresSnapshot] | None = None
+        self._failures_poller: FailuresPoller | None = None
 
     @property
     def job_done(self) -> bool:
@@ -190,6 +202,7 @@ class TasksScreen(PollingScreen):
         # The status line judges staleness against the interval the engine polls at.
         self.status.interval = self.refresh_interval()
         self.counts = message.counts
+        self._watch_failures()
         self.tasks = {t.id: t for t in message.tasks if t.id}
         self.has_more = message.has_more
         with self.app.batch_update():
@@ -240,6 +253,46 @@ class TasksScreen(PollingScreen):
         if not self._left:
             self._left = True
             self.app.pop_screen()
+
+    # ------------------------------------------------------------------ failures
+
+    def _watch_failures(self) -> None:
+        """Once the job has failures, read them grouped (again whenever their count moves)."""
+        failed = self.counts.task_counts.failed if self.counts else 0
+        handle = self._failures_handle
+        if handle is None:
+            if not failed:
+                return
+            app = self.batch_app
+            fresh = self._failures_poller = FailuresPoller(app.client, self.job_id, app.now)
+            fresh.expected = failed
+            self._failures_handle = app.engine.open(
+                fresh,
+                lambda snap: self.post_message(FailuresRead(snap)),
+                lambda _error, _at: None,  # the tasks' own refresh reports trouble on the status line
+                active=lambda: not self._covered(),
+            )
+            return
+        known = self._failures_poller
+        if known is not None and known.expected != failed:
+            known.expected = failed
+            handle.refresh_now("failed")
+
+    def on_failures_read(self, message: FailuresRead) -> None:
+        message.stop()
+        if message.snapshot.job_id == self.job_id:
+            self.failures = message.snapshot.summary
+            self._show_header()
+
+    def on_unmount(self) -> None:
+        super().on_unmount()
+        if self._failures_handle is not None:
+            self._failures_handle.close()
+
+    def action_refresh_now(self) -> None:
+        super().action_refresh_now()
+        if self._failures_handle is not None:  # ctrl+r reads the failures again too
+            self._failures_handle.refresh_now("now")
 
     # ------------------------------------------------------------------ rows
 
@@ -351,7 +404,10 @@ class TasksScreen(PollingScreen):
                 keys.append(" ")
             label = f" {f.key} {f.label} "
             keys.append((label, "reverse bold $accent" if f.name == current else "$text-muted"))
-        content = Content.assemble(*parts, "\n", *line2, *(["\n"] if line2 else []), *keys)
+        line3 = failure_line(self.failures)
+        content = Content.assemble(
+            *parts, "\n", *line2, *(["\n"] if line2 else []), *line3, *(["\n"] if line3 else []), *keys
+        )
         self.query_one("#tasks-header", Static).update(content)
 
     def _show_note(self) -> None:
@@ -424,6 +480,23 @@ class TasksScreen(PollingScreen):
         if task is not None:
             self._open_details(task)
 
+    def action_node(self) -> None:
+        from batchtui.ui.screens.node_detail import open_node
+
+        key = self.table.selected_key
+        task = self.tasks.get(key) if key is not None else None
+        if task is not None:
+            open_node(self, task.node_info, f"Task {clean(task.id)}")
+
+    def action_bad_node(self) -> None:
+        from batchtui.ui.screens.node_detail import NodeDetailScreen
+
+        bad = self.failures.bad_node if self.failures else None
+        if bad is None or not bad.pool_id:
+            self.notify("No one node holds most of this job's failures.", severity="information")
+            return
+        self.app.push_screen(NodeDetailScreen(bad.pool_id, bad.node_id))
+
     def _open_details(self, task: Task) -> None:
         from batchtui.ui.screens.task_detail import TaskDetailScreen
 
@@ -438,4 +511,8 @@ class TasksScreen(PollingScreen):
                 lambda name=f.name: self.action_state(name),
             )
         yield SystemCommand("Task details", "Everything about the selected task (d)", self.action_details)
+        yield SystemCommand("Node of the task", "The node the selected task ran on (n)", self.action_node)
+        yield SystemCommand(
+            "Likely bad node", "The node holding most of the failures (b)", self.action_bad_node
+        )
         yield SystemCommand("Load more tasks", "Load the next block of tasks (m)", self.action_more)

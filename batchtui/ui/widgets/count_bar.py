@@ -75,6 +75,7 @@ class BarData:
     rate: float | None = None  # completions per minute, from the monitor's history
     recount: Recount | None = None
     final: bool = False  # the job completed; its counts will not be read again
+    queued: str | None = None  # why a job with active tasks runs none of them (from its pool)
 
 
 class CountBar(Widget):
@@ -175,6 +176,13 @@ class CountBar(Widget):
                 when = f"read {d.fetched_at:%H:%M:%S}, " if d.fetched_at else ""
                 title.append((f"  ({when}can lag; c: exact)", st("count-bar--dim")))
             lines.append(Content.assemble(*title))  # type: ignore[arg-type]
+            if d.queued is not None:
+                lines.append(
+                    Content.assemble(
+                        ("⚠ nothing runs: ", st("count-bar--warning")),
+                        (clean(d.queued), st("count-bar--warning")),
+                    )
+                )
             lines.extend(self._bar("tasks ", tc, width))
             lines.extend(self._bar("slots ", d.counts.task_slot_counts, width))
         if d.error is not None:
