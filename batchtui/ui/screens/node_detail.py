@@ -22,7 +22,7 @@ from batchtui.refresh.views import is_gone
 from batchtui.ui.messages import FetchFailed
 from batchtui.ui.screens.base import PollingScreen
 from batchtui.ui.screens.nodes import state_colour
-from batchtui.ui.text import clean, fmt_time, literal
+from batchtui.ui.text import clean, literal, when_text
 from batchtui.ui.widgets.keyed_table import KeyedTable, Row
 from batchtui.ui.widgets.node_sections import known_sections, node_sections
 from batchtui.ui.widgets.subtask_detail import SubtaskDetail
@@ -196,8 +196,8 @@ class NodeDetailScreen(PollingScreen):
                         state,
                         exit_cell,
                         result,
-                        Text(fmt_time(info.start_time) if info else ""),
-                        Text(fmt_time(info.end_time) if info else ""),
+                        Text(when_text(self, info.start_time) if info else ""),
+                        Text(when_text(self, info.end_time) if info else ""),
                     ),
                     sort_values={"latest": count - i, "job": (r.job_id or "", r.task_id or "", i)},
                     trouble=failed,

@@ -59,7 +59,8 @@ def node_sections(node: Node, now: datetime) -> list[Section]:
         (
             ("id", node.id),
             ("state", node.state),
-            ("since", f"{since:%Y-%m-%d %H:%M:%S} UTC ({fmt_age(since, now)} ago)" if since else None),
+            ("since", since),
+            ("in this state", fmt_age(since, now) if since else None),
             ("scheduling", node.scheduling_state),
             ("kind", kind),
             ("running tasks", node.running_tasks_count),
