@@ -58,13 +58,11 @@ async def _pools(client: BatchClient) -> tuple[tuple[PoolNodeCounts, ...], str |
 
 
 async def collect(client: BatchClient, *, state: str | None = None) -> OnceResult:
-    pools = asyncio.ensure_future(_pools(client))
-    try:
-        jobs = await client.list_jobs(filter=state_filter(state), select=JOB_SELECT)
-    except BaseException:
-        pools.cancel()
-        raise
+    jobs = await client.list_jobs(filter=state_filter(state), select=JOB_SELECT)
     jobs = default_job_order(jobs)
+    # The node counts go with the counts, not before the job list: an account (or a proxy)
+    # that cannot list jobs is not asked for more.
+    pools = asyncio.ensure_future(_pools(client))
     rows = await asyncio.gather(*(_counts(client, job) for job in jobs))
     pool_counts, pools_error = await pools
     return OnceResult(

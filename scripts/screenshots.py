@@ -22,11 +22,15 @@ from batchtui.sim import SimConfig, Simulator
 from batchtui.ui.app import BatchApp, make_app
 from batchtui.ui.screens.help import HelpScreen
 from batchtui.ui.screens.jobs import JobsScreen
+from batchtui.ui.screens.node_detail import NodeDetailScreen
+from batchtui.ui.screens.nodes import NodesScreen
+from batchtui.ui.screens.pools import PoolsScreen
 from batchtui.ui.screens.subtasks import SubtasksScreen
 from batchtui.ui.screens.tasks import TasksScreen
 from batchtui.ui.widgets.count_bar import CountBar
 
 MPI_JOB = "mpi-cfd-0001"
+BAD_JOB = "etl-nightly-0011"  # most of its failures on the etl pool's bad node
 BIG = (120, 40)
 SMALL = (80, 24)
 
@@ -96,6 +100,58 @@ async def subtasks(pilot: Pilot[Any]) -> None:
     )
 
 
+async def command(pilot: Pilot[Any], text: str) -> None:
+    """``:`` then ``text`` then enter, as an operator types it."""
+    await pilot.press("colon")
+    await pilot.pause()
+    await pilot.press(*("space" if c == " " else c for c in text))
+    await pilot.press("enter")
+
+
+async def pools(pilot: Pilot[Any]) -> None:
+    await home(pilot)
+    await command(pilot, "pools")
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, PoolsScreen) and app.screen.status.last_ok is not None)
+
+
+async def nodes(pilot: Pilot[Any]) -> None:
+    await pools(pilot)
+    app = pilot.app
+    assert app.screen.table.select_key("pool-hpc-a")
+    await pilot.pause()
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, NodesScreen) and app.screen.status.last_ok is not None)
+
+
+async def bad_node(pilot: Pilot[Any]) -> None:
+    """The tasks of a job whose failures sit on one node, then ``b``: that node."""
+    await home(pilot)
+    await command(pilot, f"job {BAD_JOB}")
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, TasksScreen) and app.screen.failures is not None)
+    await pilot.press("b")
+    await until(pilot, lambda: isinstance(app.screen, NodeDetailScreen) and app.screen.node is not None)
+
+
+async def failed_start(pilot: Pilot[Any]) -> None:
+    """Enter on the node of pool-hpc-a whose start task failed."""
+    await nodes(pilot)
+    app = pilot.app
+    failed = next(k for k in app.screen.table.visible_keys if app.screen.nodes[k].state == "starttaskfailed")
+    assert app.screen.table.select_key(failed)
+    await pilot.pause()
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, NodeDetailScreen) and app.screen.node is not None)
+
+
+async def bad_job(pilot: Pilot[Any]) -> None:
+    await home(pilot)
+    await command(pilot, f"job {BAD_JOB}")
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, TasksScreen) and app.screen.failures is not None)
+
+
 class Frozen:
     def __call__(self) -> float:
         return 1000.0
@@ -122,6 +178,11 @@ SCENES: list[tuple[str, str | None, tuple[int, int], Callable[[Pilot[Any]], Awai
     ("help", None, BIG, help_screen),
     ("tasks", None, BIG, tasks),
     ("subtasks", None, BIG, subtasks),
+    ("tasks-failures", None, BIG, bad_job),
+    ("pools", None, BIG, pools),
+    ("nodes", None, BIG, nodes),
+    ("node", None, BIG, bad_node),
+    ("node-start-task-failed", None, BIG, failed_start),
 ]
 
 

@@ -175,6 +175,7 @@ async def test_n_opens_the_node_of_a_task_and_of_its_details() -> None:
 
 async def test_n_on_a_rank_and_the_ranks_failures_grouped() -> None:
     sim = make_sim()
+    sim.clock.advance(3 * 3600)  # rank 4 died; the others hung until the wall clock ended them
     app, _ = recording_app(sim)
     async with app.run_test(size=SIZE) as pilot:
         await home(pilot, app)
@@ -186,7 +187,8 @@ async def test_n_on_a_rank_and_the_ranks_failures_grouped() -> None:
         assert isinstance(subtasks, SubtasksScreen)
         failed = [r for r in subtasks.ranks.values() if r.failed]
         alerts = header(subtasks, "#subtasks-alerts")
-        assert alerts.startswith(f"ranks: {len(failed)} failed")
+        assert len(failed) > 1 and alerts.startswith(f"ranks: {len(failed)} failed")
+        assert "TaskEnded (exit 137) on" in alerts and "1 exit 139 on 1 node" in alerts
         rank = next(r for r in subtasks.ranks.values() if not r.primary)
         assert subtasks.table.select_key(str(rank.id))
         await pilot.press("n")

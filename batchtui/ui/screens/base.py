@@ -191,6 +191,10 @@ class PollingScreen(Screen[None]):
         if self.handle is not None:
             self.handle.refresh_now(reason)
 
+    def covered(self) -> bool:
+        """Another full screen is on top of this one (its pollers skip their turns)."""
+        return self._covered()
+
     def _covered(self) -> bool:
         # Under a modal (help, palette) we keep refreshing; under another full screen we do not.
         try:

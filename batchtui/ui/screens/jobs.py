@@ -15,12 +15,12 @@ from textual.widgets import DataTable
 from batchtui.batch.errors import BatchClientError
 from batchtui.batch.models import Job, TaskCounts, TaskCountsResult
 from batchtui.job_order import job_rank
-from batchtui.refresh.engine import PollHandle
 from batchtui.refresh.jobs import CountsEntry, JobsMonitor, JobsSnapshot, completions_per_minute
-from batchtui.refresh.pools import PoolHealth, PoolHealthPoller, queued_hint
+from batchtui.refresh.pools import queued_hint
 from batchtui.ui.messages import PoolHealthRead, RecountDone, RecountFailed, RecountProgress
 from batchtui.ui.screens.base import PollingScreen, Refreshed
 from batchtui.ui.text import clean, fmt_age, fmt_count, literal
+from batchtui.ui.watches import PoolWatch
 from batchtui.ui.widgets.count_bar import BAR_ORDER, BarData, CountBar, Recount, allocate, bar_values
 from batchtui.ui.widgets.keyed_table import KeyedTable, Row
 from batchtui.ui.widgets.status_line import describe_error
@@ -136,9 +136,7 @@ class JobsScreen(PollingScreen):
         self._opened: str | None = None  # the job drilled into, until the first update back here
         self._filled = False  # a whole tick has been shown (before that, rows fill in: no highlight)
         # the pool under the selected job, while that job waits with nothing running
-        self._health_handle: PollHandle[PoolHealth] | None = None
-        self._health_pool: str | None = None
-        self._health: PoolHealth | None = None
+        self._pool = PoolWatch(self)
         self._by_id: tuple[tuple[Job, ...], dict[str, Job]] = ((), {})
 
     def crumbs(self) -> tuple[str, ...]:
@@ -357,20 +355,12 @@ class JobsScreen(PollingScreen):
         """The hint for a job with active tasks and none running; watches its pool meanwhile."""
         job = self._jobs_by_id().get(key)
         tc = counts.task_counts if counts is not None else None
-        waiting = (
-            job is not None
-            and tc is not None
-            and tc.active > 0
-            and tc.running == 0
-            and job.state in ("active", "disabled", "disabling")
-        )
-        pool_id = job.effective_pool_id if job is not None and waiting else None
-        if job is None or not waiting or job.state != "active" or pool_id is None:
-            self._watch_pool(None)
-            return queued_hint(job.state, None) if job is not None and waiting else None
-        self._watch_pool(pool_id)
-        health = self._health if self._health is not None and self._health.pool_id == pool_id else None
-        return queued_hint(job.state, health)
+        waiting = job is not None and tc is not None and tc.active > 0 and tc.running == 0
+        if job is None or not waiting or job.state not in ("active", "disabled", "disabling"):
+            self._pool.watch(None)
+            return None
+        pool_id = job.effective_pool_id if job.state == "active" else None
+        return queued_hint(job.state, self._pool.watch(pool_id))
 
     def _jobs_by_id(self) -> dict[str, Job]:
         snap = self.snapshot
@@ -380,33 +370,14 @@ class JobsScreen(PollingScreen):
             self._by_id = (snap.jobs, {j.id: j for j in snap.jobs if j.id})
         return self._by_id[1]
 
-    def _watch_pool(self, pool_id: str | None) -> None:
-        if pool_id == self._health_pool:
-            return
-        if self._health_handle is not None:
-            self._health_handle.close()
-            self._health_handle = None
-        self._health_pool = pool_id
-        if pool_id is None:
-            return
-        app = self.batch_app
-        self._health_handle = app.engine.open(
-            PoolHealthPoller(app.client, pool_id, app.now),
-            lambda health: self.post_message(PoolHealthRead(health)),
-            lambda _error, _at: None,  # a hint, not a view: the job list reports trouble
-            active=lambda: not self._covered(),
-        )
-
     def on_pool_health_read(self, message: PoolHealthRead) -> None:
         message.stop()
-        if message.health.pool_id == self._health_pool:
-            self._health = message.health
+        if self._pool.read(message.health):
             self._show_bar()
 
     def on_unmount(self) -> None:
         super().on_unmount()
-        if self._health_handle is not None:
-            self._health_handle.close()
+        self._pool.close()
 
     # ------------------------------------------------------------------ exact recount
 

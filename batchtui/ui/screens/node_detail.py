@@ -17,6 +17,7 @@ from textual.widgets import Static
 from batchtui.batch.errors import BatchServiceError
 from batchtui.batch.models import NodeInfo
 from batchtui.batch.pools import Node, RecentTask
+from batchtui.refresh.failures import FailureSummary
 from batchtui.refresh.pools import NodePoller, NodeSnapshot
 from batchtui.refresh.views import is_gone
 from batchtui.ui.messages import FetchFailed
@@ -153,6 +154,12 @@ class NodeDetailScreen(PollingScreen):
             if node.errors:
                 n = len(node.errors)
                 line += ["  ", (f"{n} error{'s' if n != 1 else ''}", "bold $error")]
+            ran, ok = node.total_tasks_run, node.total_tasks_succeeded
+            if ran and ok is not None:
+                # A node that fails most of what it runs looks healthy by its state alone.
+                poor = ran >= 5 and ok < ran / 2
+                style = "bold $error" if poor else "$text-muted"
+                line += ["  ", (f"{ok:,} of {ran:,} tasks succeeded", style)]
         line += [("  pool ", "$text-muted"), Content(clean(self.pool_id))]
         lines = [Content.assemble(*line)]
         if self.gone is not None:
@@ -243,3 +250,12 @@ def open_node(screen: Screen[Any], info: NodeInfo | None, what: str) -> None:
         screen.notify(f"{what} has not run on a node yet.", severity="information", markup=False)
         return
     screen.app.push_screen(NodeDetailScreen(info.pool_id, info.node_id, known=info))
+
+
+def open_bad_node(screen: Screen[Any], summary: FailureSummary | None, what: str) -> None:
+    """``b``: the node holding most of ``what``, or why there is none."""
+    bad = summary.bad_node if summary is not None else None
+    if bad is None or not bad.pool_id:
+        screen.notify(f"No one node holds most of {what}.", severity="information", markup=False)
+        return
+    screen.app.push_screen(NodeDetailScreen(bad.pool_id, bad.node_id))

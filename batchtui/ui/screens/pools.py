@@ -45,6 +45,12 @@ def sick_words(counts: PoolNodeCounts) -> str:
     return ", ".join(f"{n} {word}" for key, word in SICK_WORDS if (n := counts.get(key)))
 
 
+def vm_short(vm_size: str | None) -> str | None:
+    if vm_size and vm_size.lower().startswith("standard_"):
+        return vm_size[len("standard_") :]
+    return vm_size
+
+
 def nodes_of(current: int | None, target: int | None) -> str:
     """ "3/4": current of target (just "4" when they agree)."""
     cur, tgt = current or 0, target or 0
@@ -133,7 +139,8 @@ class PoolsScreen(PollingScreen):
         sick_cell = count(sick, "failed")
         note = Text("")
         if error is not None:
-            note = literal(f"{error.code}: {error.message}" if error.message else error.code, limit=80)
+            # the code says it; its message is on the pool's nodes screen
+            note = literal(f"resize: {error.code}", limit=60)
             note.stylize(style("failed"))
         elif counts is not None and counts.sick:
             note = literal(sick_words(counts))
@@ -143,7 +150,8 @@ class PoolsScreen(PollingScreen):
             key=pool.id or "",
             cells=(
                 literal(pool.id),
-                literal(pool.vm_size),
+                # every Azure VM size starts with "standard_": what follows is what tells them apart
+                literal(vm_short(pool.vm_size)),
                 alloc,
                 Text(dedicated, style=style("warning") if short else "", justify="right"),
                 Text(spot, style=style("warning") if short else "", justify="right"),

@@ -426,7 +426,9 @@ class SubtasksScreen(PollingScreen):
 
     def _show_alerts(self) -> None:
         box = self.query_one("#subtasks-alerts", Static)
-        summary = failure_line(self.failures, label="ranks: ")
+        # One failed rank is already in the header's summary and in its own alert below.
+        many = self.failures is not None and (self.failures.total > 1 or self.failures.bad_node is not None)
+        summary = failure_line(self.failures, label="ranks: ") if many else []
         if not self.alerts and not summary:
             box.remove_class("-shown")
             box.update("")
@@ -473,13 +475,9 @@ class SubtasksScreen(PollingScreen):
         open_node(self, info, f"Rank {rank.id}")
 
     def action_bad_node(self) -> None:
-        from batchtui.ui.screens.node_detail import NodeDetailScreen
+        from batchtui.ui.screens.node_detail import open_bad_node
 
-        bad = self.failures.bad_node if self.failures else None
-        if bad is None or not bad.pool_id:
-            self.notify("No one node holds most of the failed ranks.", severity="information")
-            return
-        self.app.push_screen(NodeDetailScreen(bad.pool_id, bad.node_id))
+        open_bad_node(self, self.failures, "the failed ranks")
 
     def on_keyed_table_chosen(self, message: KeyedTable.Chosen) -> None:
         # enter on a rank: put the keyboard in its detail pane (to scroll a long failure).

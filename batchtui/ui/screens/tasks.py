@@ -19,8 +19,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Static
 
 from batchtui.batch.models import Job, Task, TaskCountsResult
-from batchtui.refresh.engine import PollHandle
-from batchtui.refresh.failures import FailuresPoller, FailuresSnapshot, FailureSummary
+from batchtui.refresh.failures import FailureSummary
 from batchtui.refresh.task_query import (
     CAP_STEP,
     INITIAL_CAP,
@@ -34,6 +33,7 @@ from batchtui.refresh.views import TasksPoller, TasksSnapshot, is_gone
 from batchtui.ui.messages import FailuresRead, FetchFailed
 from batchtui.ui.screens.base import PollingScreen
 from batchtui.ui.text import clean, fmt_count, fmt_duration, literal, runtime
+from batchtui.ui.watches import FailuresWatch
 from batchtui.ui.widgets.failure_line import failure_line
 from batchtui.ui.widgets.keyed_table import KeyedTable, Row
 
@@ -152,8 +152,7 @@ class TasksScreen(PollingScreen):
         self._left = False
         self._loading = True
         self.failures: FailureSummary | None = None
-        self._failures_handle: PollHandle[FailuresSnapshot] | None = None
-        self._failures_poller: FailuresPoller | None = None
+        self._failures = FailuresWatch(self, job_id)
 
     @property
     def job_done(self) -> bool:
@@ -202,7 +201,7 @@ class TasksScreen(PollingScreen):
         # The status line judges staleness against the interval the engine polls at.
         self.status.interval = self.refresh_interval()
         self.counts = message.counts
-        self._watch_failures()
+        self._failures.failed(self.counts.task_counts.failed if self.counts else 0)
         self.tasks = {t.id: t for t in message.tasks if t.id}
         self.has_more = message.has_more
         with self.app.batch_update():
@@ -256,28 +255,6 @@ class TasksScreen(PollingScreen):
 
     # ------------------------------------------------------------------ failures
 
-    def _watch_failures(self) -> None:
-        """Once the job has failures, read them grouped (again whenever their count moves)."""
-        failed = self.counts.task_counts.failed if self.counts else 0
-        handle = self._failures_handle
-        if handle is None:
-            if not failed:
-                return
-            app = self.batch_app
-            fresh = self._failures_poller = FailuresPoller(app.client, self.job_id, app.now)
-            fresh.expected = failed
-            self._failures_handle = app.engine.open(
-                fresh,
-                lambda snap: self.post_message(FailuresRead(snap)),
-                lambda _error, _at: None,  # the tasks' own refresh reports trouble on the status line
-                active=lambda: not self._covered(),
-            )
-            return
-        known = self._failures_poller
-        if known is not None and known.expected != failed:
-            known.expected = failed
-            handle.refresh_now("failed")
-
     def on_failures_read(self, message: FailuresRead) -> None:
         message.stop()
         if message.snapshot.job_id == self.job_id:
@@ -286,13 +263,11 @@ class TasksScreen(PollingScreen):
 
     def on_unmount(self) -> None:
         super().on_unmount()
-        if self._failures_handle is not None:
-            self._failures_handle.close()
+        self._failures.close()
 
     def action_refresh_now(self) -> None:
         super().action_refresh_now()
-        if self._failures_handle is not None:  # ctrl+r reads the failures again too
-            self._failures_handle.refresh_now("now")
+        self._failures.refresh_now()  # ctrl+r reads the failures again too
 
     # ------------------------------------------------------------------ rows
 
@@ -489,13 +464,9 @@ class TasksScreen(PollingScreen):
             open_node(self, task.node_info, f"Task {clean(task.id)}")
 
     def action_bad_node(self) -> None:
-        from batchtui.ui.screens.node_detail import NodeDetailScreen
+        from batchtui.ui.screens.node_detail import open_bad_node
 
-        bad = self.failures.bad_node if self.failures else None
-        if bad is None or not bad.pool_id:
-            self.notify("No one node holds most of this job's failures.", severity="information")
-            return
-        self.app.push_screen(NodeDetailScreen(bad.pool_id, bad.node_id))
+        open_bad_node(self, self.failures, "this job's failures")
 
     def _open_details(self, task: Task) -> None:
         from batchtui.ui.screens.task_detail import TaskDetailScreen
