@@ -46,12 +46,13 @@ async def nodes_wire(sim: Simulator, url: str, repeat: int) -> tuple[list[tuple[
     async with client(sim, url) as c:
         poller = NodesPoller(c, "pool-hpc-a", sim.clock.now)
         await poller.poll("timer")  # the simulator builds its index of who ran where once
-        times, reqs, sizes = [], [], []
+        times, cpus, reqs, sizes = [], [], [], []
         for _ in range(repeat):
             before, got = len(sim.requests), c.stats.bytes_received
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.thread_time()
             snap = await poller.poll("timer")
             times.append(time.perf_counter() - started)
+            cpus.append(time.thread_time() - cpu)  # the client's thread (the server has its own)
             reqs.append(len(sim.requests) - before)
             sizes.append(c.stats.bytes_received - got)
         assert snap is not None
@@ -62,6 +63,7 @@ async def nodes_wire(sim: Simulator, url: str, repeat: int) -> tuple[list[tuple[
                 f"{statistics.median(sizes) / 1024:,.0f} KiB",
                 f"{statistics.median(times) * 1000:,.0f} ms",
                 f"{min(times) * 1000:,.0f}-{max(times) * 1000:,.0f} ms",
+                f"{statistics.median(cpus) * 1000:,.0f} ms",
             )
         )
     return rows, snap
@@ -108,16 +110,17 @@ async def failures(sim: Simulator, url: str, job_id: str, repeat: int) -> list[t
         counts = await c.get_task_counts(job_id)
         total, failed = counts.task_counts.total, counts.task_counts.failed
         for label, reason in (("read", "now"), ("unchanged", "timer")):
-            times, reqs, sizes = [], [], []
+            times, cpus, reqs, sizes = [], [], [], []
             poller = FailuresPoller(c, job_id, sim.clock.now)
             poller.expected = failed
             await poller.poll("now")
             summary = None
             for _ in range(repeat):
                 before, got = len(sim.requests), c.stats.bytes_received
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.thread_time()
                 summary = (await poller.poll(reason)).summary
                 times.append(time.perf_counter() - started)
+                cpus.append(time.thread_time() - cpu)
                 reqs.append(len(sim.requests) - before)
                 sizes.append(c.stats.bytes_received - got)
             assert summary is not None
@@ -128,6 +131,7 @@ async def failures(sim: Simulator, url: str, job_id: str, repeat: int) -> list[t
                     statistics.median(reqs),
                     f"{statistics.median(sizes) / 1024:,.0f} KiB",
                     f"{statistics.median(times) * 1000:,.0f} ms",
+                    f"{statistics.median(cpus) * 1000:,.0f} ms",
                     summary.line()[:70],
                 )
             )
@@ -156,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         table(
             "1. A pool's nodes, one refresh (loopback, 20 ms a request)",
-            ("pool", "requests", "bytes", "median", "range"),
+            ("pool", "requests", "bytes", "median", "range", "client CPU"),
             rows,
         )
     )
@@ -177,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         table(
             "2. A job's failures, one refresh",
-            ("job", "refresh", "requests", "bytes", "median", "summary"),
+            ("job", "refresh", "requests", "bytes", "median", "client CPU", "summary"),
             rows,
         )
     )
