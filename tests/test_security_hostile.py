@@ -144,8 +144,9 @@ def assert_clean_svg(app: BatchApp) -> str:
 
 
 def assert_one_line_rows(table: KeyedTable) -> None:
-    assert table.row_count == table.visible_count
-    assert all(row.height == 1 for row in table.rows.values())
+    # One line per row (plus the header), and no cell that could break a line.
+    assert table.virtual_size.height == table.visible_count + 1
+    assert all("\n" not in c.plain for k in table.visible_keys for c in table.get_row(k))
 
 
 def shows(cell: str, text: str) -> bool:
