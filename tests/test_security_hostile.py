@@ -144,9 +144,11 @@ def assert_clean_svg(app: BatchApp) -> str:
 
 
 def assert_one_line_rows(table: KeyedTable) -> None:
-    # One line per row (plus the header), and no cell that could break a line.
+    # One line per row (plus the header), and every line drawn exactly as wide as the table.
     assert table.virtual_size.height == table.visible_count + 1
-    assert all("\n" not in c.plain for k in table.visible_keys for c in table.get_row(k))
+    for y in range(table.size.height):
+        strip = table.render_line(y)
+        assert "\n" not in strip.text and strip.cell_length == table.size.width, (y, strip.text)
 
 
 def shows(cell: str, text: str) -> bool:

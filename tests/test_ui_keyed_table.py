@@ -107,3 +107,14 @@ async def test_many_rows_gone_at_once_leave_a_consistent_table() -> None:
         t.select_key("k098")
         await pilot.press("down", "up")
         assert t.selected_key == "k098"
+
+
+async def test_a_cell_with_a_line_break_stays_on_its_line() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        t = app.query_one(KeyedTable)
+        t.apply_rows([Row("a", (Text("a"), Text("two\nlines"), "1"), {"id": "a"}), row("b")])
+        await pilot.pause()
+        assert t.render_line(1).text.split() == ["a", "two", "lines", "1"]
+        assert t.render_line(2).text.split() == ["b", "active", "0"]
+        assert all(t.render_line(y).cell_length == t.size.width for y in range(t.size.height))

@@ -56,8 +56,10 @@ class Sync:
 
 
 def as_text(value: object) -> Text:
-    """A cell as the Text that is shown: plain strings are literal, never markup."""
+    """A cell as the Text that is shown: plain strings are literal, never markup; one line."""
     if isinstance(value, Text):
+        if "\n" in value.plain:  # a row is one line: a line break would break the table's
+            return Text(" ").join(value.split("\n"))
         return value
     if value is None:
         return Text("")
@@ -75,11 +77,8 @@ def same_cell(a: object, b: object) -> bool:
 
 
 def cell_width(value: object) -> int:
-    """Terminal cells a one-line cell needs (its widest line, should one sneak in)."""
-    text = as_text(value)
-    if "\n" in text.plain:
-        return max(Text(line).cell_len for line in text.plain.splitlines())
-    return text.cell_len
+    """Terminal cells the cell needs, as shown."""
+    return as_text(value).cell_len
 
 
 def _plain(cell: object) -> str:
