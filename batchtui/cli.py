@@ -84,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     view.add_argument("--refresh", type=_refresh, default=5.0, metavar="SECONDS", help="default 5")
     view.add_argument("--state", choices=STATES, default="all", help="which jobs to list (default all)")
     view.add_argument("--theme", help="colour theme name")
+    view.add_argument(
+        "--readonly",
+        action="store_true",
+        help="offer no action and send nothing but GET and HEAD (also BATCHTUI_READONLY=1)",
+    )
     p.add_argument("--once", action="store_true", help="print jobs and task counts once and exit")
     p.add_argument("-o", "--output", choices=("json", "table"), default="table", help="with --once")
     p.add_argument(
@@ -139,6 +144,7 @@ def _make_client(
         sim, client = demo_client(
             api_version=args.api_version, on_event=on_event, max_concurrency=args.concurrency
         )
+        client.readonly = args.readonly or _truthy_env("BATCHTUI_READONLY")
         # The demo world runs on simulated time: ages and runtimes must read its clock.
         return client, f"{sim.config.account} (demo)", [], {"now": sim.clock.now}
 
@@ -152,10 +158,19 @@ def _make_client(
         auth=args.auth,
         api_version=args.api_version,
         profile=args.profile,
+        readonly=args.readonly,
     )
-    client = BatchClient.from_settings(settings, on_event=on_event, max_concurrency=args.concurrency)
+    client = BatchClient.from_settings(
+        settings, on_event=on_event, max_concurrency=args.concurrency, readonly=settings.readonly
+    )
     label = settings.account or settings.endpoint
     return client, label, list(settings.warnings), {}
+
+
+def _truthy_env(name: str) -> bool:
+    import os
+
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _state(args: argparse.Namespace) -> str | None:

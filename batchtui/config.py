@@ -31,6 +31,7 @@ from typing import Any, Literal
 from batchtui.batch.auth import check_endpoint
 from batchtui.batch.client import DEFAULT_API_VERSION
 from batchtui.batch.errors import ConfigError
+from batchtui.paths import user_config_dir
 
 AuthMode = Literal["shared_key", "aad"]
 
@@ -43,7 +44,8 @@ _AUTH_ALIASES: dict[str, AuthMode] = {
     "entra_id": "aad",
 }
 
-_ACCOUNT_KEYS = frozenset({"endpoint", "account", "key", "auth", "api_version"})
+_ACCOUNT_KEYS = frozenset({"endpoint", "account", "key", "auth", "api_version", "readonly"})
+_BOOL_KEYS = frozenset({"readonly"})
 _TOP_KEYS = frozenset({"default_account", "accounts"})
 
 
@@ -57,6 +59,9 @@ class AccountSettings:
     source: str = "flag"  # where the endpoint came from: flag, env, az-config, batchtui-config
     warnings: tuple[str, ...] = ()  # things to tell the user that do not stop us
     profile: str | None = None  # the config.toml account used, if any
+    #: nothing but GET and HEAD goes on the wire: --readonly, BATCHTUI_READONLY=1, or
+    #: `readonly = true` for the account in config.toml (any one of them is enough)
+    readonly: bool = False
 
     def __str__(self) -> str:
         return repr(self)
@@ -74,17 +79,7 @@ class _Layer:
     api_version: str | None = None
     path: Path | None = None  # the file it came from, for permission warnings
     profile: str | None = None
-
-
-def user_config_dir(env: Mapping[str, str] | None = None) -> Path:
-    """batchtui's per-user config directory; ``BATCHTUI_CONFIG_DIR`` overrides it."""
-    environ = os.environ if env is None else env
-    override = environ.get("BATCHTUI_CONFIG_DIR")
-    if override:
-        return Path(override).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("batchtui", appauthor=False))
+    readonly: bool = False
 
 
 def az_config_file(env: Mapping[str, str] | None = None) -> Path:
@@ -170,7 +165,10 @@ def _toml_accounts(doc: Mapping[str, Any], path: Path) -> dict[str, Mapping[str,
                 raise ConfigError(
                     f"{path}: unknown setting {key!r} in [accounts.{name}] (allowed: {allowed})"
                 )
-            if not isinstance(value, str):
+            if key in _BOOL_KEYS:
+                if not isinstance(value, bool):
+                    raise ConfigError(f"{path}: accounts.{name}.{key} must be true or false")
+            elif not isinstance(value, str):
                 raise ConfigError(f"{path}: accounts.{name}.{key} must be a string")
     default = doc.get("default_account")
     if default is not None and not isinstance(default, str):
@@ -210,6 +208,7 @@ def _toml_layer(path: Path, profile: str | None) -> tuple[_Layer, bool, str | No
         api_version=_clean(table.get("api_version")),
         path=path,
         profile=name,
+        readonly=bool(table.get("readonly", False)),
     )
     return layer, holds_key, hint
 
@@ -260,6 +259,7 @@ def resolve_settings(
     auth: str | None = None,
     api_version: str | None = None,
     profile: str | None = None,
+    readonly: bool = False,
     env: Mapping[str, str] | None = None,
     az_config_dir: Path | None = None,
     config_file: Path | None = None,
@@ -361,4 +361,12 @@ def resolve_settings(
         source=chosen.source,
         warnings=tuple(warnings),
         profile=toml.profile if toml.profile and any(layer is toml for layer in usable) else None,
+        # Read-only is a safety catch: any source that asks for it gets it.
+        readonly=readonly
+        or _truthy(environ.get("BATCHTUI_READONLY"))
+        or any(layer.readonly for layer in usable),
     )
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from batchtui.batch.auth import SharedKeyAuth
-from batchtui.batch.client import DEFAULT_CONCURRENCY, BatchClient, RequestEvent
+from batchtui.batch.client import DEFAULT_API_VERSION, DEFAULT_CONCURRENCY, BatchClient, RequestEvent
 from batchtui.sim import SimConfig, Simulator
 
 DEMO_ENDPOINT = "http://127.0.0.1:8765"
@@ -34,7 +34,6 @@ def demo_client(
         start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=warmup)
         config = SimConfig(time_scale=DEMO_TIME_SCALE, start=start)
     sim = Simulator(config)
-    kwargs = {"api_version": api_version} if api_version else {}
     client = BatchClient(
         DEMO_ENDPOINT,
         SharedKeyAuth(sim.config.account, sim.config.key),
@@ -42,6 +41,6 @@ def demo_client(
         transport=httpx.ASGITransport(app=sim),
         on_event=on_event,
         max_concurrency=max_concurrency,
-        **kwargs,
+        api_version=api_version or DEFAULT_API_VERSION,
     )
     return sim, client

@@ -69,10 +69,9 @@ async def _timed(handler: Any, message: Any, table_: Any) -> tuple[float, float]
 
 async def jobs_case(n_jobs: int, runs: int) -> list[float | str]:
     from batchtui.batch.models import TaskCounts, TaskCountsResult
-    from batchtui.monitor import CountsEntry
+    from batchtui.refresh.jobs import CountsEntry
     from batchtui.sim import SimConfig, Simulator
     from batchtui.ui.app import make_app
-    from batchtui.ui.messages import JobsUpdated
 
     sim = Simulator(SimConfig(jobs=n_jobs, time_scale=0, seed=1))
     app = make_app(_client(sim), refresh=3600.0, now=sim.clock.now)
@@ -93,13 +92,13 @@ async def jobs_case(n_jobs: int, runs: int) -> list[float | str]:
             )
             counts[k] = CountsEntry(result=TaskCountsResult(moved, moved), fetched_at=base.fetched_at)
         other = dataclasses.replace(base, counts=counts, listed=False)
-        variants = [JobsUpdated(other), JobsUpdated(dataclasses.replace(base, listed=False))]
+        variants = [other, dataclasses.replace(base, listed=False)]
         applies, paints = [], []
-        await _timed(screen.on_jobs_updated, variants[1], screen.table)
+        await _timed(screen.apply, variants[1], screen.table)
         CPU.clear()
         CPU_APPLY.clear()
         for i in range(runs):
-            a, d = await _timed(screen.on_jobs_updated, variants[i % 2], screen.table)
+            a, d = await _timed(screen.apply, variants[i % 2], screen.table)
             applies.append(a)
             paints.append(d)
             await pilot.pause()  # paint, as between two real refreshes
@@ -116,9 +115,10 @@ async def jobs_case(n_jobs: int, runs: int) -> list[float | str]:
 
 
 async def ranks_case(n_ranks: int, runs: int, move_clock: bool) -> list[float | str]:
+    from batchtui.refresh.views import SubtasksSnapshot
     from batchtui.sim import SimConfig, Simulator
     from batchtui.ui.app import make_app
-    from batchtui.ui.screens.subtasks import SubtasksScreen, SubtasksUpdated
+    from batchtui.ui.screens.subtasks import SubtasksScreen
 
     sim = Simulator(SimConfig(jobs=20, time_scale=0, seed=7, instances=n_ranks))
     client = _client(sim)
@@ -164,8 +164,8 @@ async def ranks_case(n_ranks: int, runs: int, move_clock: bool) -> list[float | 
                 CPU_APPLY.clear()
             if move_clock:
                 clock["now"] = clock["now"] + timedelta(seconds=5)
-            msg = SubtasksUpdated(best[1], best[2], task, variants[i % 2], at)
-            a, d = await _timed(screen.on_subtasks_updated, msg, screen.table)
+            msg = SubtasksSnapshot(best[1], best[2], task, variants[i % 2], at, False)
+            a, d = await _timed(screen.apply, msg, screen.table)
             if i:  # the first one is a warm-up
                 applies.append(a)
                 paints.append(d)

@@ -17,7 +17,8 @@ from batchtui.batch import auth as auth_module
 from batchtui.batch.auth import EntraIdAuth, SharedKeyAuth
 from batchtui.batch.client import DEFAULT_API_VERSION, BatchClient
 from batchtui.batch.errors import ConfigError, InsecureEndpointError
-from batchtui.config import AccountSettings, resolve_settings, user_config_dir
+from batchtui.config import AccountSettings, resolve_settings
+from batchtui.paths import user_config_dir
 
 KEY_FLAG = base64.b64encode(b"f" * 64).decode()
 KEY_ENV = base64.b64encode(b"e" * 64).decode()

@@ -13,15 +13,16 @@ import httpx
 import pytest
 from azure.core.credentials import AccessToken
 from azure.core.exceptions import ClientAuthenticationError
-from ui_support import ENDPOINT, FrozenClock, make_client, make_sim, wait_for
+from ui_support import ENDPOINT, FrozenClock, make_client, make_sim, step, wait_for
 
 from batchtui.batch.auth import REFRESH_MARGIN, EntraIdAuth, SharedKeyAuth
 from batchtui.batch.client import BatchClient
 from batchtui.batch.errors import AuthError, BatchServiceError
 from batchtui.batch.retry import RetryPolicy
+from batchtui.refresh.pacing import paced_wait
+from batchtui.refresh.timer import ManualTimer
 from batchtui.sim import Simulator
 from batchtui.ui.app import BatchApp, make_app
-from batchtui.ui.screens.base import paced_wait
 from batchtui.ui.screens.jobs import JobsScreen
 
 SIZE = (120, 40)
@@ -142,11 +143,7 @@ def entra_client(
 ) -> tuple[BatchClient, EntraIdAuth]:
     auth = EntraIdAuth(cred, endpoint=ENDPOINT)  # type: ignore[arg-type]
     auth._clock = cred.clock
-    kw.setdefault("retry", RetryPolicy(max_attempts=1, base_delay=0, max_delay=0))
-    client = BatchClient(
-        ENDPOINT, auth, account=sim.config.account, transport=transport or httpx.ASGITransport(app=sim), **kw
-    )
-    return client, auth
+    return make_client(sim, auth=auth, transport=transport, **kw), auth
 
 
 async def test_tokens_are_renewed_before_they_expire_under_load_one_renewal_at_a_time() -> None:
@@ -179,13 +176,15 @@ async def test_an_expired_token_that_cannot_be_renewed_says_run_az_login_and_rec
     sim = make_sim()
     cred = Credential(sim)
     client, auth = entra_client(sim, cred)
-    app = make_app(client, refresh=REFRESH, now=sim.clock.now, monotonic=FrozenClock())
+    timer = ManualTimer()
+    app = make_app(client, refresh=5.0, now=sim.clock.now, timer=timer)
     async with app.run_test(size=SIZE) as pilot:
         screen = await home(pilot, app)
         before = rows(screen)
         cred.failing = True
         cred.now += 3600  # expired; renewing it fails
-        await wait_for(pilot, lambda: screen.status.error is not None)
+        await step(pilot, app, timer, 5.0)
+        assert screen.status.error is not None
         error = screen.status.error
         assert isinstance(error, AuthError)
         plain = screen.status.plain
@@ -195,14 +194,16 @@ async def test_an_expired_token_that_cannot_be_renewed_says_run_az_login_and_rec
             f"auth: could not get a Microsoft Entra ID token for {scope}: {AADSTS} (try `az login`" in plain
         )
         assert rows(screen) == before
-        await wait_for(pilot, lambda: screen.backoff_steps >= 2)
-        assert screen.next_wait >= 8 * REFRESH
-        asked = auth.token_requests
-        await pilot.pause(0.3)
-        # Backing off: within 0.3 s a normal pace would have asked 3 times.
-        assert auth.token_requests - asked <= 2
+        await step(pilot, app, timer, screen.next_wait)
+        assert screen.backoff_steps == 2 and screen.next_wait == 8 * 5.0
+        asked, polls = auth.token_requests, screen.fetches
+        for _ in range(8):
+            await step(pilot, app, timer, 5.0)
+        # Backing off: in 8 intervals a normal pace would have asked 8 times; it asked once.
+        assert screen.fetches - polls == 1 and auth.token_requests - asked == 1
         cred.failing = False  # `az login` done
-        await wait_for(pilot, lambda: screen.status.error is None, within=5)
+        await step(pilot, app, timer, screen.next_wait)
+        assert screen.status.error is None
         assert screen.backoff_steps == 0
         assert screen.status.plain.startswith("updated 0s ago")
 

@@ -9,12 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
-from ui_support import ENDPOINT, FrozenClock, make_client, wait_for
+from ui_support import ENDPOINT, FrozenClock, make_client, step, wait_for
 
-from batchtui.batch.auth import SharedKeyAuth
 from batchtui.batch.client import BatchClient, RequestEvent
 from batchtui.batch.errors import TransportError
 from batchtui.batch.retry import RetryPolicy
+from batchtui.refresh.timer import ManualTimer
 from batchtui.sim import SimConfig, Simulator
 from batchtui.ui.app import BatchApp, make_app
 from batchtui.ui.screens.jobs import JobsScreen
@@ -71,13 +71,7 @@ async def test_a_refused_connection_from_a_non_httpx_transport_is_offline_not_in
     sim, _ = ticking_sim()
     sim.faults.outage(60, kind="refuse")
     events: list[RequestEvent] = []
-    async with BatchClient(
-        ENDPOINT,
-        SharedKeyAuth(sim.config.account, sim.config.key),
-        transport=httpx.ASGITransport(app=sim),
-        on_event=events.append,
-        retry=RetryPolicy(max_attempts=3, base_delay=0, max_delay=0),
-    ) as client:
+    async with make_client(sim, attempts=3, on_event=events.append) as client:
         with pytest.raises(TransportError) as info:
             await client.list_jobs()
     err = info.value
@@ -130,13 +124,15 @@ async def test_any_transport_exception_becomes_a_transport_error(
 @pytest.mark.parametrize("kind", ["refuse", "503"])
 async def test_a_long_outage_keeps_the_rows_says_offline_since_and_recovers_by_itself(kind: str) -> None:
     sim, ticker = ticking_sim()
-    app = live_app(sim)
+    timer = ManualTimer()  # the engine's clock and the status line's: moved by the test
+    app = make_app(make_client(sim), refresh=5.0, now=sim.clock.now, timer=timer)
     async with app.run_test(size=SIZE) as pilot:
         screen = await loaded(pilot, app)
         before = cells(screen)
         sim.faults.outage(3600, kind=kind)
-        await wait_for(pilot, lambda: screen.status.error is not None)
-        since = f"⚠ offline since {sim.clock.now():%H:%M:%S} · updated 0s ago · "
+        await step(pilot, app, timer, 5.0)
+        assert screen.status.error is not None
+        since = f"⚠ offline since {sim.clock.now():%H:%M:%S} · updated 5s ago · "
         plain = screen.status.plain
         assert plain.startswith(since), plain
         if kind == "refuse":
@@ -148,16 +144,17 @@ async def test_a_long_outage_keeps_the_rows_says_offline_since_and_recovers_by_i
         # Minutes pass: refresh after refresh fails, the rows and the "since" stay put, the
         # age grows, and the dashboard keeps its pace (no backoff for an outage).
         fetches = screen.fetches
-        app.monotonic.advance(180)  # type: ignore[attr-defined]
-        await wait_for(pilot, lambda: screen.fetches >= fetches + 4)
+        for _ in range(36):
+            await step(pilot, app, timer, 5.0)
+        assert screen.fetches == fetches + 36  # one poll an interval
         assert cells(screen) == before
-        assert screen.status.plain.startswith(since.replace("0s ago", "3m00s ago"))
-        assert screen.next_wait == REFRESH and screen.backoff_steps == 0
+        assert screen.status.plain.startswith(since.replace("5s ago", "3m05s ago"))
+        assert screen.next_wait == 5.0 and screen.backoff_steps == 0
         # The service comes back: the very next refresh brings the dashboard back.
         ticker.t += 3601
         fetches = screen.fetches
-        await wait_for(pilot, lambda: screen.status.error is None)
-        assert screen.fetches <= fetches + 1, "recovered on the first refresh after the outage"
+        await step(pilot, app, timer, 5.0)
+        assert screen.fetches == fetches + 1 and screen.status.error is None
         assert screen.status.plain.startswith("updated 0s ago · demo")
         assert not screen.has_class("-stale")
 
@@ -199,14 +196,7 @@ class HeldSleep:
 async def test_the_status_line_says_when_a_request_is_being_retried() -> None:
     sim, ticker = ticking_sim()
     sleep = HeldSleep()
-    client = BatchClient(
-        ENDPOINT,
-        SharedKeyAuth(sim.config.account, sim.config.key),
-        account=sim.config.account,
-        transport=httpx.ASGITransport(app=sim),
-        retry=RetryPolicy(max_attempts=3, base_delay=0, max_delay=30),
-        sleep=sleep,
-    )
+    client = make_client(sim, retry=RetryPolicy(max_attempts=3, base_delay=0, max_delay=30), sleep=sleep)
     app = make_app(client, refresh=3600.0, now=sim.clock.now, monotonic=FrozenClock())
     async with app.run_test(size=SIZE) as pilot:
         screen = await loaded(pilot, app)

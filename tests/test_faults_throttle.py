@@ -1,48 +1,50 @@
 """A throttling storm through the simulator: half of all requests answered 429 with Retry-After.
 
-The dashboard keeps answering keys, says it is throttled, really sends fewer requests (measured
-on the simulator's request log), and returns to its normal pace by itself once the storm ends."""
+The dashboard keeps answering keys, says it is throttled, really sends fewer requests (counted
+on the simulator's request log while the engine's ManualTimer moves a set number of intervals:
+a count, not a rate a busy machine can push over a threshold), and returns to its normal pace
+by itself once the storm ends."""
 
 from __future__ import annotations
 
 import asyncio
 import re
 
-import httpx
 import pytest
-from ui_support import ENDPOINT, FrozenClock, make_sim, wait_for
+from textual.pilot import Pilot
+from ui_support import FrozenClock, make_client, make_sim, settle, wait_for
 
-from batchtui.batch.auth import SharedKeyAuth
-from batchtui.batch.client import BatchClient
 from batchtui.batch.retry import RetryPolicy
+from batchtui.refresh.pacing import paced_wait
+from batchtui.refresh.timer import ManualTimer
 from batchtui.sim import Simulator
 from batchtui.ui.app import BatchApp, make_app
-from batchtui.ui.screens.base import paced_wait
 from batchtui.ui.screens.jobs import JobsScreen
 
 SIZE = (120, 40)
-REFRESH = 0.1
+REFRESH = 5.0  # seconds on the engine's ManualTimer: they cost no real time
 
 
-def storm_app(sim: Simulator) -> BatchApp:
-    # Retry-After (1-3 s from the simulator) is capped at 50 ms so the test runs in seconds;
-    # the proportions between calm and storm are what is measured.
-    client = BatchClient(
-        ENDPOINT,
-        SharedKeyAuth(sim.config.account, sim.config.key),
-        account=sim.config.account,
-        transport=httpx.ASGITransport(app=sim),
-        retry=RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05),
+async def no_sleep(_seconds: float) -> None:
+    await asyncio.sleep(0)
+
+
+def storm_app(sim: Simulator, timer: ManualTimer) -> BatchApp:
+    # The engine waits on a ManualTimer the test moves; the client's retry waits are instant.
+    client = make_client(
+        sim, retry=RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05), sleep=no_sleep
     )
-    return make_app(client, refresh=REFRESH, now=sim.clock.now, monotonic=FrozenClock())
+    return make_app(client, refresh=REFRESH, now=sim.clock.now, timer=timer)
 
 
-async def rate(sim: Simulator, seconds: float) -> float:
-    """Requests per second the simulator received over the next ``seconds`` of real time."""
-    loop = asyncio.get_running_loop()
-    n0, t0 = len(sim.requests), loop.time()
-    await asyncio.sleep(seconds)
-    return (len(sim.requests) - n0) / (loop.time() - t0)
+async def requests_over(pilot: Pilot[None], app: BatchApp, sim: Simulator, timer: ManualTimer, n: int) -> int:
+    """Requests the simulator received while the engine's clock moved ``n`` refresh intervals."""
+    start = len(sim.requests)
+    for _ in range(n):
+        await settle(pilot, app, timer)
+        timer.advance(REFRESH)
+    await settle(pilot, app, timer)
+    return len(sim.requests) - start
 
 
 def test_the_pace_doubles_up_to_a_cap_and_auth_waits_longer() -> None:
@@ -55,23 +57,35 @@ def test_the_pace_doubles_up_to_a_cap_and_auth_waits_longer() -> None:
 
 
 async def test_a_throttling_storm_slows_the_dashboard_down_and_it_recovers_by_itself() -> None:
-    sim = make_sim(jobs=8)  # few jobs: the calm pace is set by the interval, not by the CPU
-    app = storm_app(sim)
+    sim = make_sim(jobs=8)
+    timer = ManualTimer()
+    app = storm_app(sim, timer)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen) and app.screen.table.total_count > 0)
         screen = app.screen
         assert isinstance(screen, JobsScreen)
-        calm = await rate(sim, 1.0)
-        assert calm > 10, f"the calm pace should be brisk at a {REFRESH}s refresh, got {calm:.0f}/s"
+        # Calm: a poll every interval: the list every third, the selected job's counts every
+        # time, and the other jobs that can change at their cadence (the frozen world's counts
+        # never move: read at ticks 3, 9 and 21, gaps doubling from 3). A completed job's
+        # counts, once read, are final.
+        calm = await requests_over(pilot, app, sim, timer, 24)
+        snap = screen.snapshot
+        assert snap is not None
+        changing = sum(1 for entry in snap.counts.values() if not entry.final)
+        selected = int(not snap.counts[snap.selected].final) if snap.selected else 0
+        assert changing >= 3
+        assert selected == 1
+        assert calm == 8 + 24 + 3 * (changing - selected), calm
 
         sim.faults.throttle_rate = 0.5
         seen: set[str] = set()
-
-        def throttled_shown() -> bool:
+        for _ in range(40):
             seen.add(screen.status.plain)
-            return screen.backoff_steps >= 3
-
-        await wait_for(pilot, throttled_shown, within=10)
+            if screen.backoff_steps >= 3:
+                break
+            await requests_over(pilot, app, sim, timer, 1)
+        assert screen.backoff_steps >= 3
+        seen.add(screen.status.plain)
         said = [p for p in seen if re.match(r"⚠ (throttled[:,] |refresh failed · .*throttled: )", p)]
         assert said, seen
         assert any(re.search(r"slowing down, next try in \d+ s", p) for p in said)
@@ -83,17 +97,26 @@ async def test_a_throttling_storm_slows_the_dashboard_down_and_it_recovers_by_it
         assert screen.table.cursor_row == before + 1
         await pilot.press("k")
 
-        stormy = await rate(sim, 1.5)
-        assert stormy < calm / 2.5, f"calm {calm:.0f}/s, storm {stormy:.0f}/s: the dashboard did not back off"
+        # Storm: a poll every 8 intervals, each of its requests tried up to 3 times.
+        polls = screen.fetches
+        stormy = await requests_over(pilot, app, sim, timer, 24)
+        assert screen.fetches - polls == 3
+        assert stormy < calm / 2.5, f"calm {calm}, storm {stormy}: the dashboard did not back off"
         # What the service saw: plenty of 429s, every one answered by waiting.
         assert any(r.status == 429 for r in sim.requests[-50:])
 
         sim.faults.clear()
-        await wait_for(pilot, lambda: screen.backoff_steps == 0 and screen.status.error is None, within=5)
+        for _ in range(200):
+            if screen.backoff_steps == 0 and screen.status.error is None:
+                break
+            await requests_over(pilot, app, sim, timer, 1)
+        assert screen.backoff_steps == 0 and screen.status.error is None
         assert screen.next_wait == REFRESH
         assert "throttled" not in screen.status.plain and screen.status.plain.startswith("updated 0s ago")
-        recovered = await rate(sim, 1.0)
-        assert recovered > stormy * 2, f"storm {stormy:.0f}/s, after {recovered:.0f}/s: pace not back"
+        polls = screen.fetches
+        recovered = await requests_over(pilot, app, sim, timer, 24)
+        assert screen.fetches - polls == 24  # the pace is back: one poll an interval
+        assert recovered > stormy * 2, f"storm {stormy}, after {recovered}: pace not back"
 
 
 async def test_a_retry_after_is_shown_as_it_was_given() -> None:
@@ -106,14 +129,7 @@ async def test_a_retry_after_is_shown_as_it_was_given() -> None:
         delays.append(seconds)
         await release.wait()
 
-    client = BatchClient(
-        ENDPOINT,
-        SharedKeyAuth(sim.config.account, sim.config.key),
-        account=sim.config.account,
-        transport=httpx.ASGITransport(app=sim),
-        retry=RetryPolicy(max_attempts=3, base_delay=0, max_delay=30),
-        sleep=held,
-    )
+    client = make_client(sim, retry=RetryPolicy(max_attempts=3, base_delay=0, max_delay=30), sleep=held)
     app = make_app(client, refresh=30.0, now=sim.clock.now, monotonic=FrozenClock())
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen) and app.screen.table.total_count > 0)

@@ -5,12 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from ui_support import ENDPOINT, FrozenClock, make_client, make_sim, wait_for
+from ui_support import FrozenClock, make_client, make_sim, wait_for
 
-from batchtui.batch.auth import SharedKeyAuth
-from batchtui.batch.client import BatchClient
-from batchtui.batch.retry import RetryPolicy
-from batchtui.monitor import JobsMonitor, default_job_order
+from batchtui.refresh.jobs import JobsMonitor, default_job_order
 from batchtui.ui.app import make_app
 from batchtui.ui.screens.jobs import JobsScreen
 from batchtui.ui.widgets.count_bar import CountBar
@@ -40,13 +37,7 @@ class HoldNextPages(httpx.AsyncBaseTransport):
 def held_app(jobs: int = 35):  # type: ignore[no-untyped-def]
     sim = make_sim(jobs=jobs, max_page=PAGE)
     transport = HoldNextPages(sim)
-    client = BatchClient(
-        ENDPOINT,
-        SharedKeyAuth(sim.config.account, sim.config.key),
-        account=sim.config.account,
-        transport=transport,
-        retry=RetryPolicy(max_attempts=1, base_delay=0, max_delay=0),
-    )
+    client = make_client(sim, transport=transport)
     app = make_app(client, refresh=3600.0, now=sim.clock.now, monotonic=FrozenClock())
     return app, sim, transport
 

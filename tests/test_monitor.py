@@ -6,7 +6,7 @@ import asyncio
 
 from ui_support import make_client, make_sim
 
-from batchtui.monitor import (
+from batchtui.refresh.jobs import (
     JOB_LIST_SELECT,
     JobsMonitor,
     completions_per_minute,
@@ -136,11 +136,3 @@ async def test_a_failed_list_raises_and_a_failed_count_is_kept_per_job() -> None
             pass
         else:
             raise AssertionError("a failed job list must raise")
-
-
-def test_the_refresh_engine_never_imports_textual() -> None:
-    import subprocess
-    import sys
-
-    code = "import sys, batchtui.monitor; sys.exit('textual' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ui_support import make_client, make_sim
 
-from batchtui.monitor import JobsMonitor, default_job_order
+from batchtui.refresh.jobs import JobsMonitor, default_job_order
 
 
 async def test_focus_tick_reads_only_rows_without_counts_and_timer_ticks_still_read_the_selected() -> None:

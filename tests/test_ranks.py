@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from batchtui.batch.models import Subtask, Task, TaskCounts
-from batchtui.ui import task_query
+from batchtui.refresh import task_query
+from batchtui.refresh.task_query import TaskQuery, expected_total, load_note, near_bottom
 from batchtui.ui.ranks import (
     Rank,
     collect_ranks,
@@ -20,7 +21,6 @@ from batchtui.ui.ranks import (
     stragglers,
     summarize,
 )
-from batchtui.ui.task_query import TaskQuery, expected_total, load_note, near_bottom
 
 T0 = datetime(2026, 11, 21, 6, 0, tzinfo=UTC)
 
@@ -233,6 +233,6 @@ def test_summary_accounts_for_every_rank_once(ranks: list[Rank], n: int) -> None
 
 
 def test_the_pure_modules_do_not_import_textual() -> None:
-    code = "import sys, batchtui.ui.ranks, batchtui.ui.task_query; print('textual' in sys.modules)"
+    code = "import sys, batchtui.ui.ranks, batchtui.refresh.task_query; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

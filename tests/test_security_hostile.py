@@ -18,7 +18,7 @@ import httpx
 import pytest
 from textual.geometry import Region
 from textual.widget import Widget
-from ui_support import ENDPOINT, FrozenClock, make_sim, wait_for
+from ui_support import ENDPOINT, FrozenClock, make_client, make_sim, wait_for
 
 from batchtui.batch.auth import SharedKeyAuth
 from batchtui.batch.client import BatchClient
@@ -106,13 +106,7 @@ class Hostile(httpx.AsyncBaseTransport):
 
 
 def hostile_client(sim: Simulator) -> BatchClient:
-    return BatchClient(
-        ENDPOINT,
-        SharedKeyAuth(sim.config.account, sim.config.key),
-        account=sim.config.account,
-        transport=Hostile(sim),
-        retry=RetryPolicy(max_attempts=1, base_delay=0, max_delay=0),
-    )
+    return make_client(sim, transport=Hostile(sim))
 
 
 # --------------------------------------------------------------------------- what to check

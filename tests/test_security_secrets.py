@@ -19,7 +19,7 @@ import httpx
 import pytest
 from azure.core.credentials import AccessToken
 from azure.core.exceptions import ClientAuthenticationError
-from ui_support import FrozenClock, wait_for
+from ui_support import FrozenClock, make_client, wait_for
 
 from batchtui import cli
 from batchtui.batch.auth import EntraIdAuth, SharedKeyAuth
@@ -203,14 +203,7 @@ async def test_entra_id_tokens_never_show_through_expiry_revocation_and_retries(
     cred = Credential(sim)
     auth = EntraIdAuth(cred, endpoint=ENDPOINT)  # type: ignore[arg-type]
     auth._clock = lambda: cred.now
-    client = BatchClient(
-        ENDPOINT,
-        auth,
-        account=ACCOUNT,
-        transport=httpx.ASGITransport(app=sim),
-        on_event=cli._log_event,
-        retry=RetryPolicy(max_attempts=2, base_delay=0, max_delay=0),
-    )
+    client = make_client(sim, auth=auth, account=ACCOUNT, attempts=2, on_event=cli._log_event)
     app = make_app(client, refresh=0.1, now=sim.clock.now, monotonic=FrozenClock())
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen) and app.screen.table.total_count > 0)

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import httpx
+from sim_support import make_client
 
 from batchtui.batch.auth import SharedKeyAuth
-from batchtui.batch.client import BatchClient
 from batchtui.batch.errors import BatchServiceError
 from batchtui.sim import SimConfig, Simulator
 
 
-def _client(sim: Simulator, key: str | None = None) -> BatchClient:
-    return BatchClient(
-        "http://127.0.0.1:8765",
-        SharedKeyAuth(sim.config.account, key or sim.config.key),
-        account=sim.config.account,
-        transport=httpx.ASGITransport(app=sim),
-    )
-
-
 async def test_every_payload_parses_with_the_project_models() -> None:
     sim = Simulator(SimConfig(seed=12, jobs=30, tasks=20, instances=10, time_scale=0, max_page=40))
-    async with _client(sim) as client:
+    async with make_client(sim) as client:
         jobs = await client.list_jobs(max_results=9)
         assert [j.id for j in jobs] == sim.job_ids()
         subtasks = 0
@@ -43,7 +33,7 @@ async def test_every_payload_parses_with_the_project_models() -> None:
 
 async def test_wrong_key_surfaces_as_a_service_error() -> None:
     sim = Simulator(SimConfig(seed=12, jobs=2, time_scale=0))
-    async with _client(sim, key="d3Jvbmc=") as client:
+    async with make_client(sim, auth=SharedKeyAuth(sim.config.account, "d3Jvbmc=")) as client:
         try:
             await client.list_jobs()
         except BatchServiceError as exc:

@@ -262,11 +262,8 @@ async def test_escape_from_tasks_comes_back_with_the_cursor_where_it_was() -> No
 
 async def test_unreachable_service_shows_offline_since_and_keeps_the_rows() -> None:
     import httpx
-    from ui_support import ENDPOINT, FrozenClock
+    from ui_support import FrozenClock
 
-    from batchtui.batch.auth import SharedKeyAuth
-    from batchtui.batch.client import BatchClient
-    from batchtui.batch.retry import RetryPolicy
     from batchtui.ui.app import make_app
 
     sim = make_sim()
@@ -281,13 +278,7 @@ async def test_unreachable_service_shows_offline_since_and_keeps_the_rows() -> N
             return await inner.handle_async_request(request)
 
     switch = Switch()
-    client = BatchClient(
-        ENDPOINT,
-        SharedKeyAuth(sim.config.account, sim.config.key),
-        account="demo",
-        transport=switch,
-        retry=RetryPolicy(max_attempts=1, base_delay=0, max_delay=0),
-    )
+    client = make_client(sim, account="demo", transport=switch)
     app = make_app(client, refresh=3600.0, now=sim.clock.now, monotonic=FrozenClock())
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: loaded(app))

@@ -13,8 +13,9 @@ from rich.text import Text
 from ui_support import TableApp, make_sim, make_sim_app, wait_for
 
 from batchtui.batch.models import Subtask
+from batchtui.refresh.views import SubtasksSnapshot
 from batchtui.ui.screens.jobs import JobsScreen
-from batchtui.ui.screens.subtasks import SubtasksScreen, SubtasksUpdated
+from batchtui.ui.screens.subtasks import SubtasksScreen
 from batchtui.ui.widgets.keyed_table import KeyedTable, Row
 
 SIZE = (120, 40)
@@ -63,7 +64,7 @@ async def test_reused_and_rerun_rows_match_rows_built_from_scratch() -> None:
         assert running and any(a.kind == "straggler" for a in screen.alerts)
 
         def send(subtasks: tuple[Subtask, ...]) -> dict[str, Row]:
-            screen.on_subtasks_updated(SubtasksUpdated(MPI_JOB, TASK, task, subtasks, clock["now"]))
+            screen.apply(SubtasksSnapshot(MPI_JOB, TASK, task, subtasks, clock["now"], False))
             _same_rows(table.rows_by_key, _from_scratch(screen, clock["now"]))
             return dict(table.rows_by_key)
 

@@ -8,13 +8,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 from textual.widgets import Input
-from ui_support import ENDPOINT, make_client, make_sim, make_sim_app, wait_for
+from ui_support import make_client, make_sim, make_sim_app, wait_for
 
-from batchtui.batch.auth import SharedKeyAuth
-from batchtui.batch.client import BatchClient
-from batchtui.batch.retry import RetryPolicy
 from batchtui.sim import Simulator
 from batchtui.ui.app import BatchApp, make_app
 from batchtui.ui.screens.jobs import JobsScreen
@@ -246,13 +242,7 @@ def poison(path: str, body: Any) -> None:
 
 async def test_hostile_failure_messages_and_command_lines_are_shown_literally() -> None:
     sim = make_sim()
-    client = BatchClient(
-        ENDPOINT,
-        SharedKeyAuth(sim.config.account, sim.config.key),
-        account=sim.config.account,
-        transport=httpx.ASGITransport(app=Tamper(sim, poison)),
-        retry=RetryPolicy(max_attempts=1, base_delay=0, max_delay=0),
-    )
+    client = make_client(sim, app=Tamper(sim, poison))
     app = make_app(client, refresh=3600.0, now=sim.clock.now)
     async with app.run_test(size=SIZE) as pilot:
         screen = await drill(pilot, app, MPI_JOB, RANK_FAILS)

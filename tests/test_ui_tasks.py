@@ -7,13 +7,10 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 from textual.widgets import Input
-from ui_support import ENDPOINT, make_client, make_sim, wait_for
+from ui_support import make_client, make_sim, wait_for
 
-from batchtui.batch.auth import SharedKeyAuth
-from batchtui.batch.client import BatchClient, RequestEvent
-from batchtui.batch.retry import RetryPolicy
+from batchtui.batch.client import RequestEvent
 from batchtui.sim import Simulator
 from batchtui.ui.app import BatchApp, make_app
 from batchtui.ui.screens.jobs import JobsScreen
@@ -31,14 +28,7 @@ MPI_JOB = "mpi-cfd-0001"
 def recording_app(sim: Simulator, **kw: Any) -> tuple[BatchApp, list[RequestEvent]]:
     """An app whose client reports every request it makes (URL with the query)."""
     events: list[RequestEvent] = []
-    client = BatchClient(
-        ENDPOINT,
-        SharedKeyAuth(sim.config.account, sim.config.key),
-        account=sim.config.account,
-        transport=httpx.ASGITransport(app=sim),
-        retry=RetryPolicy(max_attempts=1, base_delay=0, max_delay=0),
-        on_event=events.append,
-    )
+    client = make_client(sim, on_event=events.append)
     kw.setdefault("refresh", 3600.0)
     kw.setdefault("now", sim.clock.now)
     return make_app(client, **kw), events
@@ -169,6 +159,9 @@ async def test_the_load_is_capped_said_so_and_grows_at_the_bottom() -> None:
         await pilot.press("G")
         await wait_for(pilot, lambda: screen.table.total_count == 100)
         assert list(screen.table.rows_by_key) == all_ids[:100]
+        # Only the next block was read, from where the first listing stopped (issue 15.5).
+        lists = task_lists(events, MIXED_JOB)
+        assert len(lists) == 2 and "$skiptoken" in lists[1] and "$filter" not in lists[1]
         # The cursor stayed where the operator put it (the old last row).
         assert screen.table.selected_key == all_ids[49]
         assert "showing 100 of" in screen.status.plain
@@ -295,13 +288,7 @@ async def test_hostile_task_text_is_shown_literally_in_the_list_and_the_details(
                     info["failureInfo"]["message"] = hostile
 
     sim = make_sim()
-    client = BatchClient(
-        ENDPOINT,
-        SharedKeyAuth(sim.config.account, sim.config.key),
-        account=sim.config.account,
-        transport=httpx.ASGITransport(app=Tamper(sim, poison)),
-        retry=RetryPolicy(max_attempts=1, base_delay=0, max_delay=0),
-    )
+    client = make_client(sim, app=Tamper(sim, poison))
     app = make_app(client, refresh=3600.0, now=sim.clock.now)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_tasks(pilot, app, MIXED_JOB)

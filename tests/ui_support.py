@@ -11,19 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import httpx
+# the simulator client factory lives in sim_support; re-exported for the UI tests' imports
+from sim_support import ENDPOINT as ENDPOINT
+from sim_support import make_client as make_client
+from sim_support import make_sim
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
-from batchtui.batch.auth import SharedKeyAuth
-from batchtui.batch.client import BatchClient
-from batchtui.batch.retry import RetryPolicy
-from batchtui.sim import SimConfig, Simulator
+from batchtui.refresh.timer import ManualTimer
+from batchtui.sim import Simulator
 from batchtui.ui.app import BatchApp, make_app
 from batchtui.ui.themes import variable_defaults
 from batchtui.ui.widgets.keyed_table import KeyedTable
-
-ENDPOINT = "http://127.0.0.1:8765"
 
 
 class FrozenClock:
@@ -39,29 +38,24 @@ class FrozenClock:
         self.t += seconds
 
 
-def make_sim(**config: Any) -> Simulator:
-    config.setdefault("seed", 7)
-    config.setdefault("jobs", 20)
-    config.setdefault("time_scale", 0)
-    return Simulator(SimConfig(**config))
-
-
-def make_client(sim: Simulator, *, attempts: int = 1) -> BatchClient:
-    return BatchClient(
-        ENDPOINT,
-        SharedKeyAuth(sim.config.account, sim.config.key),
-        account=sim.config.account,
-        transport=httpx.ASGITransport(app=sim),
-        retry=RetryPolicy(max_attempts=attempts, base_delay=0, max_delay=0),
-    )
-
-
 def make_sim_app(sim: Simulator | None = None, **kw: Any) -> tuple[BatchApp, Simulator]:
     sim = sim or make_sim()
     kw.setdefault("refresh", 3600.0)
     kw.setdefault("now", sim.clock.now)
     kw.setdefault("monotonic", FrozenClock())
     return make_app(make_client(sim), **kw), sim
+
+
+async def settle(pilot: Pilot[Any], app: BatchApp, timer: ManualTimer) -> None:
+    """Let every open poller finish its poll and go back to waiting on the engine's timer."""
+    await wait_for(pilot, lambda: timer.sleeping >= app.engine.open_handles > 0, within=20)
+
+
+async def step(pilot: Pilot[Any], app: BatchApp, timer: ManualTimer, seconds: float) -> None:
+    """Move the engine's clock on by ``seconds`` and let the polls that fall due run."""
+    await settle(pilot, app, timer)
+    timer.advance(seconds)
+    await settle(pilot, app, timer)
 
 
 async def wait_for(pilot: Pilot[Any], condition: Callable[[], object], *, within: float = 5.0) -> None:

@@ -14,9 +14,9 @@ import json
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -27,6 +27,7 @@ from batchtui.batch.errors import (
     BatchServiceError,
     ConfigError,
     ModelError,
+    ResponseTooLarge,
     TransportError,
     strip_request_tail,
 )
@@ -46,14 +47,30 @@ from batchtui.batch.models import (
 from batchtui.batch.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
 from batchtui.batch.transport import BatchTransport
 
-if TYPE_CHECKING:
-    from batchtui.config import AccountSettings
+
+class ClientSettings(Protocol):
+    """What :meth:`BatchClient.from_settings` reads (``batchtui.config.AccountSettings`` has it)."""
+
+    @property
+    def endpoint(self) -> str: ...
+    @property
+    def account(self) -> str | None: ...
+    @property
+    def key(self) -> str | None: ...
+    @property
+    def auth_mode(self) -> str: ...
+    @property
+    def api_version(self) -> str: ...
+
 
 __all__ = [
     "DEFAULT_API_VERSION",
     "BatchClient",
     "ClientStats",
+    "MAX_RESPONSE_BYTES",
+    "Reply",
     "RequestEvent",
+    "RetryMode",
     "RetryPolicy",
 ]
 
@@ -119,6 +136,36 @@ def _segment(value: str, what: str) -> str:
     return quote(value, safe="")
 
 
+#: Retry rule of one call: "safe" for reads, "throttled" (429 only) for state changes.
+RetryMode = Literal["safe", "throttled"]
+#: The most decoded bytes one answer may bring (a page of 1,000 fully-selected tasks is a few
+#: MB); past it the call fails with :class:`ResponseTooLarge` instead of filling memory.
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A 2xx answer: its status, headers and (decoded, capped) body."""
+
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    request_id: str | None
+    client_request_id: str
+
+
+async def _read_capped(response: httpx.Response, cap: int) -> bytes:
+    """The decoded body, read as it streams; raise ResponseTooLarge once it passes ``cap``."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > cap:
+            raise ResponseTooLarge(f"the answer is larger than {cap:,} bytes once decoded; not read further")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 class BatchClient:
     """Read-only access to the jobs and tasks of one Batch account."""
 
@@ -136,6 +183,7 @@ class BatchClient:
         on_event: Callable[[RequestEvent], None] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         server_timeout: int | None = None,
+        readonly: bool = False,
     ) -> None:
         if "://" not in endpoint:
             endpoint = f"https://{endpoint.strip()}"
@@ -143,6 +191,8 @@ class BatchClient:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
         self.account = account
+        #: refuse every request but GET and HEAD before it is sent (--readonly)
+        self.readonly = readonly
         self.api_version = api_version
         self.stats = ClientStats()
         self.retry = retry or RetryPolicy()
@@ -154,7 +204,8 @@ class BatchClient:
         # httpx's timeout bounds each socket operation; this bounds a whole attempt (twice as
         # long, so a slow but steady answer is not cut where httpx would not cut it).
         self._deadline = 2 * float(timeout)
-        self._sleep = sleep
+        #: the wait before a retry; the dashboard swaps in one that refresh-now can cut short
+        self.retry_sleep: Callable[[float], Awaitable[None]] = sleep
         self._rand: Callable[[], float] = random.random
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._origin = _origin(self.endpoint)
@@ -176,7 +227,7 @@ class BatchClient:
     @classmethod
     def from_settings(
         cls,
-        settings: AccountSettings,
+        settings: ClientSettings,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         **kw: Any,
@@ -246,7 +297,7 @@ class BatchClient:
         filter: str | None = None,
         select: Sequence[str] | None = None,
         max_results: int | None = None,
-    ) -> AsyncIterator[Page[Job]]:
+    ) -> AsyncGenerator[Page[Job], None]:
         """Pages of jobs, one GET per page, fetched only as the iterator is advanced."""
         params = {"maxresults": max_results, "$filter": filter, "$select": _join_select(select)}
         return self._pages("list_jobs", "/jobs", params, parse_job_page)
@@ -284,10 +335,13 @@ class BatchClient:
         filter: str | None = None,
         select: Sequence[str] | None = None,
         max_results: int | None = None,
-    ) -> AsyncIterator[Page[Task]]:
+        after: str | None = None,
+    ) -> AsyncGenerator[Page[Task], None]:
+        """Pages of a job's tasks; ``after``: the nextLink an earlier listing stopped at (its
+        query is in the link, so the other arguments are not sent again)."""
         path = f"/jobs/{_segment(job_id, 'job id')}/tasks"
         params = {"maxresults": max_results, "$filter": filter, "$select": _join_select(select)}
-        return self._pages("list_tasks", path, params, parse_task_page)
+        return self._pages("list_tasks", path, params, parse_task_page, start=after)
 
     async def get_task(self, job_id: str, task_id: str, *, select: Sequence[str] | None = None) -> Task:
         path = f"/jobs/{_segment(job_id, 'job id')}/tasks/{_segment(task_id, 'task id')}"
@@ -320,8 +374,10 @@ class BatchClient:
         path: str,
         params: Mapping[str, object],
         parse: Callable[[object], Page[T]],
-    ) -> AsyncIterator[Page[T]]:
-        url: str | None = self._url(path, params)
+        start: str | None = None,
+    ) -> AsyncGenerator[Page[T], None]:
+        # ``start``: a nextLink a previous listing stopped at, to read on from there
+        url: str | None = self._next_url(call, start) if start else self._url(path, params)
         seen: set[str] = set()
         while url is not None:
             body = await self._get_json(call, url)
@@ -378,17 +434,49 @@ class BatchClient:
             raise ModelError(f"{call}: the response is not JSON ({exc.__class__.__name__})") from None
 
     async def _request(self, call: str, method: str, url: str) -> bytes:
-        """Send with retries; return the 2xx body or raise a BatchClientError."""
+        """Send a read with retries; return the 2xx body or raise a BatchClientError."""
+        return (await self._send(call, method, url)).body
+
+    async def _send(
+        self,
+        call: str,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        retry: RetryMode = "safe",
+        max_bytes: int | None = None,
+    ) -> Reply:
+        """Send one call; return its 2xx :class:`Reply` or raise a BatchClientError.
+
+        ``retry="safe"`` (reads) retries 429, 5xx, timeouts and connection errors.
+        ``retry="throttled"`` (state-changing requests) retries only a 429: the service said it
+        did nothing. After a timeout or a 5xx the outcome is unknown, and sending again blindly
+        could act twice; the caller re-reads the entity and decides.
+        ``max_bytes`` caps the *decoded* body (a gzip bomb is cut while it streams); the
+        default is :data:`MAX_RESPONSE_BYTES`.
+        """
+        if self.readonly and method not in ("GET", "HEAD"):
+            # The last line of defence: whatever asked, nothing that changes state goes out.
+            from batchtui.batch.actions import ReadOnlyError
+
+            raise ReadOnlyError(f"{call}: refused, batchtui is read-only (--readonly)")
         policy = self.retry
+        cap = MAX_RESPONSE_BYTES if max_bytes is None else max_bytes
         attempt = 0
         while True:
             attempt += 1
             crid = str(uuid.uuid4())  # fresh per attempt: it names one wire request
-            headers = {
+            sent = {
                 "client-request-id": crid,
                 "return-client-request-id": "true",
                 "ocp-date": ocp_date_now(),
             }
+            if content is not None:
+                sent["content-type"] = "application/json; odata=minimalmetadata"
+            if headers:
+                sent.update(headers)
             started = time.monotonic()
             status: int | None = None
             request_id: str | None = None
@@ -401,24 +489,29 @@ class BatchClient:
                     # httpx's timeouts bound each socket operation, not the whole answer: a
                     # server (or a transport) that drips bytes would hold a refresh forever.
                     async with asyncio.timeout(self._deadline):
-                        response = await self._http.request(method, url, headers=headers)
+                        request = self._http.build_request(method, url, headers=sent, content=content)
+                        response = await self._http.send(request, stream=True)
                         try:
-                            body = await response.aread()
+                            body = await _read_capped(response, cap)
                         finally:
                             await response.aclose()
-            except BatchClientError as exc:  # raised by an auth flow (AuthError, ConfigError)
+            except BatchClientError as exc:  # an auth flow (AuthError, ConfigError) or the cap
                 self._emit(method, url, None, None, crid, attempt, started, str(exc), None, exc.kind)
                 self.stats.errors += 1
+                if isinstance(exc, ResponseTooLarge):
+                    raise ResponseTooLarge(f"{call}: {exc}") from None
                 raise
             except TimeoutError:
                 # Before OSError: TimeoutError is one. Raised by the deadline above.
                 failure = TransportError(
                     f"{call}: timed out (no complete answer within {self._deadline:g} s)"
                 )
-                retryable = True
+                retryable = retry == "safe"
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 failure = TransportError(f"{call}: {self._describe(exc)}")
-                retryable = True
+                # A connection refused before anything was sent is safe to retry even for a
+                # state change; httpx says so with ConnectError/ConnectTimeout.
+                retryable = retry == "safe" or isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
             except httpx.HTTPError as exc:
                 failure = TransportError(f"{call}: {self._describe(exc)}")
                 retryable = False
@@ -429,7 +522,7 @@ class BatchClient:
                 # A transport that is not httpx's own (ASGI in-process, a test double, a proxy
                 # library) may let the socket's error through unwrapped: it is still "offline".
                 failure = TransportError(f"{call}: {self._describe(exc)}")
-                retryable = True
+                retryable = retry == "safe"
             except Exception as exc:  # noqa: BLE001 - any other transport bug is one line, not a crash
                 failure = TransportError(f"{call}: transport failed ({self._describe(exc)})")
                 retryable = False
@@ -439,7 +532,7 @@ class BatchClient:
                 self.stats.bytes_received += len(body)
                 if 200 <= status < 300:
                     self._emit(method, url, status, request_id, crid, attempt, started, None, None)
-                    return body
+                    return Reply(status, response.headers, body, request_id, crid)
                 retry_after = parse_retry_after(response.headers)
                 failure = self._service_error(status, body, response, retry_after)
                 explanation = self._auth_explanation(failure) if status in (401, 403) else None
@@ -449,7 +542,7 @@ class BatchClient:
                     self.stats.throttled += 1
                 if status == 429:
                     self.stats.rate_limited += 1
-                retryable = status in RETRYABLE_STATUSES
+                retryable = status in RETRYABLE_STATUSES if retry == "safe" else status == 429
             delay: float | None = None
             if retryable and attempt < policy.max_attempts:
                 delay = policy.delay(attempt - 1, retry_after, self._rand)
@@ -460,7 +553,7 @@ class BatchClient:
                 self.stats.errors += 1
                 raise failure
             self.stats.retries += 1
-            await self._sleep(delay)
+            await self.retry_sleep(delay)
 
     @staticmethod
     def _describe(exc: Exception) -> str:

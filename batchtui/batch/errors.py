@@ -34,6 +34,12 @@ class ModelError(BatchClientError):
     kind = "bad response"
 
 
+class ResponseTooLarge(ModelError):
+    """An answer grew past the client's byte cap while it was read (e.g. a decompression bomb)."""
+
+    kind = "too large"
+
+
 class ConfigError(BatchClientError):
     """Settings are missing or invalid; the message says what to set."""
 

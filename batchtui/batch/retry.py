@@ -23,6 +23,10 @@ class RetryPolicy:
     max_attempts: int = 5  # total tries, including the first
     base_delay: float = 0.5  # seconds; attempt n waits up to base * 2**n (full jitter)
     max_delay: float = 30.0  # cap on every wait, Retry-After included
+    #: a Retry-After longer than this is not waited out inside the call: the call fails at once
+    #: (its error carries retry_after) so a dashboard's refresh ends and the rest of the screen
+    #: keeps refreshing; None waits it out (capped at max_delay)
+    longest_wait: float | None = None
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -36,7 +40,7 @@ class RetryPolicy:
         Full jitter (a uniform pick in [0, ceiling]) spreads a burst of throttled requests
         out instead of bringing them back in lock-step.
         """
-        ceiling = min(self.max_delay, self.base_delay * (2 ** min(retry_number, 30)))
+        ceiling = min(self.max_delay, self.base_delay * (2.0 ** min(retry_number, 30)))
         return ceiling * rand()
 
     def delay(
@@ -44,8 +48,11 @@ class RetryPolicy:
         retry_number: int,
         retry_after: float | None,
         rand: Callable[[], float] = random.random,
-    ) -> float:
-        """The wait before the next try: the server's ``Retry-After`` if it sent one, capped."""
+    ) -> float | None:
+        """The wait before the next try: the server's ``Retry-After`` if it sent one, capped;
+        None when that is longer than ``longest_wait`` (no retry within this call)."""
+        if retry_after is not None and self.longest_wait is not None and retry_after > self.longest_wait:
+            return None
         if retry_after is not None:
             return min(self.max_delay, max(0.0, retry_after))
         return self.backoff(retry_number, rand)

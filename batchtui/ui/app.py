@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from batchtui.monitor import utcnow
+from batchtui.refresh.clock import utcnow
+from batchtui.refresh.engine import RefreshEngine
+from batchtui.refresh.timer import Timer
 from batchtui.ui.themes import DEFAULT_THEME, ThemeProblem, load_themes, variable_defaults
 
 if TYPE_CHECKING:
@@ -27,6 +31,14 @@ class BatchApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding(
+            "colon",
+            "command_line",
+            "Go to",
+            key_display=":",
+            show=False,
+            tooltip="Go to a view by name (k9s style)",
+        ),
     ]
 
     def __init__(
@@ -40,7 +52,8 @@ class BatchApp(App[None]):
         now: Callable[[], datetime] = utcnow,
         user_theme_dir: Path | None = None,
         on_exit_close: bool = True,
-        monotonic: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] | None = None,
+        timer: Timer | None = None,
     ) -> None:
         super().__init__()
         self.client = client
@@ -48,7 +61,17 @@ class BatchApp(App[None]):
         self.state_filter = state
         self.account_label = account_label or _label_for(client)
         self.now = now  # the clock the data lives on (ages, "read at"); the demo's runs fast
-        self.monotonic = monotonic  # real seconds, for freshness ("updated 3s ago", stale)
+        # real seconds, for freshness ("updated 3s ago", stale); a test's ManualTimer moves both
+        self.monotonic: Callable[[], float] = monotonic or (timer.monotonic if timer else time.monotonic)
+        #: every poller of this account; screens open theirs on mount and close them on unmount
+        self.engine = RefreshEngine(client, interval=self.refresh_interval, timer=timer, now=now)
+        if client.retry_sleep is asyncio.sleep:
+            # A retry's wait that ctrl+r can cut short (a client built with its own sleep keeps it).
+            client.retry_sleep = self.engine.retry_sleep
+        if client.retry.longest_wait is None:
+            # A Retry-After longer than an interval is not slept inside a refresh: the refresh
+            # ends, the rest of the screen keeps refreshing, and the pacing backs off instead.
+            client.retry = dataclasses.replace(client.retry, longest_wait=max(self.refresh_interval, 1.0))
         self.on_exit_close = on_exit_close
         self.theme_problems: list[ThemeProblem] = []
         self._unsubscribe: Callable[[], None] | None = None
@@ -85,9 +108,7 @@ class BatchApp(App[None]):
     def on_mount(self) -> None:
         for problem in self.theme_problems:
             self.notify(str(problem), severity="warning", timeout=12)
-        subscribe = getattr(self.client, "subscribe", None)
-        if callable(subscribe):
-            self._unsubscribe = subscribe(self._on_request_event)
+        self._unsubscribe = self.client.subscribe(self._on_request_event)
 
     def _on_request_event(self, event: RequestEvent) -> None:
         # Called by the client between attempts (inside a screen's fetch): a request that
@@ -109,27 +130,50 @@ class BatchApp(App[None]):
                 return
 
     async def on_unmount(self) -> None:
+        self.engine.close_all()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
         if self.on_exit_close:
             await self.client.aclose()
 
+    # ------------------------------------------------------------------ the command line
+
+    def action_command_line(self) -> None:
+        from batchtui.ui.navigate import known_ids
+        from batchtui.ui.screens.command_line import CommandLine
+
+        def run(text: str | None) -> None:
+            if text:
+                self.go(text)
+
+        self.push_screen(CommandLine(lambda arg, before: known_ids(self, arg, before)), run)
+
+    def go(self, text: str) -> None:
+        """Go to a view by ``:`` command (``jobs``, ``job JOB``, ``task JOB TASK``, ...)."""
+        from batchtui.ui.commands import CommandError
+        from batchtui.ui.navigate import go
+
+        try:
+            go(self, text)
+        except CommandError as exc:
+            self.notify(str(exc), severity="warning", markup=False)
+
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        commands = getattr(screen, "system_commands", None)
-        if callable(commands):
-            yield from commands()
+        yield SystemCommand(
+            "Go to… (:)", "Open a view by name: :jobs, :job JOB, :task JOB TASK", self.action_command_line
+        )
+        from batchtui.ui.screens.base import PollingScreen
+
+        if isinstance(screen, PollingScreen):
+            yield from screen.system_commands()
 
 
 def _label_for(client: BatchClient) -> str:
-    account = getattr(client, "account", None)
-    if account:
-        return str(account)
-    host = urlsplit(str(getattr(client, "endpoint", ""))).hostname
-    return host or ""
+    return client.account or urlsplit(client.endpoint).hostname or ""
 
 
-def make_app(client: BatchClient, **kw: object) -> BatchApp:
+def make_app(client: BatchClient, **kw: Any) -> BatchApp:
     """The one factory the CLI, the tests and the screenshot script use."""
-    return BatchApp(client, **kw)  # type: ignore[arg-type]
+    return BatchApp(client, **kw)

@@ -13,7 +13,6 @@ from datetime import datetime
 from textual.message import Message
 
 from batchtui.batch.models import TaskCountsResult
-from batchtui.monitor import JobsSnapshot
 
 
 @dataclass
@@ -22,17 +21,6 @@ class FetchFailed(Message):
 
     error: BaseException
     at: datetime
-
-
-@dataclass
-class JobsUpdated(Message):
-    """A new jobs snapshot (the job list and the task counts known so far)."""
-
-    snapshot: JobsSnapshot
-
-    def can_replace(self, message: Message) -> bool:
-        # A newer snapshot supersedes a queued older one: never paint stale data twice.
-        return isinstance(message, JobsUpdated)
 
 
 @dataclass

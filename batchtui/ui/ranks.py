@@ -198,7 +198,8 @@ def stragglers(
     ]
     if not done:
         return None
-    baseline = statistics.median(done)
+    # median of timedeltas, in seconds (statistics is typed for numbers only)
+    baseline = timedelta(seconds=statistics.median(d.total_seconds() for d in done))
     limit = max(baseline * factor, baseline + min_gap)
     slow = [
         r

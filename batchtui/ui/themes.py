@@ -19,7 +19,7 @@ from typing import Any
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-from batchtui.config import user_config_dir
+from batchtui.paths import user_config_dir
 
 DEFAULT_THEME = "batchtui-dark"
 

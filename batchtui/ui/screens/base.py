@@ -1,59 +1,48 @@
-"""What every live screen shares: the poll loop, the status line, the k9s-style keys.
+"""What every live screen shares: its poller's handle, the status line, the k9s-style keys.
 
-One long-lived, exclusive worker loop per screen (pattern B): fetch, post typed messages,
-wait ``refresh_interval`` or until woken (``ctrl+r``, a focus change). Textual cancels the
-worker when the screen is removed, so a popped screen stops polling by itself; a screen
-covered by another full screen skips its fetches until it shows again.
+A screen states what it shows by opening a poller on the app's refresh engine
+(:meth:`PollingScreen.make_poller`); the engine polls on its own pace and every result comes
+back as a :class:`Refreshed` message holding an immutable snapshot, applied by
+:meth:`PollingScreen.apply`. Screens never call the client. A screen covered by another full
+screen is skipped by the engine until it shows again; under a modal it keeps refreshing.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator, Sequence
-from typing import ClassVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.css.query import NoMatches
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, Static
 
+from batchtui.batch.errors import BatchClientError
+from batchtui.refresh.engine import Pace, Poller, PollHandle
 from batchtui.ui.messages import FetchFailed
 from batchtui.ui.screens.help import HelpScreen, help_entries
 from batchtui.ui.text import clean
 from batchtui.ui.widgets.keyed_table import KeyedTable
 from batchtui.ui.widgets.status_line import StatusLine
 
-# Failures the poll loop answers by waiting longer than its interval: (first factor, largest
-# factor, cap in seconds). A 429 is the service asking this client to slow down; a rejected
-# credential will not fix itself within seconds, so hammering only fills the service's (and
-# the operator's) logs. Each further failure doubles the wait; the first clean refresh returns
-# to normal. Outages (refused, 503, 5xx) are not here: the client already honours Retry-After,
-# and the dashboard must be back within one interval of the service.
-BACKOFF: dict[str, tuple[float, float, float]] = {
-    "throttled": (2.0, 8.0, 120.0),
-    "auth": (4.0, 64.0, 300.0),
-}
+if TYPE_CHECKING:
+    from batchtui.ui.app import BatchApp
 
 
-def paced_wait(base: float, trouble: str | None, step: int) -> float:
-    """The wait after the ``step``-th consecutive refresh (1-based) that ran into ``trouble``."""
-    if trouble not in BACKOFF or step < 1:
-        return base
-    first, most, cap = BACKOFF[trouble]
-    return max(base, min(base * first * 2 ** min(step - 1, 30), base * most, cap))
+@dataclass
+class Refreshed(Message):
+    """A poller's new snapshot, for the screen that opened it."""
 
+    snapshot: object
 
-def trouble_of(error: BaseException | None, rate_limited: bool) -> str | None:
-    """Which backoff (if any) a refresh's outcome calls for."""
-    from batchtui.batch.errors import BatchClientError, BatchServiceError
-
-    if isinstance(error, BatchClientError) and error.kind == "auth":
-        return "auth"
-    if rate_limited or (isinstance(error, BatchServiceError) and error.status == 429):
-        return "throttled"
-    return None
+    def can_replace(self, message: Message) -> bool:
+        # A newer snapshot supersedes a queued older one: never paint stale data twice.
+        return isinstance(message, Refreshed)
 
 
 class TitleBar(Static):
@@ -101,13 +90,31 @@ class PollingScreen(Screen[None]):
     def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
         self.is_paused = False
-        self.tick_reason = "timer"  # why the current fetch runs: "timer", "now" or a subclass reason
-        self.fetches = 0  # completed fetch attempts (tests wait on it)
-        self._wake = asyncio.Event()
-        self._reason = "timer"
-        self.backoff_steps = 0  # how far the pace is slowed down (0: the normal interval)
-        self._trouble: str | None = None  # what slowed it down
-        self.next_wait = 0.0  # how long the loop waits after the last refresh (tests read it)
+        self.handle: PollHandle[object] | None = None
+
+    @property
+    def batch_app(self) -> BatchApp:
+        """The app, typed: every live screen runs inside a BatchApp."""
+        from batchtui.ui.app import BatchApp
+
+        app = self.app
+        assert isinstance(app, BatchApp)
+        return app
+
+    # What tests and the status line read of the loop.
+    @property
+    def fetches(self) -> int:
+        """Completed polls (tests wait on it)."""
+        return self.handle.polls if self.handle else 0
+
+    @property
+    def backoff_steps(self) -> int:
+        return self.handle.pacer.steps if self.handle else 0
+
+    @property
+    def next_wait(self) -> float:
+        """How long the engine waits after the last poll."""
+        return self.handle.pace.wait if self.handle else 0.0
 
     # ------------------------------------------------------------------ layout
 
@@ -119,7 +126,10 @@ class PollingScreen(Screen[None]):
             placeholder="filter: type to narrow; enter keeps it, escape clears it",
             compact=True,
         )
-        yield StatusLine(self.account_label(), self.refresh_interval(), id="status")
+        app = self.batch_app
+        yield StatusLine(
+            app.account_label, app.refresh_interval, now=app.now, monotonic=app.monotonic, id="status"
+        )
         yield Footer(compact=True)
 
     def compose_body(self) -> ComposeResult:
@@ -140,34 +150,46 @@ class PollingScreen(Screen[None]):
         return self.query_one(KeyedTable)
 
     def account_label(self) -> str:
-        return str(getattr(self.app, "account_label", "") or "")
+        return self.batch_app.account_label
 
     def refresh_interval(self) -> float:
-        return float(getattr(self.app, "refresh_interval", 5.0))
+        """The interval this screen's poller is on now (slower once what it shows is done)."""
+        base = self.batch_app.refresh_interval
+        return self.handle.poller.interval(base) if self.handle else base
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.restyle())
         self.update_title()
-        self.run_worker(
-            self._poll_loop(),
-            group=f"poll-{type(self).__name__}",
-            exclusive=True,
-            exit_on_error=False,
-            name=f"poll {self.help_title}",
+        self.handle = self.batch_app.engine.open(
+            self.make_poller(),
+            lambda snapshot: self.post_message(Refreshed(snapshot)),
+            lambda error, at: self.post_message(FetchFailed(error, at)),
+            on_pace=self._show_pace,
+            active=lambda: not self._covered(),
         )
 
-    # ------------------------------------------------------------------ the loop
+    def on_unmount(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
 
-    async def fetch(self) -> None:
-        """Do this screen's I/O and post typed messages; raise BatchClientError on failure."""
+    # ------------------------------------------------------------------ the poller
+
+    def make_poller(self) -> Poller[object]:
+        """What this screen shows, as a poller for the engine."""
         raise NotImplementedError
 
+    def apply(self, snapshot: object) -> None:
+        """Show a snapshot from this screen's poller."""
+        raise NotImplementedError
+
+    def on_refreshed(self, message: Refreshed) -> None:
+        message.stop()
+        self.apply(message.snapshot)
+
     def refresh_now(self, reason: str = "now") -> None:
-        """Wake the loop for a fetch now (coalesces with one already asked for)."""
-        if self._wake.is_set() and self._reason == "now":
-            return
-        self._reason = reason
-        self._wake.set()
+        """Poll now (coalesces with one already asked for)."""
+        if self.handle is not None:
+            self.handle.refresh_now(reason)
 
     def _covered(self) -> bool:
         # Under a modal (help, palette) we keep refreshing; under another full screen we do not.
@@ -177,68 +199,20 @@ class PollingScreen(Screen[None]):
             return False
         return top is not self and not isinstance(top, ModalScreen)
 
-    async def _poll_loop(self) -> None:
-        reason = "timer"
-        wait = self.refresh_interval()
-        while True:
-            self._wake.clear()
-            if reason != "timer" or not (self.is_paused or self._covered()):
-                self.tick_reason = reason
-                stats = getattr(getattr(self.app, "client", None), "stats", None)
-                limited = getattr(stats, "rate_limited", 0)
-                error: BaseException | None = None
-                try:
-                    await self.fetch()
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - the loop must outlive any one failure
-                    error = exc
-                    if not isinstance(exc, self._expected_errors()):
-                        self.log.error(f"refresh failed unexpectedly: {exc!r}")
-                    self.post_message(FetchFailed(exc, self.now()))
-                self.fetches += 1
-                wait = self._pace(trouble_of(error, getattr(stats, "rate_limited", 0) > limited))
-            elif not self.backoff_steps:
-                wait = self.refresh_interval()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
-                reason = self._reason
-                self._reason = "timer"
-            except TimeoutError:
-                reason = "timer"
-
-    def _pace(self, trouble: str | None) -> float:
-        """The wait before the next refresh: the interval, or longer while throttled or refused."""
-        base = self.refresh_interval()
-        if trouble in BACKOFF:
-            self.backoff_steps += 1
-            self._trouble = trouble
-        elif self.backoff_steps:
-            # Credentials that work again work: back to normal at once. Throttling eases off
-            # a step per clean refresh, or a storm's lucky moment would bring the full pace
-            # (and the next round of 429s) straight back.
-            self.backoff_steps = 0 if self._trouble == "auth" else self.backoff_steps - 1
-        wait = paced_wait(base, self._trouble, self.backoff_steps)
-        self._show_slowdown(self._trouble if wait > base else None, wait)
-        self.next_wait = wait
-        return wait
-
-    def _show_slowdown(self, why: str | None, wait: float) -> None:
+    def _show_pace(self, pace: Pace) -> None:
         try:
-            self.status.slowing_down(why, wait)
+            status = self.status
         except NoMatches:  # the screen is going away
-            pass
+            return
+        status.interval = pace.interval
+        status.slowing_down(pace.trouble, pace.wait)
 
-    @staticmethod
-    def _expected_errors() -> tuple[type[BaseException], ...]:
-        from batchtui.batch.errors import BatchClientError
-
-        return (BatchClientError,)
-
-    def now(self):  # type: ignore[no-untyped-def]
-        return self.status.now()
+    def now(self) -> datetime:
+        return self.batch_app.now()
 
     def on_fetch_failed(self, message: FetchFailed) -> None:
+        if not isinstance(message.error, BatchClientError):
+            self.log.error(f"refresh failed unexpectedly: {message.error!r}")
         self.status.failed(message.error, message.at)
 
     def on_screen_resume(self) -> None:
@@ -290,8 +264,8 @@ class PollingScreen(Screen[None]):
     def action_pause(self) -> None:
         self.is_paused = not self.is_paused
         self.status.paused(self.is_paused)
-        if not self.is_paused:
-            self.refresh_now()
+        if self.handle is not None:
+            self.handle.set_paused(self.is_paused)
 
     def action_filter(self) -> None:
         box = self.query_one("#filter-box", Input)
@@ -330,7 +304,9 @@ class PollingScreen(Screen[None]):
             self.post_message(KeyedTable.Chosen(self.table, key))
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(f"Keys: {self.help_title}", help_entries(self)))
+        budget = self.batch_app.engine.budget.budget()
+        cost = budget.text if budget is not None else ""
+        self.app.push_screen(HelpScreen(f"Keys: {self.help_title}", help_entries(self), cost))
 
     @property
     def is_home(self) -> bool:

@@ -14,9 +14,9 @@ from textual.binding import Binding, BindingType
 from batchtui.batch.errors import BatchClientError
 from batchtui.batch.models import Job, TaskCounts
 from batchtui.job_order import job_rank
-from batchtui.monitor import CountsEntry, JobsMonitor, completions_per_minute
-from batchtui.ui.messages import JobsUpdated, RecountDone, RecountFailed, RecountProgress
-from batchtui.ui.screens.base import PollingScreen
+from batchtui.refresh.jobs import CountsEntry, JobsMonitor, JobsSnapshot, completions_per_minute
+from batchtui.ui.messages import RecountDone, RecountFailed, RecountProgress
+from batchtui.ui.screens.base import PollingScreen, Refreshed
 from batchtui.ui.text import clean, fmt_age, literal
 from batchtui.ui.widgets.count_bar import BAR_ORDER, BarData, CountBar, Recount, allocate, bar_values
 from batchtui.ui.widgets.keyed_table import KeyedTable, Row
@@ -126,7 +126,7 @@ class JobsScreen(PollingScreen):
         super().__init__(id="jobs-screen")
         self.state = state
         self.monitor: JobsMonitor | None = None
-        self.snapshot = None
+        self.snapshot: JobsSnapshot | None = None
         self._cache: dict[str, _Cached] = {}
         self._recount: Recount | None = None
         self._widths: dict[str, int] | None = None
@@ -140,15 +140,22 @@ class JobsScreen(PollingScreen):
         yield KeyedTable(id="jobs", marks=True)
         yield CountBar(id="count-bar")
 
-    def on_mount(self) -> None:
-        app = self.app
-        # A long first list is painted after its first page (JobsUpdated coalesces the stages).
+    def make_poller(self) -> JobsMonitor:
+        app = self.batch_app
+        table = self.table
+        # A long first list is painted after its first page (Refreshed coalesces the stages).
         self.monitor = JobsMonitor(
-            app.client,  # type: ignore[attr-defined]
+            app.client,
             state=self.state,
-            now=app.now,  # type: ignore[attr-defined]
-            on_progress=lambda snap: self.post_message(JobsUpdated(snap)),
+            now=app.now,
+            on_progress=lambda snap: self.post_message(Refreshed(snap)),
+            view=lambda: (table.selected_key, table.key_window()),
         )
+        return self.monitor
+
+    def on_mount(self) -> None:
+        # Runs before PollingScreen.on_mount (Textual calls both, subclass first), which opens
+        # the poller on a table already set up.
         table = self.table
         table.set_columns(COLUMNS)
         table.set_sorts(SORTS)
@@ -162,20 +169,11 @@ class JobsScreen(PollingScreen):
         self.table.set_visible_columns(fit_columns(self.size.width, self._widths))
         self.query_one(CountBar).set_compact(self.size.height < 30)
 
-    # ------------------------------------------------------------------ fetching
+    # ------------------------------------------------------------------ snapshots
 
-    async def fetch(self) -> None:
-        assert self.monitor is not None
-        table = self.table
-        self.monitor.focus(table.selected_key, table.key_window())
-        kind = {"timer": "timer", "focus": "focus"}.get(self.tick_reason, "full")
-        snapshot = await self.monitor.tick(kind)  # type: ignore[arg-type]
-        self.post_message(JobsUpdated(snapshot))
-        if snapshot.all_failed and snapshot.failure is not None:
-            raise snapshot.failure
-
-    def on_jobs_updated(self, message: JobsUpdated) -> None:
-        snap = message.snapshot
+    def apply(self, snapshot: object) -> None:
+        assert isinstance(snapshot, JobsSnapshot)
+        snap = snapshot
         after_partial = self.snapshot is not None and self.snapshot.partial
         self.snapshot = snap
         table = self.table
@@ -209,7 +207,7 @@ class JobsScreen(PollingScreen):
             )
         if snap.all_failed and snap.failure is not None:
             # Nothing new arrived: the freshness (and "offline since") must not restart; the
-            # poll loop reports the failure (fetch raised it) and paces itself by it.
+            # engine reports the failure (FetchFailed) and paces itself by it.
             return
         self.status.ok(snap.fetched_at)
         if snap.error is not None:
@@ -231,7 +229,7 @@ class JobsScreen(PollingScreen):
         snap = self.snapshot
         if snap is None:
             return []
-        now = self.app.now()  # type: ignore[attr-defined]
+        now = self.now()
         cache: dict[str, _Cached] = {}
         rows: list[Row] = []
         # Resolved once per pass: a theme style lookup (and query_one) per cell cost ~0.1 ms
@@ -366,7 +364,7 @@ class JobsScreen(PollingScreen):
         except BatchClientError as exc:
             self.post_message(RecountFailed(job_id, exc))
             return
-        now = self.app.now()  # type: ignore[attr-defined]
+        now = self.now()
         self.post_message(RecountDone(job_id, result.result, now, result.listed, result.pages))
 
     def on_recount_progress(self, message: RecountProgress) -> None:

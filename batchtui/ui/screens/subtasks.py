@@ -11,7 +11,6 @@ itself, so its row is built from the task when the list leaves it out.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,11 +20,11 @@ from rich.text import Text
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.message import Message
 from textual.widgets import Static
 
 from batchtui.batch.errors import BatchServiceError
 from batchtui.batch.models import Subtask, Task
+from batchtui.refresh.views import SubtasksPoller, SubtasksSnapshot, is_gone
 from batchtui.ui.messages import FetchFailed
 from batchtui.ui.ranks import Rank, RankAlert, collect_ranks, detect_alerts, summarize
 from batchtui.ui.screens.base import PollingScreen
@@ -62,9 +61,6 @@ _WIDTH = {
 _DROP_ORDER = ("pool", "previous", "start", "result", "end")
 SORTS: tuple[str, ...] = ("rank", "state", "runtime", "node")
 NODE_LIMIT = 36
-# Once the task and every rank have completed nothing moves any more; poll this much slower.
-DONE_INTERVAL_FACTOR = 6.0
-DONE_INTERVAL_MIN = 30.0
 
 _STATE_ORDER = {"failed": 0, "running": 1, "preparing": 2, "waiting": 3, "succeeded": 4}
 
@@ -135,25 +131,6 @@ def rank_colour(rank: Rank) -> str:
     }.get(rank.category, "warning")
 
 
-def finished(task: Task, subtasks: Sequence[Subtask]) -> bool:
-    """Nothing left to change: the task and every listed rank have completed."""
-    return task.state == "completed" and all(s.state == "completed" for s in subtasks)
-
-
-@dataclass
-class SubtasksUpdated(Message):
-    """One refresh: the task (for the primary and the header) and its listed subtasks."""
-
-    job_id: str
-    task_id: str
-    task: Task
-    subtasks: tuple[Subtask, ...]
-    fetched_at: datetime
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, SubtasksUpdated)
-
-
 class SubtasksScreen(PollingScreen):
     """One row per rank of a multi-instance task, with a detail pane and MPI failure flags."""
 
@@ -222,42 +199,25 @@ class SubtasksScreen(PollingScreen):
     def on_resize(self) -> None:
         self.table.set_visible_columns(fit_columns(self.size.width))
 
-    def refresh_interval(self) -> float:
-        base = super().refresh_interval()
-        if self.is_finished:
-            return max(base * DONE_INTERVAL_FACTOR, DONE_INTERVAL_MIN)
-        return base
+    def make_poller(self) -> SubtasksPoller:
+        app = self.batch_app
+        return SubtasksPoller(app.client, self.job_id, self.task_id, app.now)
 
-    # ------------------------------------------------------------------ fetching
+    # ------------------------------------------------------------------ snapshots
 
-    async def fetch(self) -> None:
-        client = self.app.client  # type: ignore[attr-defined]
-        results = await asyncio.gather(
-            client.get_task(self.job_id, self.task_id),
-            client.list_subtasks(self.job_id, self.task_id),
-            return_exceptions=True,
-        )
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
-        task, subtasks = results
-        self.post_message(
-            SubtasksUpdated(self.job_id, self.task_id, task, tuple(subtasks), self.now())  # type: ignore[arg-type]
-        )
-
-    def on_subtasks_updated(self, message: SubtasksUpdated) -> None:
+    def apply(self, snapshot: object) -> None:
+        assert isinstance(snapshot, SubtasksSnapshot)
+        message = snapshot
         task = message.task
         self.mpi_task = task
-        now = self.app.now()  # type: ignore[attr-defined]
+        now = self.now()
         ranks = collect_ranks(task, message.subtasks)
         self.ranks = {str(r.id): r for r in ranks}
         self.subtasks = {str(s.id): s for s in message.subtasks if s.id is not None}
         self.alerts = detect_alerts(ranks, now)
-        was_finished = self.is_finished
-        self.is_finished = finished(task, message.subtasks)
-        if self.is_finished != was_finished:
-            # The status line judges staleness against the interval we actually poll at.
-            self.status.interval = self.refresh_interval()
+        self.is_finished = message.finished
+        # The status line judges staleness against the interval the engine polls at.
+        self.status.interval = self.refresh_interval()
         with self.app.batch_update():
             self.table.apply_rows(self._rows(ranks, now))
             self._show_header(ranks)
@@ -268,7 +228,7 @@ class SubtasksScreen(PollingScreen):
 
     def on_fetch_failed(self, message: FetchFailed) -> None:
         error = message.error
-        if not (isinstance(error, BatchServiceError) and error.status == 404):
+        if not (is_gone(error) and isinstance(error, BatchServiceError)):
             return
         message.prevent_default()
         if self._gone:
@@ -380,7 +340,7 @@ class SubtasksScreen(PollingScreen):
         # Colours are baked into the cells: rebuild them all, without the change highlight.
         self._rank_rows.clear()
         if self.mpi_task is not None:
-            now = self.app.now()  # type: ignore[attr-defined]
+            now = self.now()
             ranks = list(self.ranks.values())
             self.table.apply_rows(self._rows(ranks, now), flash=False)
             self._show_header(ranks)
@@ -461,7 +421,7 @@ class SubtasksScreen(PollingScreen):
         detail = self.query_one(SubtaskDetail)
         key = self.table.selected_key
         rank = self.ranks.get(key) if key is not None else None
-        now = self.app.now()  # type: ignore[attr-defined]
+        now = self.now()
         if rank is None:
             detail.show_nothing("no ranks listed yet" if not self.ranks else "select a rank")
         elif rank.primary and self.mpi_task is not None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -18,8 +17,10 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from batchtui.batch.errors import BatchClientError, BatchServiceError
 from batchtui.batch.models import Task
+from batchtui.refresh.engine import PollHandle
+from batchtui.refresh.views import TaskPoller, TaskSnapshot, is_gone
+from batchtui.ui.app import BatchApp
 from batchtui.ui.text import clean, fmt_duration
 from batchtui.ui.widgets.subtask_detail import (
     LABEL_STYLE,
@@ -104,7 +105,7 @@ class TaskDetailScreen(ModalScreen[None]):
     ]
 
     class Fetched(Message):
-        def __init__(self, task: Task | None, error: BatchClientError | None) -> None:
+        def __init__(self, task: Task | None, error: BaseException | None) -> None:
             super().__init__()
             self.task = task
             self.error = error
@@ -114,6 +115,7 @@ class TaskDetailScreen(ModalScreen[None]):
         self.job_id = job_id
         self.task_snapshot = task
         self._now = now
+        self.handle: PollHandle[TaskSnapshot] | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -127,27 +129,31 @@ class TaskDetailScreen(ModalScreen[None]):
         pane.border_subtitle = "escape: back"
         pane.show_sections(task_sections(self.task_snapshot, self._now))
         pane.focus()
-        if self.task_snapshot.id:
-            self._fetch(self.task_snapshot.id)
+        app = self.app
+        if self.task_snapshot.id and isinstance(app, BatchApp):
+            # Kept live while open: the engine re-reads the task on its pace.
+            self.handle = app.engine.open(
+                TaskPoller(app.client, self.job_id, self.task_snapshot.id, app.now),
+                lambda snap: self.post_message(self.Fetched(snap.task, None)),
+                lambda error, _at: self.post_message(self.Fetched(None, error)),
+            )
 
-    @work(exclusive=True, group="task-detail", exit_on_error=False)
-    async def _fetch(self, task_id: str) -> None:
-        try:
-            task = await self.app.client.get_task(self.job_id, task_id)  # type: ignore[attr-defined]
-        except BatchClientError as error:
-            self.post_message(self.Fetched(None, error))
-        else:
-            self.post_message(self.Fetched(task, None))
+    def on_unmount(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
 
     def on_task_detail_screen_fetched(self, message: TaskDetailScreen.Fetched) -> None:
         note = self.query_one("#task-detail-note", Static)
         if message.task is not None:
             self.task_snapshot = message.task
+            app = self.app
+            if isinstance(app, BatchApp):
+                self._now = app.now()
             self.query_one(SubtaskDetail).show_sections(task_sections(message.task, self._now))
             note.display = False
             return
         error = message.error
-        if isinstance(error, BatchServiceError) and error.status == 404:
+        if error is not None and is_gone(error):
             text = "this task no longer exists (it or its job was deleted); showing what the list had"
         else:
             text = f"could not load the full task ({clean(error)}); showing what the list had"

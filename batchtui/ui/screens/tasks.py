@@ -2,15 +2,13 @@
 
 A job may hold 100,000 tasks, so this screen never lists them all: it asks only for the
 columns it shows ($select), lets the service filter by state ($filter), and loads a capped
-number of rows (see ``batchtui.ui.task_query``); the status line says how many are loaded
+number of rows (see ``batchtui.refresh.task_query``); the status line says how many are loaded
 and the cap grows when the operator scrolls near the bottom (or presses ``m``).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
@@ -18,14 +16,10 @@ from rich.text import Text
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.message import Message
 from textual.widgets import Static
 
-from batchtui.batch.errors import BatchServiceError
 from batchtui.batch.models import Job, Task, TaskCountsResult
-from batchtui.ui.messages import FetchFailed
-from batchtui.ui.screens.base import PollingScreen
-from batchtui.ui.task_query import (
+from batchtui.refresh.task_query import (
     CAP_STEP,
     INITIAL_CAP,
     STATE_FILTERS,
@@ -34,6 +28,9 @@ from batchtui.ui.task_query import (
     load_note,
     near_bottom,
 )
+from batchtui.refresh.views import TasksPoller, TasksSnapshot, is_gone
+from batchtui.ui.messages import FetchFailed
+from batchtui.ui.screens.base import PollingScreen
 from batchtui.ui.text import clean, fmt_duration, literal, runtime
 from batchtui.ui.widgets.keyed_table import KeyedTable, Row
 
@@ -54,9 +51,6 @@ _DROP_ORDER = ("result", "retries", "mpi")
 SORTS: tuple[str, ...] = ("id", "state", "runtime", "exit code")
 ID_LIMIT = 40
 NODE_LIMIT = 36
-# Once the job has completed its tasks stay put; poll this much slower (as the subtasks do).
-DONE_INTERVAL_FACTOR = 6.0
-DONE_INTERVAL_MIN = 30.0
 
 # Service state -> KeyedTable colour name.
 _STATE_ORDER = {"running": 0, "preparing": 1, "active": 2, "completed": 3}
@@ -96,23 +90,6 @@ def mpi_marker(task: Task) -> str:
     return f"MPI×{n}" if n is not None else "MPI"
 
 
-@dataclass
-class TasksUpdated(Message):
-    """One refresh of the tasks screen: an immutable snapshot of what the service said."""
-
-    job_id: str
-    query: TaskQuery
-    job: Job | None
-    counts: TaskCountsResult | None
-    tasks: tuple[Task, ...]
-    has_more: bool
-    fetched_at: datetime
-
-    def can_replace(self, message: Message) -> bool:
-        # A newer snapshot supersedes a queued older one.
-        return isinstance(message, TasksUpdated)
-
-
 class TasksScreen(PollingScreen):
     """The tasks of one job, filtered by state and capped; enter drills in."""
 
@@ -146,16 +123,21 @@ class TasksScreen(PollingScreen):
         Binding("m", "more", "Load more", show=False, tooltip="Load the next block of tasks"),
     ]
 
-    def __init__(self, job_id: str, *, first: int = INITIAL_CAP, step: int = CAP_STEP) -> None:
-        """``first``/``step``: rows loaded up front and added per "more" (tests shrink them)."""
+    def __init__(
+        self, job_id: str, *, first: int = INITIAL_CAP, step: int = CAP_STEP, open_task: str | None = None
+    ) -> None:
+        """``first``/``step``: rows loaded up front and added per "more" (tests shrink them);
+        ``open_task``: a task to drill into once it is loaded (``:task JOB TASK``)."""
         super().__init__()
         self.job_id = job_id
+        self.open_task = open_task
         self.query_state = TaskQuery(first=first, step=step)
         self.job: Job | None = None
         self.counts: TaskCountsResult | None = None
         self.tasks: dict[str, Task] = {}
         self.has_more = False
         self._loaded_query: TaskQuery | None = None
+        self.poller: TasksPoller | None = None
         self._cache: dict[str, tuple[Task, float | None, Row]] = {}
         self._gone = False
         self._left = False
@@ -163,12 +145,12 @@ class TasksScreen(PollingScreen):
 
     @property
     def job_done(self) -> bool:
-        """A completed job's tasks no longer change (short of a reactivation): poll slowly."""
+        """A completed job's tasks no longer change (short of a reactivation): polled slowly."""
         return self.job is not None and self.job.state == "completed"
 
-    def refresh_interval(self) -> float:
-        base = super().refresh_interval()
-        return max(base * DONE_INTERVAL_FACTOR, DONE_INTERVAL_MIN) if self.job_done else base
+    def make_poller(self) -> TasksPoller:
+        self.poller = TasksPoller(self.batch_app.client, self.job_id, self.query_state, self.batch_app.now)
+        return self.poller
 
     def crumbs(self) -> tuple[str, ...]:
         return ("jobs", self.job_id, f"tasks ({self.query_state.state.label})")
@@ -195,52 +177,18 @@ class TasksScreen(PollingScreen):
         mpi = any(t.is_multi_instance for t in self.tasks.values())
         self.table.set_visible_columns(fit_columns(self.size.width, mpi=mpi))
 
-    # ------------------------------------------------------------------ fetching
+    # ------------------------------------------------------------------ snapshots
 
-    async def fetch(self) -> None:
-        query = self.query_state
-        client = self.app.client  # type: ignore[attr-defined]
-        job_id = self.job_id
-        results = await asyncio.gather(
-            client.get_job(job_id, select=("id", "displayName", "state")),
-            client.get_task_counts(job_id),
-            self._list(query),
-            return_exceptions=True,
-        )
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
-        job, counts, (tasks, has_more) = results  # type: ignore[misc]
-        self.post_message(TasksUpdated(job_id, query, job, counts, tuple(tasks), has_more, self.now()))
-
-    async def _list(self, query: TaskQuery) -> tuple[list[Task], bool]:
-        client = self.app.client  # type: ignore[attr-defined]
-        tasks: list[Task] = []
-        pages = client.iter_task_pages(
-            self.job_id, filter=query.odata_filter, select=query.select, max_results=query.max_results
-        )
-        has_more = False
-        try:
-            async for page in pages:
-                tasks.extend(page.items)
-                if len(tasks) >= query.cap:
-                    # Stop paging at the cap: what lies beyond waits until the operator asks.
-                    has_more = len(tasks) > query.cap or page.next_link is not None
-                    break
-        finally:
-            await _aclose(pages)
-        return tasks[: query.cap], has_more
-
-    def on_tasks_updated(self, message: TasksUpdated) -> None:
+    def apply(self, snapshot: object) -> None:
+        assert isinstance(snapshot, TasksSnapshot)
+        message = snapshot
         if message.query.filter_name != self.query_state.filter_name or message.job_id != self.job_id:
             return  # an answer to a filter the operator has already left
         self._loading = False
         self._loaded_query = message.query
-        was_done = self.job_done
         self.job = message.job
-        if self.job_done != was_done:
-            # The status line judges staleness against the interval we actually poll at.
-            self.status.interval = self.refresh_interval()
+        # The status line judges staleness against the interval the engine polls at.
+        self.status.interval = self.refresh_interval()
         self.counts = message.counts
         self.tasks = {t.id: t for t in message.tasks if t.id}
         self.has_more = message.has_more
@@ -250,10 +198,22 @@ class TasksScreen(PollingScreen):
             self._show_header()
         self.status.ok(message.fetched_at)
         self._show_note()
+        if self.open_task is not None:
+            self._open_asked_task(self.open_task)
+
+    def _open_asked_task(self, task_id: str) -> None:
+        self.open_task = None
+        if task_id in self.tasks and self.table.select_key(task_id):
+            self.post_message(KeyedTable.Chosen(self.table, task_id))
+        else:
+            self.notify(
+                f"No task {clean(task_id)} among the {len(self.tasks):,} loaded tasks of {clean(self.job_id)}.",
+                severity="warning",
+                markup=False,
+            )
 
     def on_fetch_failed(self, message: FetchFailed) -> None:
-        error = message.error
-        if isinstance(error, BatchServiceError) and error.status == 404:
+        if is_gone(message.error):
             # Every call here is under /jobs/{id}: a 404 means the job itself is gone.
             message.prevent_default()
             self._job_gone()
@@ -284,7 +244,7 @@ class TasksScreen(PollingScreen):
     # ------------------------------------------------------------------ rows
 
     def _rows(self) -> list[Row]:
-        now = self.app.now()  # type: ignore[attr-defined]
+        now = self.now()
         cache: dict[str, tuple[Task, float | None, Row]] = {}
         rows: list[Row] = []
         for key, task in self.tasks.items():
@@ -410,10 +370,16 @@ class TasksScreen(PollingScreen):
 
     # ------------------------------------------------------------------ actions
 
+    def _ask(self, query: TaskQuery) -> None:
+        """The operator asks another question of the tasks: the poller reads it from now on."""
+        self.query_state = query
+        if self.poller is not None:
+            self.poller.query = query
+
     def action_state(self, name: str) -> None:
         if name == self.query_state.filter_name:
             return
-        self.query_state = self.query_state.with_filter(name)
+        self._ask(self.query_state.with_filter(name))
         self._loading = True
         self.tasks = {}
         self.has_more = False
@@ -427,7 +393,7 @@ class TasksScreen(PollingScreen):
     def action_more(self) -> None:
         if not self.has_more or self._loading or self._loaded_query != self.query_state:
             return
-        self.query_state = self.query_state.grown()
+        self._ask(self.query_state.grown())
         self.status.note(f"loading up to {self.query_state.cap:,} tasks…")
         self.refresh_now("more")
 
@@ -459,7 +425,7 @@ class TasksScreen(PollingScreen):
     def _open_details(self, task: Task) -> None:
         from batchtui.ui.screens.task_detail import TaskDetailScreen
 
-        self.app.push_screen(TaskDetailScreen(self.job_id, task, self.app.now()))  # type: ignore[attr-defined]
+        self.app.push_screen(TaskDetailScreen(self.job_id, task, self.now()))
 
     def system_commands(self) -> Iterator[SystemCommand]:
         yield from super().system_commands()
@@ -471,10 +437,3 @@ class TasksScreen(PollingScreen):
             )
         yield SystemCommand("Task details", "Everything about the selected task (d)", self.action_details)
         yield SystemCommand("Load more tasks", "Load the next block of tasks (m)", self.action_more)
-
-
-async def _aclose(pages: object) -> None:
-    # An async generator left mid-way holds its HTTP page; close it promptly.
-    close = getattr(pages, "aclose", None)
-    if close is not None:
-        await close()

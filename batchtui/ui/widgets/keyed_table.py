@@ -11,7 +11,7 @@ step with, nothing that a Textual release can change underneath.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import ClassVar, TypeAlias
 
 from rich.style import Style
 from rich.text import Text
@@ -23,8 +23,8 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from batchtui.ui.row_model import Row, RowModel, Sync, as_text
+from batchtui.ui.widgets import table_messages as messages
 from batchtui.ui.widgets.table_lines import LineStyles, TableLines
-from batchtui.ui.widgets.table_messages import Chosen, Highlighted, ViewChanged
 
 __all__ = ["FLASH_SECONDS", "KeyedTable", "Row"]
 
@@ -84,9 +84,9 @@ class KeyedTable(ScrollView, can_focus=True, inherit_bindings=False):
     ]
 
     # Posted as KeyedTable.Chosen etc., handled as on_keyed_table_chosen etc.
-    Chosen = Chosen
-    Highlighted = Highlighted
-    ViewChanged = ViewChanged
+    Chosen: TypeAlias = messages.Chosen
+    Highlighted: TypeAlias = messages.Highlighted
+    ViewChanged: TypeAlias = messages.ViewChanged
 
     def __init__(self, *, id: str | None = None, classes: str | None = None, marks: bool = False) -> None:
         """``marks``: ``space`` marks rows on this table (for actions on several at once)."""

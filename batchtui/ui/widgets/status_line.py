@@ -70,12 +70,16 @@ class StatusLine(Widget):
         interval: float = 5.0,
         *,
         now: Callable[[], datetime] | None = None,
+        monotonic: Callable[[], float] | None = None,
         id: str | None = None,
     ) -> None:
+        """``now``: the clock the data lives on (the demo's runs fast); ``monotonic``: real
+        seconds, for freshness ("updated 3s ago"). Tests pass frozen ones."""
         super().__init__(id=id)
         self.account = account
         self.interval = interval
-        self._now = now
+        self._now: Callable[[], datetime] = now or (lambda: datetime.now(UTC))
+        self._monotonic: Callable[[], float] = monotonic or time.monotonic
         self.last_ok: datetime | None = None
         self._ok_at: float | None = None  # monotonic seconds of last_ok (freshness is real time)
         self.error: BaseException | None = None
@@ -95,16 +99,11 @@ class StatusLine(Widget):
         self._tick()
 
     def now(self) -> datetime:
-        if self._now is not None:
-            return self._now()
-        app_now = getattr(self.app, "now", None)
-        return app_now() if callable(app_now) else datetime.now(UTC)
+        return self._now()
 
     def monotonic(self) -> float:
-        # Freshness is measured in real seconds, whatever clock the data lives on (the demo's
-        # simulated world runs faster than the wall clock); tests freeze it via the app.
-        clock = getattr(self.app, "monotonic", None)
-        return clock() if callable(clock) else time.monotonic()
+        # Freshness is measured in real seconds, whatever clock the data lives on.
+        return self._monotonic()
 
     # ------------------------------------------------------------------ what screens call
 
@@ -119,7 +118,9 @@ class StatusLine(Widget):
 
     def failed(self, error: BaseException, at: datetime | None = None) -> None:
         at = at or self.now()
-        down = isinstance(error, TransportError) or getattr(error, "kind", None) == "unavailable"
+        down = isinstance(error, TransportError) or (
+            isinstance(error, BatchClientError) and error.kind == "unavailable"
+        )
         if down and self.offline_since is None:
             self.offline_since = at
         self.error = error

@@ -1,7 +1,8 @@
-"""The refresh engine of the jobs view: what to fetch on each tick, and what is known so far.
+"""The jobs poller: what to fetch on each tick of the job list, and what is known so far.
 
-No Textual here: the screen tells the monitor what the operator can see (``focus``) and
-calls ``tick`` from its worker loop; the monitor decides which requests that tick is worth.
+No Textual here: the screen tells the monitor what the operator can see (``focus``); the
+refresh engine calls ``poll`` on its pace, and the monitor decides which requests that tick
+is worth.
 
 The plan (issue 5):
 - the job list is fetched on the first tick and then every ``list_every``-th timer tick,
@@ -29,13 +30,16 @@ import asyncio
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
 from batchtui.batch.errors import BatchClientError, BatchServiceError
 from batchtui.batch.models import Job, TaskCounts, TaskCountsResult
 from batchtui.job_order import default_job_order, state_filter
+from batchtui.refresh.cadence import CountsCadence
+from batchtui.refresh.clock import utcnow
+from batchtui.refresh.engine import PartialFailure
 
 if TYPE_CHECKING:
     from batchtui.batch.client import BatchClient
@@ -55,10 +59,6 @@ JOB_LIST_SELECT: tuple[str, ...] = (
 RECOUNT_SELECT: tuple[str, ...] = ("id", "state", "executionInfo", "requiredSlots")
 
 TickKind = Literal["timer", "full", "focus"]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,9 @@ class JobsMonitor:
     initial_window: int = 40  # counts fetched before the screen has said what it shows
     history_len: int = 60
     #: receives a partial snapshot while a long first list is read (first paint)
-    on_progress: Callable[[JobsSnapshot], None] | None = None
+    on_progress: Callable[[JobsSnapshot], object] | None = None
+    #: what the operator sees now (selected job, keys on screen), asked at the start of a poll
+    view: Callable[[], tuple[str | None, Sequence[str]]] | None = None
 
     _jobs: tuple[Job, ...] | None = field(default=None, init=False)
     _by_id: dict[str, Job] = field(default_factory=dict, init=False)
@@ -130,8 +132,15 @@ class JobsMonitor:
     _history: dict[str, deque[tuple[datetime, TaskCounts]]] = field(default_factory=dict, init=False)
     _focus: _Focus = field(default_factory=_Focus, init=False)
     _ticks: int = field(default=0, init=False)
+    _tick_no: int = field(default=0, init=False)  # the timer tick being run (cadence counts these)
+    cadence: CountsCadence = field(default_factory=CountsCadence)
     _failures: list[BatchClientError] = field(default_factory=list, init=False)
     _list_whole: bool = field(default=False, init=False)  # the last list read reached its end
+
+    def __post_init__(self) -> None:
+        # A job whose counts move is read at the list's pace, as before the cadence existed.
+        self.cadence.min_gap = max(1, self.list_every)
+        self.cadence.max_gap = max(self.cadence.max_gap, self.cadence.min_gap)
 
     # ------------------------------------------------------------------ what the operator sees
 
@@ -146,6 +155,25 @@ class JobsMonitor:
     def jobs(self) -> tuple[Job, ...]:
         return self._jobs or ()
 
+    # ------------------------------------------------------------------ the engine's side
+
+    def interval(self, base: float) -> float:
+        self.cadence.pace(base)
+        return base
+
+    async def poll(self, reason: str) -> JobsSnapshot:
+        """One tick for the engine: "timer" and "focus" as they are, any other reason a full read.
+
+        A tick whose every request failed raises PartialFailure: the snapshot (with the
+        counts that could not be read marked) is still shown, the failure paces the loop."""
+        kind: TickKind = "timer" if reason == "timer" else "focus" if reason == "focus" else "full"
+        if self.view is not None:
+            self.focus(*self.view())
+        snapshot = await self.tick(kind)
+        if snapshot.all_failed and snapshot.failure is not None:
+            raise PartialFailure(snapshot, snapshot.failure)
+        return snapshot
+
     # ------------------------------------------------------------------ one tick
 
     async def tick(self, kind: TickKind = "timer") -> JobsSnapshot:
@@ -155,6 +183,7 @@ class JobsMonitor:
         self._failures = []
         # A list read cut short (a page failed) is read again on the next tick, whatever kind.
         unread = self._jobs is None or not self._list_whole
+        self._tick_no = self._ticks
         if kind == "timer":
             list_now = unread or self._ticks % self.list_every == 0
             self._ticks += 1
@@ -175,7 +204,10 @@ class JobsMonitor:
                 self._list_whole = True
         # A focus tick is for rows that scrolled into view without counts; the selected job's
         # were read on the last timer tick (bench/refresh_cost.py counted the extra read).
-        targets = self._count_targets(all_visible=list_now, selected=kind != "focus", fresh=early is not None)
+        # ctrl+r (a "full" tick) reads every count on screen; a timer tick only those due.
+        targets = self._count_targets(
+            all_visible=kind == "full", selected=kind != "focus", fresh=early is not None
+        )
         requests += await self._fetch_counts([k for k in targets if k != early])
         return self.snapshot(requests=requests, listed=listed)
 
@@ -230,7 +262,11 @@ class JobsMonitor:
         self._jobs = jobs
         self._by_id = {j.id: j for j in jobs if j.id}
         self._list_at = self.now()
+        for job in jobs:
+            if job.id:
+                self.cadence.job_seen(job.id, job.state)
         # Forget jobs that left the list so nothing accumulates over days.
+        self.cadence.forget(set(self._by_id))
         for gone in [k for k in self._counts if k not in self._by_id]:
             del self._counts[gone]
         for gone in [k for k in self._history if k not in self._by_id]:
@@ -259,7 +295,12 @@ class JobsMonitor:
             entry = self._counts.get(key)
             if entry is not None and entry.final:
                 continue
-            if entry is None or all_visible or (selected and key == sel):
+            if (
+                entry is None
+                or all_visible
+                or (selected and key == sel)
+                or (selected and self.cadence.due(key, self._tick_no))
+            ):
                 targets.append(key)
         return targets
 
@@ -302,6 +343,9 @@ class JobsMonitor:
         if job is None:  # the job left the list while its counts were in flight
             return
         at = self.now()
+        prev = self._counts.get(job_id)
+        changed = prev is None or prev.result is None or prev.result != result
+        self.cadence.read(job_id, self._tick_no, changed=changed)
         self._counts[job_id] = CountsEntry(result=result, fetched_at=at, final=job.state == "completed")
         ring = self._history.get(job_id)
         if ring is None:

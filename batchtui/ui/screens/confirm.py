@@ -1,0 +1,89 @@
+"""Asking before acting: what will be done, to which entities, and what follows from it.
+
+`y` confirms and `n` or escape cancels. A destructive plan (delete a task, remove a node,
+terminate a job whose tasks are running) asks for more than one key: the operator types the
+entity's id (or, for several, their number), so a stray keystroke on a shared monitor cannot
+act. Nothing here sends anything: the dismissal value says whether to go ahead.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from batchtui.refresh.actions import ActionPlan
+from batchtui.ui.text import clean
+
+SHOWN_TARGETS = 8
+
+
+class ConfirmAction(ModalScreen[bool]):
+    DEFAULT_CSS = """
+    ConfirmAction { align: center middle; background: $background 60%; }
+    ConfirmAction > Vertical {
+        width: 80%;
+        max-width: 100;
+        height: auto;
+        border: thick $warning;
+        background: $surface;
+        padding: 1 2;
+    }
+    ConfirmAction.-destructive > Vertical { border: thick $error; }
+    ConfirmAction #confirm-title { text-style: bold; }
+    ConfirmAction #confirm-keys { color: $text-muted; margin-top: 1; }
+    ConfirmAction Input { margin-top: 1; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "confirm", "Confirm", show=False),
+        Binding("n", "cancel", "Cancel", show=False),
+        Binding("escape", "cancel", "Cancel", show=False),
+    ]
+
+    def __init__(self, plan: ActionPlan) -> None:
+        super().__init__(classes="-destructive" if plan.destructive else "")
+        self.plan = plan
+
+    def compose(self) -> ComposeResult:
+        plan = self.plan
+        with Vertical():
+            yield Static(Content(clean(plan.summary)), id="confirm-title")
+            names = [clean(t.label) for t in plan.targets[:SHOWN_TARGETS]]
+            more = len(plan.targets) - SHOWN_TARGETS
+            if more > 0:
+                names.append(f"and {more} more")
+            if len(plan.targets) > 1:
+                yield Static(Content("\n".join(f"  · {n}" for n in names)), id="confirm-targets")
+            if plan.destructive:
+                ask = f"This cannot be undone. Type {clean(plan.confirm_text)} and press enter to go ahead"
+                yield Static(Content(ask + "; escape cancels."), id="confirm-keys")
+                yield Input(placeholder=plan.confirm_text, id="confirm-typed")
+            else:
+                yield Static(Content("y: go ahead    n or escape: cancel"), id="confirm-keys")
+
+    def on_mount(self) -> None:
+        if self.plan.destructive:
+            self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.value.strip() == self.plan.confirm_text:
+            self.dismiss(True)
+        else:
+            self.query_one("#confirm-keys", Static).update(
+                Content(f"That is not {clean(self.plan.confirm_text)}: type it exactly, or escape to cancel.")
+            )
+
+    def action_confirm(self) -> None:
+        # In a destructive plan `y` only types into the box: one key is not enough.
+        if not self.plan.destructive:
+            self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
