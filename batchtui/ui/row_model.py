@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from rich.cells import cell_len
 from rich.text import Text
 
 from batchtui.ui.text import literal
@@ -78,6 +79,10 @@ def same_cell(a: object, b: object) -> bool:
 
 def cell_width(value: object) -> int:
     """Terminal cells the cell needs, as shown."""
+    if isinstance(value, Text):
+        plain = value.plain  # read once: a refresh measures every changed cell twice
+        if "\n" not in plain:
+            return cell_len(plain)
     return as_text(value).cell_len
 
 
@@ -197,7 +202,8 @@ class RowModel:
             if before is row:
                 continue  # `is` first: most rows of a refresh are the very same objects
             touched = True
-            self._search[key] = (row.search or " ".join(_plain(c) for c in row.cells)).lower()
+            if before is None or not row.search or row.search != before.search:
+                self._search[key] = (row.search or " ".join(_plain(c) for c in row.cells)).lower()
             if before is None:
                 self._count(row.cells, +1)
                 self._bump(key)
