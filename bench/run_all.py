@@ -17,21 +17,29 @@ HERE = Path(__file__).resolve().parent
 
 FULL: list[list[str]] = [
     ["once_vs_sdk.py"],
+    ["once_vs_sdk.py", "--sizes", "200", "--repeat", "5", "--tls"],
+    ["httpx_cli_import.py"],
+    ["handshakes.py", "--minutes", "10"],
     ["refresh_cost.py"],
     ["startup.py"],
     ["idle_cpu.py"],
     ["memory.py"],
     ["apply_cost.py"],
     ["ten_thousand.py"],
+    ["log_tail.py"],
 ]
 QUICK: list[list[str]] = [
     ["once_vs_sdk.py", "--sizes", "50", "--repeat", "1"],
+    ["once_vs_sdk.py", "--sizes", "50", "--repeat", "1", "--tls"],
+    ["httpx_cli_import.py", "--repeat", "3"],
+    ["handshakes.py", "--minutes", "1", "--jobs", "200", "--warmup", "20"],
     ["refresh_cost.py", "--cycles", "6"],
     ["startup.py", "--repeat", "1"],
     ["idle_cpu.py", "--seconds", "5", "--repeat", "1"],
     ["memory.py", "--cycles", "200", "--every", "100"],
     ["apply_cost.py", "--runs", "5", "--jobs", "1000", "--ranks", "200"],
     ["ten_thousand.py", "--jobs", "2000", "--repeat", "1", "--seconds", "5"],
+    ["log_tail.py", "--ticks", "6", "--repeat", "1"],
 ]
 
 

@@ -30,12 +30,13 @@ import asyncio
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
-from batchtui.batch.errors import BatchClientError, BatchServiceError
+from batchtui.batch.errors import BatchClientError, BatchServiceError, ListingTooLong
 from batchtui.batch.models import Job, TaskCounts, TaskCountsResult
+from batchtui.batch.paging import ListLimits
 from batchtui.job_order import default_job_order, state_filter
 from batchtui.refresh.cadence import CountsCadence
 from batchtui.refresh.clock import utcnow
@@ -57,6 +58,8 @@ JOB_LIST_SELECT: tuple[str, ...] = (
 )
 #: what an exact recount needs from each task
 RECOUNT_SELECT: tuple[str, ...] = ("id", "state", "executionInfo", "requiredSlots")
+#: a recount keeps only its sums, not the tasks: it may page further than a list kept in memory
+RECOUNT_LIMITS = ListLimits(max_pages=2_000, max_items=2_000_000, max_seconds=900.0)
 
 TickKind = Literal["timer", "full", "focus"]
 
@@ -84,6 +87,7 @@ class JobsSnapshot:
     failures: int = 0  # how many of this tick's requests failed
     failure: BatchClientError | None = None  # one of those failures (the last), to show
     partial: bool = False  # a stage of a tick still running (first paint): more of it follows
+    list_error: BatchClientError | None = None  # the last list read stopped at its bounds
 
     @property
     def all_failed(self) -> bool:
@@ -115,8 +119,16 @@ class JobsMonitor:
     client: BatchClient
     state: str | None = None
     now: Callable[[], datetime] = utcnow
-    list_every: int = 3
+    list_every: int = 1  # ticks between list reads (a "changed since" read between full ones)
     #: counts requests of one tick in flight at once (the client bounds all of its requests too)
+    #: ticks between reads of a changing job's counts (a quiet job's grow from here, cadence.py)
+    counts_every: int = 3
+    #: ticks between full reads of the list, the safety net for what a "changed since" read
+    #: cannot see (jobs deleted outright); None: 120 ticks, or more as the account grows
+    full_every: int | None = None
+    #: seconds a "changed since" read reaches back before the last read (clock skew, changes
+    #: committed while the last read was in flight)
+    overlap: float = 30.0
     concurrency: int = 32
     initial_window: int = 40  # counts fetched before the screen has said what it shows
     history_len: int = 60
@@ -124,6 +136,7 @@ class JobsMonitor:
     on_progress: Callable[[JobsSnapshot], object] | None = None
     #: what the operator sees now (selected job, keys on screen), asked at the start of a poll
     view: Callable[[], tuple[str | None, Sequence[str]]] | None = None
+    recount_limits: ListLimits = RECOUNT_LIMITS
 
     _jobs: tuple[Job, ...] | None = field(default=None, init=False)
     _by_id: dict[str, Job] = field(default_factory=dict, init=False)
@@ -136,10 +149,13 @@ class JobsMonitor:
     cadence: CountsCadence = field(default_factory=CountsCadence)
     _failures: list[BatchClientError] = field(default_factory=list, init=False)
     _list_whole: bool = field(default=False, init=False)  # the last list read reached its end
+    _list_error: ListingTooLong | None = field(default=None, init=False)  # ... or its bounds
+    _since: datetime | None = field(default=None, init=False)  # service time of the last read
+    _ticks_since_full: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
-        # A job whose counts move is read at the list's pace, as before the cadence existed.
-        self.cadence.min_gap = max(1, self.list_every)
+        # A job whose counts move is read every ``counts_every`` ticks (cadence.py).
+        self.cadence.min_gap = max(1, self.counts_every)
         self.cadence.max_gap = max(self.cadence.max_gap, self.cadence.min_gap)
 
     # ------------------------------------------------------------------ what the operator sees
@@ -190,18 +206,38 @@ class JobsMonitor:
         else:
             list_now = kind == "full" or unread
         early: str | None = None
-        if list_now:
+        full = (
+            unread or kind == "full" or self._since is None or self._ticks_since_full >= self._full_period()
+        )
+        if list_now and not full:
+            # Between full reads, only the jobs that changed (issue 15.1): one small page.
+            requests += 1
+            listed = await self._read_changed()
+            self._ticks_since_full += 1
+        elif list_now:
             listed = True
+            self._ticks_since_full = 1  # the full read is the first tick of its period
+            since = self._service_now()
             if self.on_progress is not None and self._jobs is None:
                 pages, early = await self._first_read()
                 requests += pages + (early is not None)
             else:
-                jobs = await self.client.list_jobs(
-                    filter=state_filter(self.state), select=list(JOB_LIST_SELECT)
-                )
                 requests += 1
+                try:
+                    jobs = await self.client.list_jobs(
+                        filter=state_filter(self.state), select=list(JOB_LIST_SELECT)
+                    )
+                    self._list_error = None
+                except ListingTooLong as exc:
+                    # An endless list: show what was read, say so, and read it again only on
+                    # the next list tick.
+                    jobs = [j for j in exc.items if isinstance(j, Job)]
+                    self._list_error = exc
+                    self._failures.append(exc)
                 self._set_jobs(tuple(jobs))
                 self._list_whole = True
+            if self._list_whole:
+                self._since = since
         # A focus tick is for rows that scrolled into view without counts; the selected job's
         # were read on the last timer tick (bench/refresh_cost.py counted the extra read).
         # ctrl+r (a "full" tick) reads every count on screen; a timer tick only those due.
@@ -210,6 +246,58 @@ class JobsMonitor:
         )
         requests += await self._fetch_counts([k for k in targets if k != early])
         return self.snapshot(requests=requests, listed=listed)
+
+    def _full_period(self) -> int:
+        if self.full_every is not None:
+            return self.full_every
+        # The whole list costs ~350 bytes a job: read it rarer as the account grows (10,000
+        # jobs: every 1,000 ticks, ~80 minutes at 5 s), never more often than every 120.
+        return max(120, len(self._by_id) // 10)
+
+    def _service_now(self) -> datetime:
+        """Now on the service's clock (its last Date header), else on ours."""
+        return self.client.service_time or self.now()
+
+    async def _read_changed(self) -> bool:
+        """Ask only for the jobs changed since the last read; merge them into the list.
+
+        False when the read failed (the failure is kept for the snapshot)."""
+        assert self._since is not None
+        since = self._since - timedelta(seconds=self.overlap)
+        at = _odata_time(since)
+        # No state filter here: a job that left --state's states must come back to be dropped.
+        changed_filter = f"lastModified ge {at} or stateTransitionTime ge {at}"
+        started = self._service_now()
+        try:
+            changed = await self.client.list_jobs(filter=changed_filter, select=list(JOB_LIST_SELECT))
+        except ListingTooLong as exc:
+            changed = [j for j in exc.items if isinstance(j, Job)]
+            self._failures.append(exc)
+        except BatchClientError as exc:
+            self._failures.append(exc)
+            return False
+        self._since = started
+        if changed:
+            self._merge(changed)
+        return True
+
+    def _merge(self, changed: Sequence[Job]) -> None:
+        wanted = _state_matcher(self.state)
+        by_id = dict(self._by_id)
+        for job in changed:
+            if not job.id:
+                continue
+            if wanted(job.state):
+                by_id[job.id] = job
+            else:
+                by_id.pop(job.id, None)  # no longer one of the states asked for
+        listed_at = self._list_at
+        ordered = [by_id[j.id] for j in self._jobs or () if j.id in by_id]
+        known = {j.id for j in ordered}
+        ordered += [j for j in by_id.values() if j.id not in known]
+        self._set_jobs(tuple(ordered))
+        if listed_at is not None:
+            self._list_at = self.now()
 
     async def _first_read(self) -> tuple[int, str | None]:
         """Read the list page by page; show the first page (with its top job's counts) at once.
@@ -220,22 +308,27 @@ class JobsMonitor:
         pages = 0
         early: str | None = None
         self._list_whole = False
-        async for page in self.client.iter_job_pages(
-            filter=state_filter(self.state), select=list(JOB_LIST_SELECT)
-        ):
-            pages += 1
-            jobs.extend(page.items)
-            if pages == 1 and page.next_link is not None:
-                self._set_jobs(tuple(jobs))
-                wanted = [k for k in self._wanted() if k in self._by_id]
-                if wanted:
-                    # The row the cursor lands on: KeyedTable keeps the cursor on it while
-                    # the other pages fill in, so these counts stay the ones on the bar.
-                    early = wanted[0]
-                    await self._fetch_counts([early])
-                assert self.on_progress is not None
-                made = pages + (early is not None)
-                self.on_progress(self.snapshot(requests=made, listed=True, partial=True))
+        self._list_error = None
+        try:
+            async for page in self.client.iter_job_pages(
+                filter=state_filter(self.state), select=list(JOB_LIST_SELECT)
+            ):
+                pages += 1
+                jobs.extend(page.items)
+                if pages == 1 and page.next_link is not None:
+                    self._set_jobs(tuple(jobs))
+                    wanted = [k for k in self._wanted() if k in self._by_id]
+                    if wanted:
+                        # The row the cursor lands on: KeyedTable keeps the cursor on it while
+                        # the other pages fill in, so these counts stay the ones on the bar.
+                        early = wanted[0]
+                        await self._fetch_counts([early])
+                    assert self.on_progress is not None
+                    made = pages + (early is not None)
+                    self.on_progress(self.snapshot(requests=made, listed=True, partial=True))
+        except ListingTooLong as exc:
+            self._list_error = exc  # the pages read are kept and shown
+            self._failures.append(exc)
         self._set_jobs(tuple(jobs))
         self._list_whole = True
         return pages, early
@@ -256,6 +349,7 @@ class JobsMonitor:
             failures=len(failures) if requests else 0,
             failure=failures[-1] if failures and requests else None,
             partial=partial,
+            list_error=self._list_error,
         )
 
     def _set_jobs(self, jobs: tuple[Job, ...]) -> None:
@@ -362,7 +456,7 @@ class JobsMonitor:
         s = dict(c)
         listed = pages = 0
         async for page in self.client.iter_task_pages(
-            job_id, select=list(RECOUNT_SELECT), max_results=page_size
+            job_id, select=list(RECOUNT_SELECT), max_results=page_size, limits=self.recount_limits
         ):
             pages += 1
             for task in page.items:
@@ -382,6 +476,20 @@ class JobsMonitor:
             if progress is not None:
                 progress(listed, pages)
         return RecountResult(TaskCountsResult(TaskCounts(**c), TaskCounts(**s)), listed, pages)
+
+
+def _odata_time(when: datetime) -> str:
+    """A date-time as the service's docs write it in $filter: DateTime'2026-12-01T10:00:00.0000000Z'."""
+    utc = when.astimezone(UTC)
+    return f"DateTime'{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond:06d}0Z'"
+
+
+def _state_matcher(state: str | None) -> Callable[[str | None], bool]:
+    """Whether a job in some state belongs to ``--state`` (comma-separated states, or all)."""
+    if not state:
+        return lambda _s: True
+    states = {s.strip() for s in state.split(",") if s.strip()}
+    return lambda s: s in states
 
 
 def completions_per_minute(history: Sequence[tuple[datetime, TaskCounts]]) -> float | None:
