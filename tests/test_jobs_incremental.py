@@ -37,15 +37,20 @@ async def test_between_full_reads_only_changed_jobs_are_asked_for() -> None:
             await mon.tick()
         lists = job_lists(events)
         assert len(lists) == 5 and all(f.startswith("lastModified ge DateTime'") for f in lists[1:])
-        # Asked on the service's clock, reaching 30 s back before the previous read.
+        # Asked on the service's clock, reaching 10 s back before the previous read.
         assert " or stateTransitionTime ge DateTime'" in lists[1]
         # The merged list is the list a full read gives now.
         snap = mon.snapshot()
         truth = {j: s for j, s in ((j.id, j.state) for j in await client.list_jobs())}
         assert {j.id: j.state for j in snap.jobs} == truth
-        # The period's full read: no filter again.
+        # The period's sweep: every id, nothing else; a job deleted outright goes.
+        gone = next(j.id for j in snap.jobs if j.id)
+        assert sim.delete_job(gone)
         await mon.tick()
-        assert job_lists(events)[-1] == ""
+        last = [e for e in events if urlsplit(e.url).path == "/jobs"][-1]
+        query = parse_qs(urlsplit(last.url).query)
+        assert "$filter" not in query and query["$select"] == ["id"]
+        assert gone not in {j.id for j in mon.jobs}
         # ctrl+r is always a full read.
         await mon.tick("full")
         assert job_lists(events)[-1] == ""
