@@ -335,10 +335,13 @@ class BatchClient:
         filter: str | None = None,
         select: Sequence[str] | None = None,
         max_results: int | None = None,
+        after: str | None = None,
     ) -> AsyncGenerator[Page[Task], None]:
+        """Pages of a job's tasks; ``after``: the nextLink an earlier listing stopped at (its
+        query is in the link, so the other arguments are not sent again)."""
         path = f"/jobs/{_segment(job_id, 'job id')}/tasks"
         params = {"maxresults": max_results, "$filter": filter, "$select": _join_select(select)}
-        return self._pages("list_tasks", path, params, parse_task_page)
+        return self._pages("list_tasks", path, params, parse_task_page, start=after)
 
     async def get_task(self, job_id: str, task_id: str, *, select: Sequence[str] | None = None) -> Task:
         path = f"/jobs/{_segment(job_id, 'job id')}/tasks/{_segment(task_id, 'task id')}"
@@ -371,8 +374,10 @@ class BatchClient:
         path: str,
         params: Mapping[str, object],
         parse: Callable[[object], Page[T]],
+        start: str | None = None,
     ) -> AsyncGenerator[Page[T], None]:
-        url: str | None = self._url(path, params)
+        # ``start``: a nextLink a previous listing stopped at, to read on from there
+        url: str | None = self._next_url(call, start) if start else self._url(path, params)
         seen: set[str] = set()
         while url is not None:
             body = await self._get_json(call, url)

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from batchtui.batch.errors import BatchClientError
+from batchtui.refresh.budget import BudgetMeter
 from batchtui.refresh.pacing import Pacer, trouble_of
 from batchtui.refresh.timer import RealTimer, Timer
 
@@ -156,6 +157,8 @@ class PollHandle(Generic[S]):
         else:
             self._deliver(self._on_snapshot, snapshot)
         self.polls += 1
+        if stats is not None:
+            self.engine.budget.sample(self.engine.timer.monotonic(), stats.requests, stats.bytes_received)
         rate_limited = stats is not None and stats.rate_limited > limited
         base = self.poller.interval(self.engine.interval)  # the poll may have changed it
         wait = self.pacer.after(base, trouble_of(error, rate_limited))
@@ -191,6 +194,8 @@ class RefreshEngine:
         self.now: Callable[[], datetime] = now or utcnow
         self._handles: list[PollHandle[object]] = []
         self._cut = asyncio.Event()
+        #: requests and bytes per minute over the last minutes (shown on the help screen)
+        self.budget = BudgetMeter()
 
     def open(
         self,

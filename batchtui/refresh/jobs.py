@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Literal
 from batchtui.batch.errors import BatchClientError, BatchServiceError
 from batchtui.batch.models import Job, TaskCounts, TaskCountsResult
 from batchtui.job_order import default_job_order, state_filter
+from batchtui.refresh.cadence import CountsCadence
 from batchtui.refresh.clock import utcnow
 from batchtui.refresh.engine import PartialFailure
 
@@ -131,8 +132,15 @@ class JobsMonitor:
     _history: dict[str, deque[tuple[datetime, TaskCounts]]] = field(default_factory=dict, init=False)
     _focus: _Focus = field(default_factory=_Focus, init=False)
     _ticks: int = field(default=0, init=False)
+    _tick_no: int = field(default=0, init=False)  # the timer tick being run (cadence counts these)
+    cadence: CountsCadence = field(default_factory=CountsCadence)
     _failures: list[BatchClientError] = field(default_factory=list, init=False)
     _list_whole: bool = field(default=False, init=False)  # the last list read reached its end
+
+    def __post_init__(self) -> None:
+        # A job whose counts move is read at the list's pace, as before the cadence existed.
+        self.cadence.min_gap = max(1, self.list_every)
+        self.cadence.max_gap = max(self.cadence.max_gap, self.cadence.min_gap)
 
     # ------------------------------------------------------------------ what the operator sees
 
@@ -150,6 +158,7 @@ class JobsMonitor:
     # ------------------------------------------------------------------ the engine's side
 
     def interval(self, base: float) -> float:
+        self.cadence.pace(base)
         return base
 
     async def poll(self, reason: str) -> JobsSnapshot:
@@ -174,6 +183,7 @@ class JobsMonitor:
         self._failures = []
         # A list read cut short (a page failed) is read again on the next tick, whatever kind.
         unread = self._jobs is None or not self._list_whole
+        self._tick_no = self._ticks
         if kind == "timer":
             list_now = unread or self._ticks % self.list_every == 0
             self._ticks += 1
@@ -194,7 +204,10 @@ class JobsMonitor:
                 self._list_whole = True
         # A focus tick is for rows that scrolled into view without counts; the selected job's
         # were read on the last timer tick (bench/refresh_cost.py counted the extra read).
-        targets = self._count_targets(all_visible=list_now, selected=kind != "focus", fresh=early is not None)
+        # ctrl+r (a "full" tick) reads every count on screen; a timer tick only those due.
+        targets = self._count_targets(
+            all_visible=kind == "full", selected=kind != "focus", fresh=early is not None
+        )
         requests += await self._fetch_counts([k for k in targets if k != early])
         return self.snapshot(requests=requests, listed=listed)
 
@@ -249,7 +262,11 @@ class JobsMonitor:
         self._jobs = jobs
         self._by_id = {j.id: j for j in jobs if j.id}
         self._list_at = self.now()
+        for job in jobs:
+            if job.id:
+                self.cadence.job_seen(job.id, job.state)
         # Forget jobs that left the list so nothing accumulates over days.
+        self.cadence.forget(set(self._by_id))
         for gone in [k for k in self._counts if k not in self._by_id]:
             del self._counts[gone]
         for gone in [k for k in self._history if k not in self._by_id]:
@@ -278,7 +295,12 @@ class JobsMonitor:
             entry = self._counts.get(key)
             if entry is not None and entry.final:
                 continue
-            if entry is None or all_visible or (selected and key == sel):
+            if (
+                entry is None
+                or all_visible
+                or (selected and key == sel)
+                or (selected and self.cadence.due(key, self._tick_no))
+            ):
                 targets.append(key)
         return targets
 
@@ -321,6 +343,9 @@ class JobsMonitor:
         if job is None:  # the job left the list while its counts were in flight
             return
         at = self.now()
+        prev = self._counts.get(job_id)
+        changed = prev is None or prev.result is None or prev.result != result
+        self.cadence.read(job_id, self._tick_no, changed=changed)
         self._counts[job_id] = CountsEntry(result=result, fetched_at=at, final=job.state == "completed")
         ring = self._history.get(job_id)
         if ring is None:

@@ -68,6 +68,8 @@ class TasksPoller:
         self.query = query
         self.now = now
         self.job_done = False
+        # The last listing, and the nextLink it stopped at: "load more" reads on from there.
+        self._listed: tuple[TaskQuery, list[Task], str | None] | None = None
 
     def __repr__(self) -> str:
         return f"TasksPoller({self.job_id!r})"
@@ -88,20 +90,37 @@ class TasksPoller:
 
     async def _list(self, query: TaskQuery) -> tuple[list[Task], bool]:
         tasks: list[Task] = []
+        after: str | None = None
+        held = self._listed
+        if held is not None and held[2] is not None and _grown_from(held[0], query):
+            # Load more: the rows held stay, only the next block is read.
+            tasks, after = list(held[1]), held[2]
         pages = self.client.iter_task_pages(
-            self.job_id, filter=query.odata_filter, select=query.select, max_results=query.max_results
+            self.job_id,
+            filter=query.odata_filter,
+            select=query.select,
+            max_results=query.max_results,
+            after=after,
         )
-        has_more = False
+        link: str | None = None
         try:
             async for page in pages:
                 tasks.extend(page.items)
+                link = page.next_link
                 if len(tasks) >= query.cap:
                     # Stop paging at the cap: what lies beyond waits until the operator asks.
-                    has_more = len(tasks) > query.cap or page.next_link is not None
                     break
         finally:
             await pages.aclose()
-        return tasks[: query.cap], has_more
+        has_more = len(tasks) > query.cap or link is not None
+        kept = tasks[: query.cap]
+        # A page cut at the cap cannot be read on from its link: only whole pages are resumable.
+        self._listed = (query, kept, link if len(tasks) <= query.cap else None)
+        return kept, has_more
+
+
+def _grown_from(before: TaskQuery, now: TaskQuery) -> bool:
+    return before.filter_name == now.filter_name and now.cap > before.cap
 
 
 def finished(task: Task, subtasks: tuple[Subtask, ...] | list[Subtask]) -> bool:

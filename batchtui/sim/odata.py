@@ -7,7 +7,13 @@ reason, because a filter that is silently ignored returns a wrong answer that lo
     and     := atom ( "and" atom )*
     atom    := "(" expr ")" | "startswith(" path "," string ")" [ "eq" ("true"|"false") ]
              | path ("eq"|"ne") string
+             | path ("eq"|"ne"|"gt"|"ge"|"lt"|"le") "DateTime" string    (date-time fields)
     string  := "'" ( [^'] | "''" )* "'"
+
+Date-times are written as the service's docs write them (batch-efficient-list-queries:
+``stateTransitionTime gt DateTime'{0:o}'``, .NET's round-trip form with 7 fractional digits);
+the ``DateTime`` prefix is matched case-insensitively, and a bare quoted date-time is taken
+too (whether the service accepts one is UNCONFIRMED; tolerating both costs nothing here).
 """
 
 from __future__ import annotations
@@ -42,14 +48,24 @@ class QueryError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Field:
     path: str  # canonical wire path, e.g. executionInfo/result
-    ops: tuple[str, ...]  # eq, ne, startswith
+    ops: tuple[str, ...]  # eq, ne, startswith (and gt, ge, lt, le for date-times)
     values: tuple[str, ...] | None  # allowed literals (enums), or None for free text
+    kind: str = "string"  # or "datetime": compared as instants
+
+
+TIME_OPS = ("eq", "ne", "gt", "ge", "lt", "le")
 
 
 JOB_FILTER_FIELDS = (
     Field("state", ("eq", "ne"), JOB_STATES),
     Field("id", ("eq", "ne", "startswith"), None),
     Field("executionInfo/poolId", ("eq", "ne", "startswith"), None),
+    # REFERENCE §2: the job list's date-time fields take eq, ne, ge, gt, le, lt.
+    Field("lastModified", TIME_OPS, None, "datetime"),
+    Field("stateTransitionTime", TIME_OPS, None, "datetime"),
+    Field("creationTime", TIME_OPS, None, "datetime"),
+    Field("executionInfo/startTime", TIME_OPS, None, "datetime"),
+    Field("executionInfo/endTime", TIME_OPS, None, "datetime"),
 )
 TASK_FILTER_FIELDS = (
     Field("state", ("eq", "ne"), TASK_STATES),
@@ -193,6 +209,8 @@ class _Parser:
             raise self.fail(f"Unknown operator '{op_tok[1]}'")
         self.i += 1
         f = self.field(name, op)
+        if f.kind == "datetime":
+            return self.time_test(f, op)
         value = self.literal(f)
         fold = f.path == "id"
         if fold:
@@ -207,6 +225,49 @@ class _Parser:
         if op == "eq":
             return test
         return lambda e: not test(e)
+
+    def time_test(self, f: Field, op: str) -> Predicate:
+        if self.at_word("datetime"):
+            self.i += 1
+        raw = self.take("str")[1:-1]
+        at = _instant(raw)
+        if at is None:
+            raise self.fail(f"'{raw}' is not a date-time for '{f.path}'")
+        compare = _COMPARE[op]
+
+        def test(e: Mapping[str, Any]) -> bool:
+            got = _get(e, f.path)
+            value = _instant(got) if isinstance(got, str) else None
+            return value is not None and compare(value, at)
+
+        return test
+
+
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    "eq": lambda a, b: a == b,
+    "ne": lambda a, b: a != b,
+    "gt": lambda a, b: a > b,
+    "ge": lambda a, b: a >= b,
+    "lt": lambda a, b: a < b,
+    "le": lambda a, b: a <= b,
+}
+
+
+def _instant(text: str) -> float | None:
+    """Seconds since the epoch of an ISO 8601 date-time (up to 7 fractional digits, Z or offset)."""
+    from datetime import UTC, datetime
+
+    m = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,7}))?(Z|[+-]\d\d:\d\d)?", text.strip())
+    if m is None:
+        return None
+    try:
+        base = datetime.fromisoformat(m.group(1) + (m.group(3) or "Z").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if base.tzinfo is None:
+        base = base.replace(tzinfo=UTC)
+    fraction = int((m.group(2) or "0").ljust(7, "0")) / 10_000_000
+    return base.timestamp() + fraction
 
 
 def parse_filter(text: str, fields: tuple[Field, ...]) -> Predicate:

@@ -302,7 +302,9 @@ class PollingScreen(Screen[None]):
             self.post_message(KeyedTable.Chosen(self.table, key))
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(f"Keys: {self.help_title}", help_entries(self)))
+        budget = self.batch_app.engine.budget.budget()
+        cost = budget.text if budget is not None else ""
+        self.app.push_screen(HelpScreen(f"Keys: {self.help_title}", help_entries(self), cost))
 
     @property
     def is_home(self) -> bool:

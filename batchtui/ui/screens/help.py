@@ -65,6 +65,7 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen VerticalScroll { height: auto; max-height: 100%; width: auto; }
     HelpScreen #help-keys { width: auto; }
     HelpScreen #help-foot { color: $foreground-muted; padding-top: 1; width: auto; }
+    HelpScreen #help-cost { color: $foreground-muted; padding-top: 1; width: auto; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "Close", show=False),
@@ -72,10 +73,12 @@ class HelpScreen(ModalScreen[None]):
         Binding("question_mark", "dismiss", "Close", show=False),
     ]
 
-    def __init__(self, title: str, entries: Sequence[tuple[str, str]]) -> None:
+    def __init__(self, title: str, entries: Sequence[tuple[str, str]], cost: str = "") -> None:
+        """``cost``: what the dashboard costs the account ("4.0 requests and 12 KiB a minute")."""
         super().__init__()
         self.help_title = title
         self.entries = tuple(entries)
+        self.cost = cost
 
     def compose(self) -> ComposeResult:
         width = max((len(k) for k, _ in self.entries), default=0)
@@ -86,6 +89,8 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Content(self.help_title), id="help-title")
             with VerticalScroll():
                 yield Static(Content("\n").join(lines), id="help-keys")
+            if self.cost:
+                yield Static(Content(f"cost to the account: {self.cost}"), id="help-cost")
             yield Static(Content("escape, q or ? closes this help"), id="help-foot")
 
     async def action_dismiss(self, result: None = None) -> None:
