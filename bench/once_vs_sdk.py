@@ -5,14 +5,23 @@ Both run as fresh processes (what an operator or a cron job pays), against one
 Each figure is the median wall time of --repeat runs; both outputs are checked to hold
 every job with its task counts, so a fast wrong answer cannot win.
 
-    python bench/once_vs_sdk.py [--sizes 50,200,1000] [--repeat 3] [--latency-ms 20] [--concurrency 16,32,64]
+``--tls``: the simulator serves HTTPS (``batchtui sim --tls``); both tools trust its
+certificate through the variables it prints (SSL_CERT_FILE for batchtui, REQUESTS_CA_BUNDLE
+for the SDK's requests). ``--tree NAME=PATH`` (repeatable) adds --once columns run from
+another checkout of batchtui (put first on PYTHONPATH, byte-compiled like this one), for A/B
+comparisons of two versions in one interleaved run, e.g. a `git archive` of main.
+
+    python bench/once_vs_sdk.py [--sizes 50,200,1000] [--repeat 3] [--latency-ms 20]
+        [--concurrency 16,32,64] [--tls] [--tree main=/tmp/main-checkout ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -28,10 +37,22 @@ from batchtui.batch.client import DEFAULT_CONCURRENCY  # noqa: E402
 HERE = Path(__file__).resolve().parent
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
+#: CPU seconds (user + system) of each finished child, by the command's column
+CPU: dict[int, list[float]] = {}
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # children waited for: the one just run
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(cmd: list[str], env: dict[str, str], column: int = -1) -> tuple[float, str]:
+    cpu = children_cpu()
     start = time.perf_counter()
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, timeout=600).stdout
-    return time.perf_counter() - start, out
+    elapsed = time.perf_counter() - start
+    CPU.setdefault(column, []).append(children_cpu() - cpu)
+    return elapsed, out
 
 
 def main() -> None:
@@ -44,44 +65,77 @@ def main() -> None:
         default=str(DEFAULT_CONCURRENCY),
         help=f"comma-separated --concurrency values for --once (default {DEFAULT_CONCURRENCY})",
     )
+    ap.add_argument("--tls", action="store_true", help="serve and measure over HTTPS")
+    ap.add_argument(
+        "--tree",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="also run --once from the batchtui checkout at PATH (repeatable)",
+    )
     args = ap.parse_args()
     compile_package()
     levels = [int(c) for c in args.concurrency.split(",")]
+    trees: list[tuple[str, str | None]] = [("", None)]
+    for spec in args.tree:
+        name, _, path = spec.partition("=")
+        if not name or not (Path(path) / "batchtui" / "__init__.py").is_file():
+            ap.error(f"--tree {spec!r}: expected NAME=PATH of a batchtui checkout")
+        compileall.compile_dir(str(Path(path) / "batchtui"), quiet=1)
+        trees.append((name, str(Path(path).resolve())))
+    columns = [(name, path, c) for name, path in trees for c in levels]
 
     rows = []
     for n in (int(s) for s in args.sizes.split(",")):
-        with sim_server("--jobs", str(n), "--latency-ms", str(args.latency_ms), "--time-scale", "0") as sim:
+        sim_args = ["--jobs", str(n), "--latency-ms", str(args.latency_ms), "--time-scale", "0"]
+        with sim_server(*sim_args, *(["--tls"] if args.tls else [])) as sim:
             env = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_BATCH_")}
             env.update(sim.env)
             once = [sys.executable, "-m", "batchtui", "--once", "-o", "json", "--concurrency"]
-            ours: dict[int, list[float]] = {c: [] for c in levels}
+            ours: dict[int, list[float]] = {i: [] for i in range(len(columns))}
             sdk: list[float] = []
-            # One untimed pass: the simulator builds each job's tasks lazily on first use, and
-            # whichever tool ran first would otherwise pay for it.
-            timed([*once, str(levels[0])], env)
+
+            def run_once(column: int, once: list[str] = once, env: dict[str, str] = env) -> tuple[float, str]:
+                _name, path, c = columns[column]
+                return timed([*once, str(c)], env if path is None else {**env, "PYTHONPATH": path}, column)
+
+            # One untimed pass each: the simulator builds each job's tasks lazily on first use,
+            # and whichever tool ran first would otherwise pay for it.
+            for i in range(len(columns)):
+                run_once(i)
+            CPU.clear()
             listed = 0
             for _ in range(args.repeat):
-                for c in levels:  # interleaved, so drifting machine load hits every column alike
-                    t, out = timed([*once, str(c)], env)
+                for i in range(len(columns)):  # interleaved, so drifting load hits every column alike
+                    t, out = run_once(i)
                     doc = json.loads(out)
                     listed = len(doc["jobs"])  # deleted jobs are not listed, so a few under n
                     assert all(j["taskCounts"] is not None for j in doc["jobs"]), "--once missed counts"
-                    ours[c].append(t)
+                    ours[i].append(t)
                 t, out = timed([sys.executable, str(HERE / "sdk_task_counts.py")], env)
                 assert out.split() == [str(listed), str(listed)], f"SDK saw {out!r}, --once {listed}"
                 sdk.append(t)
             b = statistics.median(sdk)
-            rows.append((listed, b, [statistics.median(ours[c]) for c in levels]))
+            cpu = [statistics.median(CPU[i]) for i in range(len(columns))]
+            rows.append((listed, b, [statistics.median(ours[i]) for i in range(len(columns))], cpu))
 
+    over = "HTTPS (batchtui sim --tls)" if args.tls else "plain http"
     print(
-        f"\nBenchmark 1: jobs + task counts, sim on loopback, {args.latency_ms:g} ms latency, "
+        f"\nBenchmark 1: jobs + task counts, sim on loopback over {over}, {args.latency_ms:g} ms latency, "
         f"median of {args.repeat}"
     )
-    head = "".join(f"  {'--once (' + str(c) + ' in flight)':>22}  {'speed-up':>8}" for c in levels)
+    heads = [f"--once{' ' + name if name else ''} ({c} in flight)" for name, _path, c in columns]
+    width = max(22, *(len(h) for h in heads))
+    head = "".join(f"  {h:>{width}}  {'speed-up':>8}" for h in heads)
     print(f"{'jobs':>6}  {'azure-batch SDK':>16}{head}")
-    for n, b, times in rows:
-        cells = "".join(f"  {a:>21.2f}s  {b / a:>7.1f}x" for a in times)
+    for n, b, times, _cpu in rows:
+        cells = "".join(f"  {a:>{width - 1}.2f}s  {b / a:>7.1f}x" for a in times)
         print(f"{n:>6}  {b:>15.2f}s{cells}")
+    # --once is CPU-bound where the SDK waits on latency: its CPU time, which other load on the
+    # machine inflates much less than wall time, is the steadier figure for an A/B.
+    print("CPU of each --once process (user + system, median):")
+    for n, _b, _times, cpu in rows:
+        print(f"{n:>6}  {'':>16}" + "".join(f"  {c:>{width - 1}.3f}s  {'':>8}" for c in cpu))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,9 @@ HERE = Path(__file__).resolve().parent
 
 FULL: list[list[str]] = [
     ["once_vs_sdk.py"],
+    ["once_vs_sdk.py", "--sizes", "200", "--repeat", "5", "--tls"],
+    ["httpx_cli_import.py"],
+    ["handshakes.py", "--minutes", "10"],
     ["refresh_cost.py"],
     ["startup.py"],
     ["idle_cpu.py"],
@@ -26,6 +29,9 @@ FULL: list[list[str]] = [
 ]
 QUICK: list[list[str]] = [
     ["once_vs_sdk.py", "--sizes", "50", "--repeat", "1"],
+    ["once_vs_sdk.py", "--sizes", "50", "--repeat", "1", "--tls"],
+    ["httpx_cli_import.py", "--repeat", "3"],
+    ["handshakes.py", "--minutes", "1", "--jobs", "200", "--warmup", "20"],
     ["refresh_cost.py", "--cycles", "6"],
     ["startup.py", "--repeat", "1"],
     ["idle_cpu.py", "--seconds", "5", "--repeat", "1"],

@@ -12,13 +12,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-_EXPORT = re.compile(r"^(?:export\s+)?(AZURE_BATCH_[A-Z_]+)=['\"]?([^'\"\s]+)")
+_EXPORT = re.compile(
+    r"^(?:export\s+)?(AZURE_BATCH_[A-Z_]+|SSL_CERT_FILE|REQUESTS_CA_BUNDLE)=['\"]?([^'\"\s]+)"
+)
 
 
 @dataclass(frozen=True)
 class SimServer:
     endpoint: str
-    env: dict[str, str]  # AZURE_BATCH_* as the simulator printed them
+    env: dict[str, str]  # AZURE_BATCH_* (and with --tls the trust variables) as the simulator printed them
     process: subprocess.Popen[str]
 
 
@@ -39,9 +41,9 @@ def sim_server(*args: str, timeout: float = 60.0) -> Iterator[SimServer]:
     deadline = time.monotonic() + timeout
     try:
         assert proc.stdout is not None
-        while len(found) < 3 and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
             line = proc.stdout.readline()
-            if not line:
+            if not line or line.startswith("# Ctrl+C"):  # the last line it prints before serving
                 break
             m = _EXPORT.match(line.strip())
             if m:
@@ -54,7 +56,7 @@ def sim_server(*args: str, timeout: float = 60.0) -> Iterator[SimServer]:
                 time.sleep(0.05)
         else:
             raise RuntimeError(f"simulator did not start: {' '.join(cmd)}")
-        yield SimServer(f"http://127.0.0.1:{port}", found, proc)
+        yield SimServer(found.get("AZURE_BATCH_ENDPOINT", f"http://127.0.0.1:{port}"), found, proc)
     finally:
         proc.terminate()
         try:

@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import json
 import random
+import ssl
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -45,7 +46,13 @@ from batchtui.batch.models import (
     parse_task_page,
 )
 from batchtui.batch.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
-from batchtui.batch.transport import BatchTransport
+from batchtui.batch.transport import (
+    connection_limits,
+    needs_tls,
+    proxies_from_env,
+    trust_store,
+    untrusting_context,
+)
 
 
 class ClientSettings(Protocol):
@@ -209,13 +216,18 @@ class BatchClient:
         self._rand: Callable[[], float] = random.random
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._origin = _origin(self.endpoint)
+        # httpx's own transport (so proxies from the environment, as httpx and the SDK take
+        # them), one connection per request in flight, all kept alive across refresh ticks.
+        # A transport passed in (ASGI, a test double) is used as it is, with no proxy.
+        verify: ssl.SSLContext | bool = True  # unused with a transport passed in
+        if transport is None:
+            verify = trust_store() if needs_tls(self.endpoint) else untrusting_context()
         self._http = httpx.AsyncClient(
             auth=auth,
-            # One connection per request in flight, all kept alive between bursts.
-            # Only same-origin links are followed and never a redirect, so an http endpoint
-            # never needs TLS.
-            transport=transport
-            or BatchTransport(max_connections=max_concurrency, tls=self.endpoint.startswith("https:")),
+            transport=transport,
+            limits=connection_limits(max_concurrency),
+            verify=verify,
+            trust_env=proxies_from_env(self.endpoint, with_credentials=auth is not None),
             timeout=timeout,
             headers={"Accept": "application/json"},
             follow_redirects=False,  # a redirect would carry our Authorization elsewhere

@@ -1,256 +1,129 @@
-"""The client's HTTP transport: httpx's own, over a connection pool that stays cheap when many
-requests are in flight.
+"""How the client reaches the service: httpx's own transport, with limits and trust set for Batch.
 
-httpcore 1.0's pool, on every request queued and every response closed, re-scans every
-connection once per queued request, builds a list of all connections once per idle connection,
-polls each idle socket through anyio's typed-attribute lookup, and counts *every* connection
-against the keep-alive limit, so idle ones above it are closed and re-opened on the next burst
-(encode/httpcore#1035, still open upstream). With 32 task-counts requests in flight that
-bookkeeping, not the network, is what ``--once`` waits for: 1.2 s instead of 0.5 s for 200
-jobs (bench/once_vs_sdk.py). The pool below does one pass over the connections, keeps as many
-idle connections as it may have in flight, never hands one connection to two requests, and
-polls an idle socket only when it hands that connection out (or once a second for all of them).
+Everything here goes through httpx's public options, so httpx keeps doing what it does for
+any program: proxies from ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` / ``NO_PROXY``,
+``SSL_CERT_FILE`` / ``SSL_CERT_DIR``, HTTP/1.1 keep-alive. What is added:
 
-HTTP/1.1 only, as the client has always been (Batch does not need HTTP/2 here); proxies from
-the environment still get httpx's standard transports, which the client mounts by itself.
+- **Limits**: one connection per request in flight, and every one of them kept between
+  bursts (httpx keeps 20 by default; the client has up to 32 in flight, so a list tick would
+  close and re-open the rest every time).
+- **Keep-alive** longer than any refresh interval, so a dashboard that asks every 5 s, or
+  every minute for a quiet job, reuses its connections instead of paying a TLS handshake on
+  most ticks (issue 15). The service's front end closes idle connections when it likes;
+  httpcore notices an idle connection the server closed before it reuses it.
+- **Trust**: ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` as well, which httpx does not read
+  but requests (and so the Azure SDK and ``az``) does: operators behind a TLS-inspecting
+  proxy have set them for those tools already.
+
+A/B against the connection pool of its own that this module held until issue 10 (httpcore
+1.0's pool is quadratic in the connections; that one was linear), in bench/README.md:
+the stock pool with these limits is within the noise of it for ``--once``.
 """
-
-# httpcore's stream and backend interfaces take `timeout` arguments; they are not ours to change.
-# ruff: noqa: ASYNC109
 
 from __future__ import annotations
 
-import asyncio
-import select
-import socket
+import os
 import ssl
-import sys
-import time
-from typing import Any
+import urllib.request
+from collections.abc import Mapping
+from urllib.parse import urlsplit
 
-import httpcore
+import certifi
 import httpx
 
+from batchtui.batch.auth import is_loopback_host
+from batchtui.batch.errors import ConfigError
 
-def _readable(sock: socket.socket | None) -> bool:
-    """Whether ``sock`` has data or EOF waiting: on an idle keep-alive connection, only the
-    server's close can be waiting, so readable means it must not be reused."""
-    fd = -1 if sock is None else sock.fileno()
-    if fd < 0:
-        return True
-    if sys.platform == "win32" or not hasattr(select, "poll"):
-        ready, _, _ = select.select([fd], [], [], 0)
-        return bool(ready)
-    poller = select.poll()
-    poller.register(fd, select.POLLIN)
-    return bool(poller.poll(0))
+#: Idle connections are kept this long (seconds). Longer than the refresh interval and the
+#: slowest pacing of a quiet job (about a minute), shorter than the simulator keeps them
+#: (so it is the client that closes an idle connection, never a request racing the
+#: server's close), and than the ~4 minutes after which Azure's load balancers drop one.
+KEEPALIVE_SECONDS = 120.0
+
+#: Certificate bundles that requests, and so the Azure SDK and ``az``, trust instead of its
+#: own; httpx reads only SSL_CERT_FILE / SSL_CERT_DIR.
+REQUESTS_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+_PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY")
 
 
-class _Stream(httpcore.AsyncNetworkStream):
-    """A connection as asyncio's own stream pair.
+def connection_limits(max_connections: int) -> httpx.Limits:
+    """One connection per request in flight, all of them kept alive between bursts."""
+    return httpx.Limits(
+        max_connections=max_connections,
+        max_keepalive_connections=max_connections,
+        keepalive_expiry=KEEPALIVE_SECONDS,
+    )
 
-    httpcore's default goes through anyio, whose streams add a cancel scope, a checkpoint and
-    an attribute table to every read and write, and whose readability question rebuilds that
-    table each time it is asked: ~16 ms of a 200-job ``--once`` (bench/once_vs_sdk.py). The
-    dashboard only ever runs on asyncio. Errors come out as httpcore's, which httpx maps to
-    its own (ConnectError, ReadTimeout, ...) as it does for anyio's.
+
+def proxies_from_env(endpoint: str, *, with_credentials: bool) -> bool:
+    """Whether the client takes its proxies from the environment, as httpx does by default.
+
+    Always for an https endpoint (through an http proxy the request travels inside a CONNECT
+    tunnel, so the proxy sees only where it goes). A plain-http endpoint that is sent
+    credentials is on loopback (:func:`~batchtui.batch.auth.check_endpoint`): a proxy on
+    loopback may carry it, one elsewhere may not, since that would put the key in clear text
+    on the network (and a remote proxy cannot reach this machine's loopback anyway), so then
+    the connection goes direct.
     """
+    if endpoint.lower().startswith("https:") or not with_credentials:
+        return True
+    proxies = urllib.request.getproxies()  # what httpx reads: the environment, or the OS's settings
+    proxy = proxies.get("http") or proxies.get("all")
+    if not proxy:
+        return True
+    host = urlsplit(proxy if "://" in proxy else f"http://{proxy}").hostname or ""
+    return is_loopback_host(host)
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._reader = reader
-        self._writer = writer
-        self._socket: Any = writer.get_extra_info("socket")
 
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+def needs_tls(endpoint: str, env: Mapping[str, str] = os.environ) -> bool:
+    """Whether the client can ever open a TLS connection: to an https endpoint, or to a proxy
+    reached over https. Only same-origin links are followed and never a redirect, so an http
+    endpoint (the loopback simulator) with no https proxy never does."""
+    if endpoint.lower().startswith("https:"):
+        return True
+    values = (env.get(name) or env.get(name.lower()) or "" for name in _PROXY_VARIABLES)
+    return any(value.strip().lower().startswith("https:") for value in values)
+
+
+def trust_store(env: Mapping[str, str] = os.environ) -> ssl.SSLContext:
+    """A verifying context trusting what httpx trusts by default (``SSL_CERT_FILE``, else
+    ``SSL_CERT_DIR``, else certifi's bundle) and also the bundle requests is told to use
+    (the first of ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``).
+
+    Both are loaded when both are set: each was set by the operator for tools that read only
+    their own, and the endpoint or its proxy may be known to either. A bundle that cannot be
+    read is a :class:`ConfigError` naming the variable, not a traceback.
+    """
+    file, folder = env.get("SSL_CERT_FILE", "").strip(), env.get("SSL_CERT_DIR", "").strip()
+    if file:
+        sources = [("SSL_CERT_FILE", file)]
+    elif folder:
+        sources = [("SSL_CERT_DIR", folder)]
+    else:
+        sources = [("certifi", certifi.where())]
+    bundle = next(((n, env[n].strip()) for n in REQUESTS_BUNDLE_VARIABLES if env.get(n, "").strip()), None)
+    if bundle is not None:
+        sources.append(bundle)
+    context: ssl.SSLContext | None = None
+    for name, path in sources:
+        capath = path if os.path.isdir(path) else None
+        cafile = None if capath else path
         try:
-            async with asyncio.timeout(timeout):
-                return await self._reader.read(max_bytes)
-        except TimeoutError:  # before OSError: it is one
-            raise httpcore.ReadTimeout(f"no data within {timeout} s") from None
-        except OSError as exc:
-            raise httpcore.ReadError(str(exc) or type(exc).__name__) from exc
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        if not buffer:
-            return
-        try:
-            self._writer.write(buffer)
-            async with asyncio.timeout(timeout):
-                await self._writer.drain()
-        except TimeoutError:
-            raise httpcore.WriteTimeout(f"could not send within {timeout} s") from None
-        except OSError as exc:
-            raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
-
-    async def aclose(self) -> None:
-        self._writer.close()
-
-    async def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        try:
-            async with asyncio.timeout(timeout):
-                await self._writer.start_tls(ssl_context, server_hostname=server_hostname)
-        except TimeoutError:
-            raise httpcore.ConnectTimeout(f"TLS handshake not done within {timeout} s") from None
-        except OSError as exc:  # ssl.SSLError (a certificate that does not verify) is one
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        return self
-
-    def get_extra_info(self, info: str) -> Any:
-        if info == "is_readable":
-            return _readable(self._socket)
-        if info == "socket":
-            return self._socket
-        if info == "ssl_object":
-            return self._writer.get_extra_info("ssl_object")
-        if info == "client_addr":
-            return self._writer.get_extra_info("sockname")
-        if info == "server_addr":
-            return self._writer.get_extra_info("peername")
-        return None
+            if context is None:  # Python's defaults (protocols, host names checked), this trust only
+                context = ssl.create_default_context(cafile=cafile, capath=capath)
+            else:
+                context.load_verify_locations(cafile=cafile, capath=capath)
+        except (OSError, ssl.SSLError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise ConfigError(f"cannot load the certificates that {name} names ({path}): {reason}") from None
+    assert context is not None
+    return context
 
 
-class _Backend(httpcore.AsyncNetworkBackend):
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore.AsyncNetworkStream:
-        try:
-            async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_connection(
-                    host,
-                    port,
-                    local_addr=(local_address, 0) if local_address else None,
-                    happy_eyeballs_delay=0.25,  # as anyio: an IPv6 address that hangs is not waited on
-                )
-        except TimeoutError:
-            raise httpcore.ConnectTimeout(f"no connection within {timeout} s") from None
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        return _with_options(_Stream(reader, writer), socket_options)
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Any = None
-    ) -> httpcore.AsyncNetworkStream:
-        try:
-            async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_unix_connection(path)
-        except TimeoutError:
-            raise httpcore.ConnectTimeout(f"no connection within {timeout} s") from None
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        return _with_options(_Stream(reader, writer), socket_options)
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-
-
-def _with_options(stream: _Stream, options: Any) -> _Stream:
-    # Applied once connected (the client sets none; asyncio already sets TCP_NODELAY).
-    for option in options or ():
-        stream.get_extra_info("socket").setsockopt(*option)
-    return stream
-
-
-class _Pool(httpcore.AsyncConnectionPool):
-    #: how often every idle connection is checked for a server-side close or an expired
-    #: keep-alive (each check polls its socket); one handed to a request is always checked
-    SWEEP_SECONDS = 1.0
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._next_sweep = 0.0
-
-    def _assign_requests_to_connections(self) -> list[httpcore.AsyncConnectionInterface]:
-        # Called by httpcore (under its lock) whenever a request is queued or a response is
-        # closed. Connections a request holds, sending or assigned and about to start, are
-        # neither closed as idle nor given to a second request.
-        held = {id(r.connection) for r in self._requests if r.connection is not None}
-        now = time.monotonic()
-        sweep = now >= self._next_sweep
-        if sweep:
-            self._next_sweep = now + self.SWEEP_SECONDS
-        closing: list[httpcore.AsyncConnectionInterface] = []
-        kept: list[httpcore.AsyncConnectionInterface] = []
-        idle: list[httpcore.AsyncConnectionInterface] = []
-        for conn in self._connections:
-            if conn.is_closed():
-                continue
-            if id(conn) not in held and conn.is_idle():
-                if sweep and conn.has_expired():  # keep-alive ran out, or the server closed it
-                    closing.append(conn)
-                    continue
-                idle.append(conn)
-            kept.append(conn)
-        surplus = len(idle) - self._max_keepalive_connections
-        if surplus > 0:  # the oldest idle connections go first
-            dropped = {id(c) for c in idle[:surplus]}
-            closing.extend(idle[:surplus])
-            idle = idle[surplus:]
-            kept = [c for c in kept if id(c) not in dropped]
-        self._connections = kept
-
-        for request in self._requests:
-            if not request.is_queued():
-                continue
-            origin = request.request.url.origin
-            conn = self._reusable(idle, origin, checked=sweep, closing=closing)
-            if conn is None:
-                if len(self._connections) >= self._max_connections:
-                    if not idle:
-                        break  # every connection is busy: the rest wait for one to come back
-                    victim = idle.pop(0)  # full, but an idle connection elsewhere makes room
-                    self._connections.remove(victim)
-                    closing.append(victim)
-                conn = self.create_connection(origin)
-                self._connections.append(conn)
-            request.assign_to_connection(conn)
-        return closing
-
-    def _reusable(
-        self,
-        idle: list[httpcore.AsyncConnectionInterface],
-        origin: httpcore.Origin,
-        *,
-        checked: bool,
-        closing: list[httpcore.AsyncConnectionInterface],
-    ) -> httpcore.AsyncConnectionInterface | None:
-        """Take an idle connection to ``origin`` off ``idle``; one found dead is closed instead."""
-        while True:
-            conn = next((c for c in idle if c.can_handle_request(origin) and c.is_available()), None)
-            if conn is None:
-                return None
-            idle.remove(conn)
-            if checked or not conn.has_expired():
-                return conn
-            self._connections.remove(conn)
-            closing.append(conn)
-
-
-class BatchTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport (its request, response and error mapping), over :class:`_Pool`."""
-
-    def __init__(self, *, max_connections: int, tls: bool = True, keepalive_expiry: float = 5.0) -> None:
-        # Not super().__init__(): it would build a TLS context and a pool only to throw them
-        # away. httpx's request handling uses only ``self._pool`` (httpx is pinned for this).
-        # ``tls=False`` is for a client that can only ever reach a plain-http origin (the
-        # loopback simulator): loading the certificate bundle costs ~25 ms of every start,
-        # which urllib3 (the SDK's stack) does not pay for http either. Were an https request
-        # to come anyway, httpcore would build a default context for it.
-        self._pool = _Pool(
-            ssl_context=httpx.create_ssl_context() if tls else None,
-            max_connections=max_connections,
-            max_keepalive_connections=max_connections,
-            keepalive_expiry=keepalive_expiry,
-            http1=True,
-            http2=False,
-            network_backend=_Backend(),
-        )
+def untrusting_context() -> ssl.SSLContext:
+    """A verifying context that trusts no certificate: for a client that never opens TLS
+    (see :func:`needs_tls`). Loading the certificate bundle costs ~25 ms of every start,
+    which urllib3 (the SDK's stack) does not pay for http either; should TLS happen anyway,
+    it fails closed (CERTIFICATE_VERIFY_FAILED) rather than trusting anything."""
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)

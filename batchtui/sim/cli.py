@@ -8,7 +8,11 @@ import binascii
 import ipaddress
 import math
 import re
+import shlex
+import signal
 import sys
+import tempfile
+from pathlib import Path
 from typing import NoReturn, TextIO
 
 from batchtui.sim.config import DEMO_ACCOUNT, DEMO_KEY, SimConfig
@@ -51,12 +55,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--latency-ms", type=_finite, default=0.0, help="added latency per request")
     p.add_argument("--throttle-rate", type=_finite, default=0.0, help="fraction of requests answered 429")
     p.add_argument("--error-rate", type=_finite, default=0.0, help="fraction of requests answered 503/500")
+    p.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a certificate of the simulator's own (named in the printed exports)",
+    )
+    p.add_argument(
+        "--cert-dir",
+        type=Path,
+        default=None,
+        help="with --tls: keep the certificates here (its authority is reused; default: a new temporary folder)",
+    )
     return p
 
 
 def parse_config(argv: list[str]) -> tuple[SimConfig, str, int]:
     """Validated settings, or :class:`_UsageError` with a one-line reason."""
+    config, host, port, _args = _parse(argv)
+    return config, host, port
+
+
+def _parse(argv: list[str]) -> tuple[SimConfig, str, int, argparse.Namespace]:
     args = build_parser().parse_args(argv)
+    if args.cert_dir is not None and not args.tls:
+        raise _UsageError("--cert-dir needs --tls")
     if not 0 <= args.port <= 65535:
         raise _UsageError(f"--port must be between 0 and 65535, not {args.port}")
     if not re.fullmatch(r"[a-z0-9]{3,24}", args.account):
@@ -99,7 +121,7 @@ def parse_config(argv: list[str]) -> tuple[SimConfig, str, int]:
         throttle_rate=args.throttle_rate,
         error_rate=args.error_rate,
     )
-    return config, args.host, args.port
+    return config, args.host, args.port, args
 
 
 def _is_loopback(host: str) -> bool:
@@ -111,20 +133,27 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def export_lines(endpoint: str, config: SimConfig) -> list[str]:
-    return [
+def export_lines(endpoint: str, config: SimConfig, ca_file: Path | None = None) -> list[str]:
+    lines = [
         f"export AZURE_BATCH_ENDPOINT={endpoint}",
         f"export AZURE_BATCH_ACCOUNT={config.account}",
         f"export AZURE_BATCH_ACCESS_KEY={config.key}",
         "export AZURE_BATCH_AUTH_MODE=shared_key",
     ]
+    if ca_file is not None:
+        # batchtui, httpx and OpenSSL read the first; requests (the azure-batch SDK, az) the second
+        lines += [
+            f"export SSL_CERT_FILE={shlex.quote(str(ca_file))}",
+            f"export REQUESTS_CA_BUNDLE={shlex.quote(str(ca_file))}",
+        ]
+    return lines
 
 
 def main(argv: list[str], *, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
     try:
-        config, host, port = parse_config(argv)
+        config, host, port, args = _parse(argv)
     except _UsageError as exc:
         print(f"{PROG}: error: {exc}", file=err)
         return 2
@@ -139,20 +168,58 @@ def main(argv: list[str], *, out: TextIO | None = None, err: TextIO | None = Non
         return 1
     bound_port = sock.getsockname()[1]
     shown_host = f"[{host}]" if ":" in host else host
-    endpoint = f"http://{shown_host}:{bound_port}"
+    tls = None
+    temporary: tempfile.TemporaryDirectory[str] | None = None
+    if args.tls:
+        from batchtui.sim.tls import make_server_certificate
+
+        if args.cert_dir is None:
+            temporary = tempfile.TemporaryDirectory(prefix="batchtui-sim-tls-")
+        folder = Path(temporary.name) if temporary else args.cert_dir
+        try:
+            tls = make_server_certificate(folder, host)
+        except (OSError, ValueError) as exc:  # an unwritable folder, a damaged authority file
+            sock.close()
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            print(f"{PROG}: error: cannot write certificates to {folder}: {reason}", file=err)
+            return 1
+    endpoint = f"{'https' if tls else 'http'}://{shown_host}:{bound_port}"
     sim = Simulator(config)
     print(
         f"# simulated Batch account {config.account!r} (seed {config.seed}, {config.jobs} jobs, "
         f"time scale {config.time_scale:g}); paste into another shell:",
         file=out,
     )
-    for line in export_lines(endpoint, config):
+    for line in export_lines(endpoint, config, None if tls is None else tls.ca_file):
         print(line, file=out)
-    print("# Ctrl+C to stop", file=out)
+    if tls is not None:
+        print(
+            "# the last two make that shell trust the simulator's certificate authority only"
+            + (" (deleted when the simulator stops)" if temporary else ""),
+            file=out,
+        )
     out.flush()
-    server = make_server(sim, sock)
+    server = make_server(sim, sock, tls=tls)
+
+    def ready() -> None:
+        # Only now: a Ctrl+C before uvicorn has its handlers in place can be lost in start-up.
+        print("# Ctrl+C to stop", file=out)
+        out.flush()
+
+    server.on_ready = ready
+    if temporary is not None and hasattr(signal, "SIGTERM"):
+        # uvicorn stops on SIGTERM, then raises it again with this handler in place: without
+        # it Python would die of the signal before the folder is removed.
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass
+    finally:
+        if temporary is not None:
+            temporary.cleanup()
     return 0
+
+
+def _terminated(_signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signal.SIGTERM)

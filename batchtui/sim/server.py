@@ -1,8 +1,12 @@
-"""Serve a :class:`Simulator` over HTTP with uvicorn, including connection-refused outages.
+"""Serve a :class:`Simulator` over HTTP (or HTTPS) with uvicorn, including connection-refused outages.
 
 A "refuse" outage cannot be expressed in ASGI (an app can only answer), so the server
 closes its listening socket and drops open connections for the outage, then listens again
 on the same port: clients see ECONNREFUSED, as they would from a service that is down.
+
+Over TLS (``batchtui sim --tls``) the server counts the handshakes it is asked for
+(:attr:`SimServer.tls_handshakes`), so a benchmark or a test can see whether a client keeps
+its connections or reconnects.
 """
 
 from __future__ import annotations
@@ -11,15 +15,27 @@ import asyncio
 import contextlib
 import logging
 import socket
+import ssl
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
 from batchtui.sim.app import Simulator
 from batchtui.sim.config import SimConfig
 
+if TYPE_CHECKING:  # cryptography is imported only when TLS is asked for
+    from batchtui.sim.tls import ServerCertificate
+
 log = logging.getLogger(__name__)
+
+#: How long an idle client connection is kept open (seconds). uvicorn's default is 5 s, so a
+#: dashboard refreshing every 5 s would reconnect on most ticks; the client keeps its idle
+#: connections 120 s (batchtui/batch/transport.py), and the server keeps them longer still,
+#: so it is the client that lets an idle connection go, never a request racing the server's
+#: close of it.
+KEEPALIVE_SECONDS = 300
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -46,9 +62,23 @@ class SimServer(uvicorn.Server):
         self.host = host
         self.port = port
         self._watcher: asyncio.Task[None] | None = None
+        #: TLS handshakes begun (ClientHello messages received); 0 over plain http
+        self.tls_handshakes = 0
+
+    def _client_hello(self, _conn: ssl.SSLObject, _name: str | None, _context: ssl.SSLContext) -> None:
+        # OpenSSL calls the server-name callback once per ClientHello, whether or not the
+        # client sent a name (clients do not for an IP address).
+        self.tls_handshakes += 1
+
+    #: called once listening, with uvicorn's Ctrl+C / SIGTERM handling in place
+    on_ready: Callable[[], None] | None = None
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.config.ssl is not None:  # built by config.load(), which serve() has called
+            self.config.ssl.sni_callback = self._client_hello
         await super().startup(sockets=sockets)
+        if self.on_ready is not None and self.started:
+            self.on_ready()
         self._watcher = asyncio.get_running_loop().create_task(self._watch_outages())
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
@@ -81,7 +111,7 @@ class SimServer(uvicorn.Server):
                 try:
                     sock = bind_socket(self.host, self.port)
                     server = await loop.create_server(
-                        self._create_protocol, sock=sock, backlog=self.config.backlog
+                        self._create_protocol, sock=sock, ssl=self.config.ssl, backlog=self.config.backlog
                     )
                 except OSError as exc:  # port taken meanwhile: keep trying, the outage just lasts longer
                     log.warning("could not listen again on %s:%s: %s", self.host, self.port, exc)
@@ -91,7 +121,7 @@ class SimServer(uvicorn.Server):
             await asyncio.sleep(0.05)
 
 
-def make_server(sim: Simulator, sock: socket.socket) -> SimServer:
+def make_server(sim: Simulator, sock: socket.socket, *, tls: ServerCertificate | None = None) -> SimServer:
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config(
         app=sim,
@@ -100,33 +130,49 @@ def make_server(sim: Simulator, sock: socket.socket) -> SimServer:
         server_header=False,
         date_header=False,  # the simulator writes its own Date header
         lifespan="on",
+        timeout_keep_alive=KEEPALIVE_SECONDS,
+        ssl_certfile=None if tls is None else str(tls.cert_file),
+        ssl_keyfile=None if tls is None else str(tls.key_file),
     )
     return SimServer(config, sim, host, port)
 
 
 def serve(
-    config: SimConfig, host: str = "127.0.0.1", port: int = 8765, *, sim: Simulator | None = None
+    config: SimConfig,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    *,
+    sim: Simulator | None = None,
+    tls: ServerCertificate | None = None,
 ) -> None:
     """Blocking: serve until interrupted."""
     sock = bind_socket(host, port)
-    server = make_server(sim or Simulator(config), sock)
+    server = make_server(sim or Simulator(config), sock, tls=tls)
     server.run(sockets=[sock])
 
 
 class BackgroundServer:
     """A loopback server in a daemon thread, for tests and benchmarks that need a real socket."""
 
-    def __init__(self, sim: Simulator, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        sim: Simulator,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        tls: ServerCertificate | None = None,
+    ) -> None:
         self.sim = sim
         self._sock = bind_socket(host, port)
         self.host, self.port = self._sock.getsockname()[:2]
-        self.server = make_server(sim, self._sock)
+        self.tls = tls
+        self.server = make_server(sim, self._sock, tls=tls)
         self._thread = threading.Thread(target=self._run, name="batchtui-sim", daemon=True)
 
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     def _run(self) -> None:
         asyncio.run(self.server.serve(sockets=[self._sock]))
