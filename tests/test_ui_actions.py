@@ -224,9 +224,12 @@ async def test_the_action_history_lists_newest_first_with_request_ids() -> None:
         await pilot.press("H")
         await wait_for(pilot, lambda: isinstance(app.screen, ActionHistoryScreen))
         lines = [str(line) for line in app.screen.query_one("#history-lines").render().plain.split("\n")]
-        assert len(lines) == 2
-        assert f"terminate task {done}" in lines[0] and "refused" in lines[0]
-        assert f"terminate task {first}" in lines[1] and "done" in lines[1]
-        assert all("request-id" in line for line in lines)
+        assert len(lines) == 4  # two per action, newest first
+        assert f"terminate task {done}" in lines[0] and lines[0].endswith("refused")
+        assert (
+            lines[1].strip().startswith("TaskCompleted: The specified task is already in a completed state.")
+        )
+        assert f"terminate task {first}" in lines[2] and lines[2].endswith("done")
+        assert "request-id" in lines[1] and "request-id" in lines[3]
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen)

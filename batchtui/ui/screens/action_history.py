@@ -20,10 +20,10 @@ _OUTCOME_STYLE = {"done": "$success", "refused": "$error", "unknown": "$warning"
 
 
 def history_lines(records: Sequence[ActionRecord]) -> list[Content]:
-    """One line per record, newest first."""
+    """Two lines per record, newest first: what was done to which entity and how it ended, then
+    the service's words and the request id."""
     lines = []
     for r in reversed(records):
-        rid = f"  request-id {r.request_id}" if r.request_id else ""
         lines.append(
             Content.assemble(
                 (f"{r.at:%H:%M:%S}", "$text-muted"),
@@ -32,12 +32,11 @@ def history_lines(records: Sequence[ActionRecord]) -> list[Content]:
                 " ",
                 clean(r.target),
                 "  ",
-                (r.outcome, _OUTCOME_STYLE.get(r.outcome, "")),
-                ": ",
-                clean(r.message),
-                (rid, "$text-muted"),
+                (r.outcome, f"bold {_OUTCOME_STYLE.get(r.outcome, '')}"),
             )
         )
+        rid = f"  (request-id {r.request_id})" if r.request_id else ""
+        lines.append(Content.assemble("          ", clean(r.message), (rid, "$text-muted")))
     return lines
 
 
