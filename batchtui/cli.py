@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import gc
 import logging
+import logging.handlers
 import re
 import sys
 from typing import TYPE_CHECKING, NoReturn
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
 STATES = ("all", *JOB_STATES)
+#: how long a one-shot command (--once) may take in all, unless --timeout says otherwise
+DEFAULT_TIMEOUT = 60.0
 
 log = logging.getLogger("batchtui")
 
@@ -48,6 +51,18 @@ def _refresh(value: str) -> float:
     return seconds
 
 
+def _timeout(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--timeout wants a number of seconds, not {value!r}") from None
+    if not 0 < seconds <= 86_400:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(
+            f"--timeout must be more than 0 and at most 86400 seconds, not {value}"
+        )
+    return seconds
+
+
 def _concurrency(value: str) -> int:
     try:
         n = int(value)
@@ -58,18 +73,8 @@ def _concurrency(value: str) -> int:
     return n
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="batchtui",
-        description="A keyboard-driven terminal dashboard for Azure Batch.",
-        epilog=(
-            "Account settings are taken, in this order, from: the flags below; the environment "
-            "(AZURE_BATCH_ENDPOINT, AZURE_BATCH_ACCOUNT, AZURE_BATCH_ACCESS_KEY, AZURE_BATCH_AUTH_MODE); "
-            "the [batch] section written by `az batch account login`; batchtui's config.toml. "
-            "`batchtui sim --help` serves a simulated account."
-        ),
-    )
-    p.add_argument("--version", action="version", version=f"batchtui {__version__}")
+def add_account_arguments(p: argparse.ArgumentParser) -> None:
+    """The account flags, shared by the dashboard, --once and ``batchtui logs``."""
     conn = p.add_argument_group("account")
     conn.add_argument("--endpoint", help="Batch account URL, e.g. https://myacct.eastus.batch.azure.com")
     conn.add_argument("--account", help="Batch account name (needed for Shared Key)")
@@ -80,6 +85,21 @@ def build_parser() -> argparse.ArgumentParser:
     conn.add_argument(
         "--demo", action="store_true", help="use a built-in simulated account (no Azure needed)"
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="batchtui",
+        description="A keyboard-driven terminal dashboard for Azure Batch.",
+        epilog=(
+            "Account settings are taken, in this order, from: the flags below; the environment "
+            "(AZURE_BATCH_ENDPOINT, AZURE_BATCH_ACCOUNT, AZURE_BATCH_ACCESS_KEY, AZURE_BATCH_AUTH_MODE); "
+            "the [batch] section written by `az batch account login`; batchtui's config.toml. "
+            "`batchtui sim --help` serves a simulated account; `batchtui logs --help` reads a task's stdout and stderr."
+        ),
+    )
+    p.add_argument("--version", action="version", version=f"batchtui {__version__}")
+    add_account_arguments(p)
     view = p.add_argument_group("dashboard")
     view.add_argument("--refresh", type=_refresh, default=5.0, metavar="SECONDS", help="default 5")
     view.add_argument("--state", choices=STATES, default="all", help="which jobs to list (default all)")
@@ -89,8 +109,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="offer no action and send nothing but GET and HEAD (also BATCHTUI_READONLY=1)",
     )
+    view.add_argument(
+        "--utc", action="store_true", help="show times in UTC, not local time (or utc = true in config.toml)"
+    )
     p.add_argument("--once", action="store_true", help="print jobs and task counts once and exit")
     p.add_argument("-o", "--output", choices=("json", "table"), default="table", help="with --once")
+    p.add_argument(
+        "--timeout",
+        type=_timeout,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"with --once: give up after this long in all (default {DEFAULT_TIMEOUT:g})",
+    )
     p.add_argument(
         "--concurrency",
         type=_concurrency,
@@ -120,14 +150,29 @@ def _log_event(event: RequestEvent) -> None:
     )
 
 
+_installed: list[logging.Handler] = []  # what _setup_log added (main() may run more than once)
+
+
 def _setup_log(path: str | None) -> bool:
+    for old in _installed:
+        log.removeHandler(old)
+        old.close()
+    _installed.clear()
     if not path:
+        # Without a handler, logging's last resort prints every error to stderr, where main()
+        # has already said it in one line.
+        _installed.append(logging.NullHandler())
+        log.addHandler(_installed[0])
         return False
     try:
-        handler = logging.FileHandler(path, encoding="utf-8")
+        # Reopened when logrotate (or anyone) renames or removes the file; text that cannot be
+        # encoded (a lone surrogate from the service) is written escaped, not dropped with a
+        # traceback.
+        handler = logging.handlers.WatchedFileHandler(path, encoding="utf-8", errors="backslashreplace")
     except OSError as exc:
         raise UsageError(f"cannot write the log file {path}: {exc.strerror or exc}") from None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    _installed.append(handler)
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     return True
@@ -179,8 +224,12 @@ def _state(args: argparse.Namespace) -> str | None:
 
 
 # json.dumps escapes C0 controls but writes DEL, the C1 controls (0x9b is an 8-bit CSI) and
-# bidi/invisible format characters as they are; JSON is often read on a terminal.
-_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+# bidi/invisible format characters as they are; JSON is often read on a terminal. A lone
+# surrogate (from "\udfff" in the service's JSON) cannot be written as UTF-8 at all: escaped,
+# the document still parses to the same string.
+_JSON_UNSAFE = re.compile(
+    r"[\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)
 
 
 def json_for_terminal(text: str) -> str:
@@ -201,6 +250,7 @@ def _tune_gc(*, short_lived: bool) -> None:
 
 
 def _run_once(args: argparse.Namespace, client: BatchClient, *, own_process: bool = False) -> int:
+    from batchtui.batch.errors import TransportError
     from batchtui.once import collect, render_json, render_table
 
     if own_process:
@@ -208,7 +258,13 @@ def _run_once(args: argparse.Namespace, client: BatchClient, *, own_process: boo
 
     async def go() -> str:
         try:
-            result = await collect(client, state=_state(args))
+            async with asyncio.timeout(args.timeout):
+                result = await collect(client, state=_state(args))
+        except TimeoutError:
+            raise TransportError(
+                f"no complete answer from {client.endpoint} within {args.timeout:g} s "
+                "(--timeout SECONDS allows longer); nothing printed"
+            ) from None
         finally:
             await client.aclose()
         return json_for_terminal(render_json(result)) if args.output == "json" else render_table(result)
@@ -222,6 +278,7 @@ def _run_dashboard(
     client: BatchClient,
     label: str,
     extra: dict[str, object],
+    warnings: list[str],
     *,
     own_process: bool = False,
 ) -> int:
@@ -240,6 +297,8 @@ def _run_dashboard(
         theme=args.theme,
         state=_state(args),
         account_label=label,
+        utc=args.utc,
+        warnings=warnings,
         **extra,
     )
     app.run()
@@ -253,18 +312,26 @@ def main(argv: list[str] | None = None) -> int:
         from batchtui.sim.cli import main as sim_main
 
         return sim_main(argv[1:])
+    if argv[:1] == ["logs"]:
+        from batchtui.logs_cli import main as logs_main
+
+        return logs_main(argv[1:])
 
     args = build_parser().parse_args(argv)
     from batchtui.batch.errors import BatchClientError, ConfigError
 
     try:
         logging_on = _setup_log(args.log)
+        if not args.utc:
+            from batchtui.config import times_in_utc
+
+            args.utc = times_in_utc()
         client, label, warnings, extra = _make_client(args, logging_on)
         for warning in warnings:
             print(f"batchtui: warning: {warning}", file=sys.stderr)
         if args.once:
             return _run_once(args, client, own_process=own_process)
-        return _run_dashboard(args, client, label, extra, own_process=own_process)
+        return _run_dashboard(args, client, label, extra, warnings, own_process=own_process)
     except (UsageError, ConfigError) as exc:
         print(f"batchtui: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

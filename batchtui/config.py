@@ -46,7 +46,7 @@ _AUTH_ALIASES: dict[str, AuthMode] = {
 
 _ACCOUNT_KEYS = frozenset({"endpoint", "account", "key", "auth", "api_version", "readonly"})
 _BOOL_KEYS = frozenset({"readonly"})
-_TOP_KEYS = frozenset({"default_account", "accounts"})
+_TOP_KEYS = frozenset({"default_account", "accounts", "utc"})
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ def _toml_accounts(doc: Mapping[str, Any], path: Path) -> dict[str, Mapping[str,
     for name in doc:
         if name not in _TOP_KEYS:
             raise ConfigError(
-                f"{path}: unknown setting {name!r} (expected default_account or [accounts.<name>])"
+                f"{path}: unknown setting {name!r} (expected default_account, utc or [accounts.<name>])"
             )
     accounts = doc.get("accounts", {})
     if not isinstance(accounts, Mapping):
@@ -173,6 +173,8 @@ def _toml_accounts(doc: Mapping[str, Any], path: Path) -> dict[str, Mapping[str,
     default = doc.get("default_account")
     if default is not None and not isinstance(default, str):
         raise ConfigError(f"{path}: default_account must be a string")
+    if not isinstance(doc.get("utc", False), bool):
+        raise ConfigError(f"{path}: utc must be true or false")
     return dict(accounts)
 
 
@@ -249,6 +251,17 @@ _WHERE = {
     "az-config": "the Azure CLI config",
     "batchtui-config": "batchtui's config.toml",
 }
+
+
+def times_in_utc(*, env: Mapping[str, str] | None = None, config_file: Path | None = None) -> bool:
+    """``utc = true`` in config.toml: times are shown in UTC (by default, in local time)."""
+    environ: Mapping[str, str] = os.environ if env is None else env
+    path = config_file if config_file is not None else user_config_dir(environ) / "config.toml"
+    doc = _load_toml(path)
+    if doc is None:
+        return False
+    _toml_accounts(doc, path)  # the same checks (and one-line errors) as for the accounts
+    return bool(doc.get("utc", False))
 
 
 def resolve_settings(

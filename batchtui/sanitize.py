@@ -11,8 +11,9 @@ import re
 
 # C0 controls except TAB/LF, DEL, and C1 controls (which include the 8-bit CSI 0x9b).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# Characters that change layout or direction without being visible.
-_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# Characters that change layout or direction without being visible, and lone surrogates: valid
+# JSON ("\udfff") decodes to them, but no terminal, file or pipe can be written one as UTF-8.
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
 
 
 def _escape_control(match: re.Match[str]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import subprocess
 import sys
 from typing import Any
@@ -28,7 +29,7 @@ from batchtui.batch.auth import (
     string_to_sign,
 )
 from batchtui.batch.client import BatchClient
-from batchtui.batch.errors import AuthError, ConfigError, InsecureEndpointError
+from batchtui.batch.errors import AuthError, BatchServiceError, ConfigError, InsecureEndpointError
 
 KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # base64 of "0123456789abcdef" * 2
 OCP_DATE = "Tue, 03 Feb 2026 01:09:19 GMT"
@@ -207,7 +208,7 @@ class FakeCredential:
 
 def bearer_client(auth: EntraIdAuth, seen: list[httpx.Request], status: int = 200) -> httpx.AsyncClient:
     def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
+        seen.append(httpx.Request(request.method, request.url, headers=request.headers))  # as sent
         return httpx.Response(status, json={})
 
     return httpx.AsyncClient(transport=httpx.MockTransport(handler), auth=auth)
@@ -254,9 +255,81 @@ async def test_401_drops_the_cached_token() -> None:
     auth._clock = lambda: cred.now
     seen: list[httpx.Request] = []
     async with bearer_client(auth, seen, status=401) as http:
+        first = await http.get("https://a.eastus.batch.azure.com/jobs")
         await http.get("https://a.eastus.batch.azure.com/jobs")
-        await http.get("https://a.eastus.batch.azure.com/jobs")
-    assert [r.headers["authorization"] for r in seen] == ["Bearer token-1", "Bearer token-2"]
+    # Each request is re-sent once with a new token; a token refused twice is not used again.
+    assert first.status_code == 401
+    assert [r.headers["authorization"] for r in seen] == [f"Bearer token-{i}" for i in (1, 2, 3, 4)]
+
+
+def revoking_transport(seen: list[str], revoked: set[str], **body: Any) -> httpx.MockTransport:
+    """A service that refuses the bearer tokens in ``revoked`` with the service's 401.
+
+    ``seen`` gets each request's Authorization as sent (a re-send is the same Request object)."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["authorization"])
+        if request.headers["authorization"].removeprefix("Bearer ") in revoked:
+            error = {"code": "AuthenticationFailed", "message": {"value": "token revoked"}}
+            return httpx.Response(401, json=error, **body)
+        return httpx.Response(200, json={"value": [{"id": "job-1"}]})
+
+    return httpx.MockTransport(handler)
+
+
+async def test_a_revoked_token_is_replaced_and_the_request_sent_again_at_once() -> None:
+    cred = FakeCredential()
+    auth = EntraIdAuth(cred)
+    auth._clock = lambda: cred.now
+    seen: list[str] = []
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    transport = revoking_transport(seen, {"token-1"})
+    client = BatchClient("https://a.eastus.batch.azure.com", auth, transport=transport, sleep=sleep)
+    async with client:
+        assert await auth.token() == "token-1"  # cached before the service revoked it
+        jobs = await client.list_jobs()
+        assert [j.id for j in jobs] == ["job-1"]
+        await client.list_jobs()
+    assert seen == ["Bearer token-1", "Bearer token-2", "Bearer token-2"]
+    assert len(cred.calls) == 2 and sleeps == []  # no backoff between the two sends
+    assert client.stats.errors == 0
+
+
+async def test_a_401_with_the_fresh_token_too_fails_after_two_sends() -> None:
+    cred = FakeCredential()
+    auth = EntraIdAuth(cred)
+    auth._clock = lambda: cred.now
+    seen: list[str] = []
+    transport = revoking_transport(seen, {"token-1", "token-2"})
+    client = BatchClient("https://a.eastus.batch.azure.com", auth, transport=transport)
+    async with client:
+        with pytest.raises(BatchServiceError) as info:
+            await client.list_jobs()
+    assert info.value.status == 401 and "Entra ID token was rejected" in str(info.value)
+    assert seen == ["Bearer token-1", "Bearer token-2"]
+
+
+async def test_a_401_whose_body_is_not_length_bounded_is_not_sent_again() -> None:
+    """httpx reads a re-sent request's first answer whole, past the client's byte cap."""
+    cred = FakeCredential()
+    auth = EntraIdAuth(cred)
+    auth._clock = lambda: cred.now
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(401, headers={"content-encoding": "gzip"}, content=gzip.compress(b"x" * 1000))
+
+    client = BatchClient("https://a.eastus.batch.azure.com", auth, transport=httpx.MockTransport(handler))
+    async with client:
+        with pytest.raises(BatchServiceError):
+            await client.list_jobs()
+    assert len(seen) == 1
+    assert await auth.token() == "token-2"  # the refused token is forgotten all the same
 
 
 async def test_token_failure_is_an_auth_error_and_secrets_stay_out() -> None:

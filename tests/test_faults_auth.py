@@ -101,6 +101,7 @@ class Credential:
         self.delay = delay
         self.issued: list[str] = []
         self.failing = False
+        self.accepted = True  # whether the service accepts the tokens issued from now on
         self.active = 0
         self.most_active = 0
 
@@ -117,7 +118,8 @@ class Credential:
                 raise ClientAuthenticationError(AADSTS)
             token = f"eyJ0eXAi.secret-token-{len(self.issued) + 1:03d}.sig"
             self.issued.append(token)
-            self.sim.config.tokens = (*self.sim.config.tokens, token)
+            if self.accepted:
+                self.sim.config.tokens = (*self.sim.config.tokens, token)
             return AccessToken(token, int(self.now + self.lifetime))
         finally:
             self.active -= 1
@@ -208,13 +210,29 @@ async def test_an_expired_token_that_cannot_be_renewed_says_run_az_login_and_rec
         assert screen.status.plain.startswith("updated 0s ago")
 
 
+async def test_a_revoked_token_is_replaced_within_the_same_request() -> None:
+    sim = make_sim()
+    cred = Credential(sim)
+    recorder = Recorder(sim)
+    client, _ = entra_client(sim, cred, recorder)
+    async with client:
+        await client.list_jobs()
+        sim.config.tokens = ()  # revoked at the service; a new one is accepted
+        recorder.tokens.clear()
+        jobs = await client.list_jobs()
+    assert len(jobs) == len(sim.job_ids())
+    assert recorder.tokens == [cred.issued[0], cred.issued[1]]
+    assert client.stats.errors == 0 and client.stats.retries == 0
+
+
 async def test_a_revoked_token_names_entra_id_and_the_fix() -> None:
     sim = make_sim()
     cred = Credential(sim)
     client, _ = entra_client(sim, cred)
     async with client:
         await client.list_jobs()
-        sim.config.tokens = ()  # revoked at the service
+        sim.config.tokens = ()  # revoked at the service, and so is every new one (no role)
+        cred.accepted = False
         with pytest.raises(BatchServiceError) as info:
             await client.list_jobs()
     text = str(info.value)

@@ -131,3 +131,72 @@ def test_port_in_use_is_a_one_line_error() -> None:
         err = io.StringIO()
         assert main(["--port", str(port)], out=io.StringIO(), err=err) == 1
     assert err.getvalue().count("\n") == 1 and "cannot listen" in err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["--time-scale", "1e308"], "--time-scale must be from 0 (frozen) to 10000, not 1e+308"),
+        (["--time-scale", "nan"], "argument --time-scale: not a finite number: 'nan'"),
+        (["--time-scale", "fast"], "argument --time-scale: not a number: 'fast'"),
+        (["--latency-ms", "1e308"], "--latency-ms must be from 0 to 60000, not 1e+308"),
+        (["--latency-ms", "inf"], "argument --latency-ms: not a finite number: 'inf'"),
+        (["--throttle-rate", "lots"], "argument --throttle-rate: not a number: 'lots'"),
+        (["--port", "http"], "argument --port: not a whole number: 'http'"),
+        (["--jobs", "1.5"], "argument --jobs: not a whole number: '1.5'"),
+        (["--seed", "-1"], "--seed must be between 0 and 9223372036854775807, not -1"),
+    ],
+)
+def test_absurd_values_are_refused_in_plain_words(argv: list[str], line: str) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert main(argv, out=out, err=err) == 2
+    assert err.getvalue() == f"batchtui sim: error: {line}\n"
+
+
+def test_sigterm_with_a_request_in_flight_exits_within_two_seconds() -> None:
+    import threading
+
+    code = "import sys; from batchtui.sim.cli import main; sys.exit(main(sys.argv[1:]))"
+    argv = ["--port", "0", "--jobs", "2", "--time-scale", "0", "--latency-ms", "20000"]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        endpoint = ""
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not endpoint:
+            line = proc.stdout.readline().strip()
+            endpoint = line.removeprefix("export AZURE_BATCH_ENDPOINT=") if "ENDPOINT=" in line else ""
+        assert endpoint
+        in_flight = threading.Event()
+
+        def ask() -> None:
+            for _ in range(200):
+                try:
+                    with httpx.Client(timeout=30) as http:
+                        in_flight.set()
+                        http.get(endpoint + "/jobs", params={"api-version": API})
+                    return
+                except httpx.ConnectError:
+                    time.sleep(0.05)
+                except httpx.HTTPError:
+                    return  # cut off by the shutdown: expected
+
+        threading.Thread(target=ask, daemon=True).start()
+        assert in_flight.wait(20)
+        time.sleep(0.5)  # the request is in the simulator's 20 s latency now
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=15)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert took < 2.0, f"exited {took:.1f} s after SIGTERM"
+    assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")

@@ -225,11 +225,31 @@ def _one_line(text: str, limit: int = 400) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+#: the largest 401 body read before re-sending with a new token (the service's is ~300 bytes)
+RESEND_BODY_LIMIT = 64 * 1024
+
+
+def _small_plain_body(response: httpx.Response) -> bool:
+    """Whether the answer's body is declared small and uncompressed.
+
+    Before an auth flow's next request, httpx reads the previous answer in full, past the
+    client's byte cap; a length-framed, uncompressed body cannot grow beyond what it declares.
+    """
+    if response.headers.get("content-encoding", "identity").strip().lower() != "identity":
+        return False
+    try:
+        length = int(response.headers.get("content-length", ""))
+    except ValueError:
+        return False
+    return 0 <= length <= RESEND_BODY_LIMIT
+
+
 class EntraIdAuth(httpx.Auth):
     """``Authorization: Bearer <token>`` from an async azure-identity credential.
 
     The token is cached and refreshed ``REFRESH_MARGIN`` seconds before it expires; however
-    many requests are waiting, only one ``get_token`` call is in flight at a time.
+    many requests are waiting, only one ``get_token`` call is in flight at a time. A request
+    answered 401 is sent once more, at once, with a newly acquired token.
     """
 
     requires_request_body = False
@@ -313,10 +333,21 @@ class EntraIdAuth(httpx.Auth):
             request.headers["ocp-date"] = ocp_date_now()
         request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
+        if response.status_code != 401:
+            return
+        # Revoked or expired early: forget the token, and send this request once more, at
+        # once, with a new one (an operator should not see "token rejected" for a refresh
+        # that a new token would have answered).
+        self.invalidate(token)
+        if not _small_plain_body(response):
+            return  # httpx reads a re-sent request's first answer whole: only a bounded one
+        fresh = await self.token()
+        if fresh == token:
+            return  # the credential handed back the same token: sending it again is pointless
+        request.headers["Authorization"] = f"Bearer {fresh}"
+        response = yield request
         if response.status_code == 401:
-            # Revoked or expired early: make the next request fetch a new token rather than
-            # failing until the cached one runs out.
-            self.invalidate(token)
+            self.invalidate(fresh)
 
     async def aclose(self) -> None:
         """Close the credential if this object created it (a given one belongs to the caller)."""

@@ -22,11 +22,13 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from batchtui.batch import files as _files
 from batchtui.batch.auth import EntraIdAuth, SharedKeyAuth, check_endpoint, ocp_date_now
 from batchtui.batch.errors import (
     BatchClientError,
     BatchServiceError,
     ConfigError,
+    ListingTooLong,
     ModelError,
     ResponseTooLarge,
     TransportError,
@@ -45,6 +47,7 @@ from batchtui.batch.models import (
     parse_task_counts,
     parse_task_page,
 )
+from batchtui.batch.paging import DEFAULT_LIST_LIMITS, ListLimits, check_bounds, too_long
 from batchtui.batch.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
 from batchtui.batch.transport import (
     connection_limits,
@@ -74,6 +77,7 @@ __all__ = [
     "DEFAULT_API_VERSION",
     "BatchClient",
     "ClientStats",
+    "ListLimits",
     "MAX_RESPONSE_BYTES",
     "Reply",
     "RequestEvent",
@@ -140,7 +144,17 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 def _segment(value: str, what: str) -> str:
     if not value:
         raise BatchClientError(f"{what} must not be empty")
-    return quote(value, safe="")
+    return _quote(value, what)
+
+
+def _quote(value: str, what: str) -> str:
+    try:
+        return quote(value, safe="")
+    except UnicodeEncodeError:
+        # A lone surrogate ("\udfff" in the service's JSON) has no UTF-8 form, so no URL can
+        # name it: this one request fails, not the refresh it is part of.
+        shown = repr(value if len(value) <= 80 else value[:79] + "…")  # escapes the surrogate
+        raise BatchClientError(f"{what} {shown} cannot be sent: it holds a lone surrogate") from None
 
 
 #: Retry rule of one call: "safe" for reads, "throttled" (429 only) for state changes.
@@ -168,6 +182,10 @@ async def _read_capped(response: httpx.Response, cap: int) -> bytes:
     async for chunk in response.aiter_bytes():
         size += len(chunk)
         if size > cap:
+            # The exception's traceback keeps this frame (in a cycle the collector breaks only
+            # later): let go of what was read now, not at the next full collection.
+            chunks.clear()
+            chunk = b""
             raise ResponseTooLarge(f"the answer is larger than {cap:,} bytes once decoded; not read further")
         chunks.append(chunk)
     return b"".join(chunks)
@@ -191,6 +209,8 @@ class BatchClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         server_timeout: int | None = None,
         readonly: bool = False,
+        list_limits: ListLimits = DEFAULT_LIST_LIMITS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if "://" not in endpoint:
             endpoint = f"https://{endpoint.strip()}"
@@ -203,6 +223,9 @@ class BatchClient:
         self.api_version = api_version
         self.stats = ClientStats()
         self.retry = retry or RetryPolicy()
+        #: how far a listing may page (each call may pass its own)
+        self.list_limits = list_limits
+        self._clock = clock  # for a listing's time bound
         # sent as the lower-case `timeout` query parameter (server-side limit, seconds)
         self.server_timeout = server_timeout
         self._auth = auth
@@ -295,12 +318,16 @@ class BatchClient:
         select: Sequence[str] | None = None,
         max_results: int | None = None,
         limit: int | None = None,
+        limits: ListLimits | None = None,
     ) -> list[Job]:
-        """All jobs (following ``odata.nextLink`` to the end), or the first ``limit``."""
+        """All jobs (following ``odata.nextLink`` to the end), or the first ``limit``.
+
+        Past ``limits`` (the client's by default) it raises ListingTooLong holding the jobs read.
+        """
         if limit is not None and max_results is None:
             max_results = max(1, min(limit, 1000))
         return await self._collect(
-            self.iter_job_pages(filter=filter, select=select, max_results=max_results), limit
+            self.iter_job_pages(filter=filter, select=select, max_results=max_results, limits=limits), limit
         )
 
     def iter_job_pages(
@@ -309,10 +336,13 @@ class BatchClient:
         filter: str | None = None,
         select: Sequence[str] | None = None,
         max_results: int | None = None,
+        limits: ListLimits | None = None,
     ) -> AsyncGenerator[Page[Job], None]:
-        """Pages of jobs, one GET per page, fetched only as the iterator is advanced."""
+        """Pages of jobs, one GET per page, fetched only as the iterator is advanced.
+
+        Past ``limits`` it raises ListingTooLong after the pages it yielded."""
         params = {"maxresults": max_results, "$filter": filter, "$select": _join_select(select)}
-        return self._pages("list_jobs", "/jobs", params, parse_job_page)
+        return self._pages("list_jobs", "/jobs", params, parse_job_page, limits)
 
     async def get_job(self, job_id: str, *, select: Sequence[str] | None = None) -> Job:
         path = f"/jobs/{_segment(job_id, 'job id')}"
@@ -332,13 +362,15 @@ class BatchClient:
         select: Sequence[str] | None = None,
         max_results: int | None = None,
         limit: int | None = None,
+        limits: ListLimits | None = None,
     ) -> list[Task]:
         """All tasks of a job (following ``odata.nextLink``), or the first ``limit``."""
         if limit is not None and max_results is None:
             max_results = max(1, min(limit, 1000))
-        return await self._collect(
-            self.iter_task_pages(job_id, filter=filter, select=select, max_results=max_results), limit
+        pages = self.iter_task_pages(
+            job_id, filter=filter, select=select, max_results=max_results, limits=limits
         )
+        return await self._collect(pages, limit)
 
     def iter_task_pages(
         self,
@@ -348,12 +380,13 @@ class BatchClient:
         select: Sequence[str] | None = None,
         max_results: int | None = None,
         after: str | None = None,
+        limits: ListLimits | None = None,
     ) -> AsyncGenerator[Page[Task], None]:
         """Pages of a job's tasks; ``after``: the nextLink an earlier listing stopped at (its
         query is in the link, so the other arguments are not sent again)."""
         path = f"/jobs/{_segment(job_id, 'job id')}/tasks"
         params = {"maxresults": max_results, "$filter": filter, "$select": _join_select(select)}
-        return self._pages("list_tasks", path, params, parse_task_page, start=after)
+        return self._pages("list_tasks", path, params, parse_task_page, limits, start=after)
 
     async def get_task(self, job_id: str, task_id: str, *, select: Sequence[str] | None = None) -> Task:
         path = f"/jobs/{_segment(job_id, 'job id')}/tasks/{_segment(task_id, 'task id')}"
@@ -361,12 +394,44 @@ class BatchClient:
         return self._parse("get_task", parse_task, body)
 
     async def list_subtasks(
-        self, job_id: str, task_id: str, *, select: Sequence[str] | None = None
+        self,
+        job_id: str,
+        task_id: str,
+        *,
+        select: Sequence[str] | None = None,
+        limits: ListLimits | None = None,
     ) -> list[Subtask]:
         """The subtasks (ranks) of a multi-instance task, all pages."""
         path = f"/jobs/{_segment(job_id, 'job id')}/tasks/{_segment(task_id, 'task id')}/subtasksinfo"
-        pages = self._pages("list_subtasks", path, {"$select": _join_select(select)}, parse_subtask_page)
-        return await self._collect(pages, None)
+        params = {"$select": _join_select(select)}
+        return await self._collect(
+            self._pages("list_subtasks", path, params, parse_subtask_page, limits), None
+        )
+
+    # ------------------------------------------------------------------ files (batch/files.py)
+
+    async def list_task_files(
+        self, job_id: str, task_id: str, *, recursive: bool = False, prefix: str | None = None
+    ) -> list[_files.NodeFile]:
+        """The files in a task's directory (``prefix``: ``$filter=startswith(name,...)``)."""
+        ref = _files.TaskFileRef(job_id, task_id, "")
+        return await _files.list_files(self, ref, recursive=recursive, prefix=prefix)
+
+    async def list_node_files(
+        self, pool_id: str, node_id: str, *, recursive: bool = False, prefix: str | None = None
+    ) -> list[_files.NodeFile]:
+        """The files on a node, from its root (a rank's are under its taskRootDirectory)."""
+        return await _files.list_files(self, (pool_id, node_id), recursive=recursive, prefix=prefix)
+
+    async def get_file_properties(self, ref: _files.FileRef) -> _files.FileProperties:
+        """HEAD a task or node file: length, last modified, directory or not."""
+        return await _files.get_properties(self, ref)
+
+    async def read_file_range(
+        self, ref: _files.FileRef, start: int, end: int, *, total: int | None = None
+    ) -> _files.FileChunk:
+        """Bytes ``[start, end)`` of a task or node file (one ranged GET, capped)."""
+        return await _files.read_range(self, ref, start, end, total=total)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -377,7 +442,7 @@ class BatchClient:
         query += [(k, str(v)) for k, v in params.items() if v is not None and v != ""]
         if self.server_timeout is not None:
             query.append(("timeout", str(self.server_timeout)))
-        encoded = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in query)
+        encoded = "&".join(f"{quote(k, safe='')}={_quote(v, k)}" for k, v in query)
         return f"{self.endpoint}{path}?{encoded}"
 
     async def _pages(
@@ -386,14 +451,32 @@ class BatchClient:
         path: str,
         params: Mapping[str, object],
         parse: Callable[[object], Page[T]],
+        limits: ListLimits | None = None,
         start: str | None = None,
     ) -> AsyncGenerator[Page[T], None]:
         # ``start``: a nextLink a previous listing stopped at, to read on from there
+        bounds = limits or self.list_limits
         url: str | None = self._next_url(call, start) if start else self._url(path, params)
         seen: set[str] = set()
+        pages = items = 0
+        started = self._clock()
         while url is not None:
-            body = await self._get_json(call, url)
+            elapsed = self._clock() - started
+            try:
+                check_bounds(call, bounds, pages, items, elapsed)
+                # The time bound holds inside a page too (retries and their waits included).
+                async with asyncio.timeout(bounds.max_seconds - elapsed):
+                    body = await self._get_json(call, url)
+            except TimeoutError:
+                self.stats.errors += 1
+                bound = f"at most {bounds.max_seconds:g} s"
+                raise too_long(call, bound, pages, items, self._clock() - started) from None
+            except ListingTooLong:
+                self.stats.errors += 1
+                raise
             page = self._parse(call, parse, body)
+            pages += 1
+            items += len(page.items)
             yield page
             url = None if page.next_link is None else self._next_url(call, page.next_link)
             if url is not None:
@@ -424,6 +507,8 @@ class BatchClient:
                 items.extend(page.items)
                 if limit is not None and len(items) >= limit:
                     return items[:limit]
+        except ListingTooLong as exc:
+            raise exc.with_items(tuple(items)) from None
         finally:
             aclose = getattr(pages, "aclose", None)
             if aclose is not None:

@@ -106,3 +106,27 @@ class BatchServiceError(BatchClientError):
         if self.status >= 500:
             return "service error"
         return "error"
+
+
+class ListingTooLong(ModelError):
+    """A listing passed its bounds (pages, items or seconds) before its last page.
+
+    Raised by a page iterator after the pages it did yield, and by a ``list_*`` call with
+    those pages' ``items`` attached, so the caller can still show what was read.
+    """
+
+    kind = "list too long"
+
+    def __init__(
+        self, message: str, *, pages: int, count: int, seconds: float, items: tuple[object, ...] = ()
+    ) -> None:
+        super().__init__(message)
+        self.pages = pages  # pages read
+        self.count = count  # items on them
+        self.seconds = seconds  # how long the listing ran
+        self.items = items  # the items themselves (empty from an iterator: the caller has them)
+
+    def with_items(self, items: tuple[object, ...]) -> ListingTooLong:
+        return ListingTooLong(
+            str(self), pages=self.pages, count=self.count, seconds=self.seconds, items=items
+        )

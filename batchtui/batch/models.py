@@ -503,7 +503,10 @@ class TaskCounts:
 
     @property
     def percent_complete(self) -> float:
-        return 100.0 * self.completed / self.total if self.total else 0.0
+        """From 0 to 100, whatever the service sent (a negative count would give -40% or 1e301%)."""
+        if self.total <= 0 or self.completed <= 0:
+            return 0.0
+        return min(100.0, 100.0 * self.completed / self.total)
 
     def to_wire(self) -> dict[str, int]:
         return {

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Literal
 
 from batchtui.batch.models import Job, TaskCounts
+from batchtui.timefmt import fmt_when
 
 EventKind = Literal[
     "job-created",
@@ -76,6 +77,7 @@ class EventDetector:
     account: str
     rise_by: int = 1  # a job alerts again once its failures rose by this much since its last alert
     offline_after: float = 60.0  # seconds offline before "account-offline"
+    utc: bool = False  # times in messages in UTC (labelled) rather than local time
     feed: deque[Event] = field(default_factory=lambda: deque(maxlen=FEED_LEN))
     _states: dict[str, str | None] | None = None
     _failed: dict[str, int] = field(default_factory=dict)  # failures last seen, per job
@@ -163,7 +165,7 @@ class EventDetector:
                 self._down_since = at
             if not self._said_offline and (at - self._down_since).total_seconds() >= self.offline_after:
                 self._said_offline = True
-                since = f"{self._down_since:%H:%M:%S}"
+                since = fmt_when(self._down_since, at, utc=self.utc)
                 out.append(
                     Event("account-offline", self.account, at, f"{self.account} offline since {since}")
                 )

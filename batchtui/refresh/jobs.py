@@ -34,8 +34,9 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
-from batchtui.batch.errors import BatchClientError, BatchServiceError
+from batchtui.batch.errors import BatchClientError, BatchServiceError, ListingTooLong
 from batchtui.batch.models import Job, TaskCounts, TaskCountsResult
+from batchtui.batch.paging import ListLimits
 from batchtui.job_order import default_job_order, state_filter
 from batchtui.refresh.cadence import CountsCadence
 from batchtui.refresh.clock import utcnow
@@ -57,6 +58,8 @@ JOB_LIST_SELECT: tuple[str, ...] = (
 )
 #: what an exact recount needs from each task
 RECOUNT_SELECT: tuple[str, ...] = ("id", "state", "executionInfo", "requiredSlots")
+#: a recount keeps only its sums, not the tasks: it may page further than a list kept in memory
+RECOUNT_LIMITS = ListLimits(max_pages=2_000, max_items=2_000_000, max_seconds=900.0)
 
 TickKind = Literal["timer", "full", "focus"]
 
@@ -84,6 +87,7 @@ class JobsSnapshot:
     failures: int = 0  # how many of this tick's requests failed
     failure: BatchClientError | None = None  # one of those failures (the last), to show
     partial: bool = False  # a stage of a tick still running (first paint): more of it follows
+    list_error: BatchClientError | None = None  # the last list read stopped at its bounds
 
     @property
     def all_failed(self) -> bool:
@@ -124,6 +128,7 @@ class JobsMonitor:
     on_progress: Callable[[JobsSnapshot], object] | None = None
     #: what the operator sees now (selected job, keys on screen), asked at the start of a poll
     view: Callable[[], tuple[str | None, Sequence[str]]] | None = None
+    recount_limits: ListLimits = RECOUNT_LIMITS
 
     _jobs: tuple[Job, ...] | None = field(default=None, init=False)
     _by_id: dict[str, Job] = field(default_factory=dict, init=False)
@@ -136,6 +141,7 @@ class JobsMonitor:
     cadence: CountsCadence = field(default_factory=CountsCadence)
     _failures: list[BatchClientError] = field(default_factory=list, init=False)
     _list_whole: bool = field(default=False, init=False)  # the last list read reached its end
+    _list_error: ListingTooLong | None = field(default=None, init=False)  # ... or its bounds
 
     def __post_init__(self) -> None:
         # A job whose counts move is read at the list's pace, as before the cadence existed.
@@ -196,10 +202,18 @@ class JobsMonitor:
                 pages, early = await self._first_read()
                 requests += pages + (early is not None)
             else:
-                jobs = await self.client.list_jobs(
-                    filter=state_filter(self.state), select=list(JOB_LIST_SELECT)
-                )
                 requests += 1
+                try:
+                    jobs = await self.client.list_jobs(
+                        filter=state_filter(self.state), select=list(JOB_LIST_SELECT)
+                    )
+                    self._list_error = None
+                except ListingTooLong as exc:
+                    # An endless list: show what was read, say so, and read it again only on
+                    # the next list tick.
+                    jobs = [j for j in exc.items if isinstance(j, Job)]
+                    self._list_error = exc
+                    self._failures.append(exc)
                 self._set_jobs(tuple(jobs))
                 self._list_whole = True
         # A focus tick is for rows that scrolled into view without counts; the selected job's
@@ -220,22 +234,27 @@ class JobsMonitor:
         pages = 0
         early: str | None = None
         self._list_whole = False
-        async for page in self.client.iter_job_pages(
-            filter=state_filter(self.state), select=list(JOB_LIST_SELECT)
-        ):
-            pages += 1
-            jobs.extend(page.items)
-            if pages == 1 and page.next_link is not None:
-                self._set_jobs(tuple(jobs))
-                wanted = [k for k in self._wanted() if k in self._by_id]
-                if wanted:
-                    # The row the cursor lands on: KeyedTable keeps the cursor on it while
-                    # the other pages fill in, so these counts stay the ones on the bar.
-                    early = wanted[0]
-                    await self._fetch_counts([early])
-                assert self.on_progress is not None
-                made = pages + (early is not None)
-                self.on_progress(self.snapshot(requests=made, listed=True, partial=True))
+        self._list_error = None
+        try:
+            async for page in self.client.iter_job_pages(
+                filter=state_filter(self.state), select=list(JOB_LIST_SELECT)
+            ):
+                pages += 1
+                jobs.extend(page.items)
+                if pages == 1 and page.next_link is not None:
+                    self._set_jobs(tuple(jobs))
+                    wanted = [k for k in self._wanted() if k in self._by_id]
+                    if wanted:
+                        # The row the cursor lands on: KeyedTable keeps the cursor on it while
+                        # the other pages fill in, so these counts stay the ones on the bar.
+                        early = wanted[0]
+                        await self._fetch_counts([early])
+                    assert self.on_progress is not None
+                    made = pages + (early is not None)
+                    self.on_progress(self.snapshot(requests=made, listed=True, partial=True))
+        except ListingTooLong as exc:
+            self._list_error = exc  # the pages read are kept and shown
+            self._failures.append(exc)
         self._set_jobs(tuple(jobs))
         self._list_whole = True
         return pages, early
@@ -256,6 +275,7 @@ class JobsMonitor:
             failures=len(failures) if requests else 0,
             failure=failures[-1] if failures and requests else None,
             partial=partial,
+            list_error=self._list_error,
         )
 
     def _set_jobs(self, jobs: tuple[Job, ...]) -> None:
@@ -362,7 +382,7 @@ class JobsMonitor:
         s = dict(c)
         listed = pages = 0
         async for page in self.client.iter_task_pages(
-            job_id, select=list(RECOUNT_SELECT), max_results=page_size
+            job_id, select=list(RECOUNT_SELECT), max_results=page_size, limits=self.recount_limits
         ):
             pages += 1
             for task in page.items:

@@ -111,6 +111,9 @@ class Simulator:
     def delete_task(self, job_id: str, task_id: str) -> bool:
         return self.world.delete_task(job_id, task_id)
 
+    def remove_node(self, pool_id: str, node_id: str) -> bool:
+        return self.world.remove_node(pool_id, node_id)
+
     def _record(self, request: Request, status: int) -> None:
         self.requests.append(ServedRequest(request.method, request.path, status))
         if len(self.requests) > MAX_REQUEST_LOG:
@@ -151,7 +154,7 @@ class Simulator:
         except BatchHTTPError as exc:
             response = self._error(request, request_id, exc)
         self._record(request, response.status)
-        await write_response(send, request, request_id, response, self._wall())
+        await write_response(send, request, request_id, response, self._wall(), receive)
 
     def _error(self, request: Request, request_id: str, exc: BatchHTTPError) -> Response:
         return error_response(request, request_id, iso_wall(self._wall()), exc)

@@ -31,28 +31,54 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(message)
 
 
+#: the most simulated seconds per real second: a simulated week a minute; far beyond, a day's
+#: run would take the world's clock past the year 9999
+MAX_TIME_SCALE = 10_000.0
+#: the most added latency: a minute, as long as a client waits for one answer
+MAX_LATENCY_MS = 60_000.0
+
+
 def _finite(text: str) -> float:
-    value = float(text)
+    # argparse names the type function in its message ("invalid _finite value"): say it plainly.
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not math.isfinite(value):
-        raise ValueError(text)
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
     return value
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description="Serve a simulated Azure Batch account over HTTP.")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (loopback unless --allow-remote)")
-    p.add_argument("--port", type=int, default=8765, help="port to bind (0 = any free port)")
+    p.add_argument("--port", type=_whole, default=8765, help="port to bind (0 = any free port)")
     p.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")
     p.add_argument("--account", default=DEMO_ACCOUNT, help="account name clients must sign with")
     p.add_argument("--key", default=DEMO_KEY, help="base64 account key clients must sign with")
-    p.add_argument("--seed", type=int, default=1, help="world seed (same seed, same world)")
-    p.add_argument("--jobs", type=int, default=40, help="jobs present after the warm-up")
-    p.add_argument("--tasks", type=int, default=60, help="typical tasks per job")
-    p.add_argument("--instances", type=int, default=8, help="ranks of the largest multi-instance task")
+    p.add_argument("--seed", type=_whole, default=1, help="world seed (same seed, same world)")
+    p.add_argument("--jobs", type=_whole, default=40, help="jobs present after the warm-up")
+    p.add_argument("--tasks", type=_whole, default=60, help="typical tasks per job")
+    p.add_argument("--instances", type=_whole, default=8, help="ranks of the largest multi-instance task")
     p.add_argument(
-        "--time-scale", type=_finite, default=1.0, help="simulated seconds per real second (0 = frozen)"
+        "--time-scale",
+        type=_finite,
+        default=1.0,
+        help=f"simulated seconds per real second (0 = frozen, at most {MAX_TIME_SCALE:g})",
     )
-    p.add_argument("--latency-ms", type=_finite, default=0.0, help="added latency per request")
+    p.add_argument(
+        "--latency-ms",
+        type=_finite,
+        default=0.0,
+        help=f"added latency per request (at most {MAX_LATENCY_MS:g})",
+    )
     p.add_argument("--throttle-rate", type=_finite, default=0.0, help="fraction of requests answered 429")
     p.add_argument("--error-rate", type=_finite, default=0.0, help="fraction of requests answered 503/500")
     p.add_argument(
@@ -91,16 +117,19 @@ def _parse(argv: list[str]) -> tuple[SimConfig, str, int, argparse.Namespace]:
     except (binascii.Error, ValueError):
         raise _UsageError("--key must be a non-empty base64 string") from None
     for name, value, low, high in (
+        ("--seed", args.seed, 0, 2**63 - 1),
         ("--jobs", args.jobs, 0, 100_000),
         ("--tasks", args.tasks, 1, 100_000),
         ("--instances", args.instances, 1, 10_000),
     ):
         if not low <= value <= high:
             raise _UsageError(f"{name} must be between {low} and {high}, not {value}")
-    if args.time_scale < 0:
-        raise _UsageError("--time-scale must be 0 (frozen) or positive")
-    if args.latency_ms < 0:
-        raise _UsageError("--latency-ms must not be negative")
+    if not 0 <= args.time_scale <= MAX_TIME_SCALE:
+        raise _UsageError(
+            f"--time-scale must be from 0 (frozen) to {MAX_TIME_SCALE:g}, not {args.time_scale:g}"
+        )
+    if not 0 <= args.latency_ms <= MAX_LATENCY_MS:
+        raise _UsageError(f"--latency-ms must be from 0 to {MAX_LATENCY_MS:g}, not {args.latency_ms:g}")
     for name, value in (("--throttle-rate", args.throttle_rate), ("--error-rate", args.error_rate)):
         if not 0 <= value <= 1:
             raise _UsageError(f"{name} must be between 0 and 1, not {value}")

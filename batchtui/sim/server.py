@@ -17,12 +17,13 @@ import logging
 import socket
 import ssl
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
 from batchtui.sim.app import Simulator
+from batchtui.sim.asgi import Receive, Scope, Send
 from batchtui.sim.config import SimConfig
 
 if TYPE_CHECKING:  # cryptography is imported only when TLS is asked for
@@ -36,6 +37,54 @@ log = logging.getLogger(__name__)
 #: so it is the client that lets an idle connection go, never a request racing the server's
 #: close of it.
 KEEPALIVE_SECONDS = 300
+
+
+class Draining:
+    """The simulator, with a switch that ends requests still waiting when the server stops.
+
+    With ``--latency-ms 20000`` every request in flight would hold a SIGTERM for 20 s (uvicorn
+    waits for them), or be cancelled with a traceback in the log. Stopped, a waiting request
+    is answered at once with an empty 503 and ``Connection: close``, as a service going down
+    may answer; the client retries it elsewhere or later.
+    """
+
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+        self._stopping: asyncio.Event | None = None
+
+    def stop(self) -> None:
+        if self._stopping is not None:
+            self._stopping.set()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.sim.faults.latency_ms <= 0:
+            await self.sim(scope, receive, send)  # nothing to wait for: no extra task
+            return
+        if self._stopping is None:
+            self._stopping = asyncio.Event()
+        started = False
+
+        async def tracked(message: MutableMapping[str, Any]) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        call = asyncio.ensure_future(self.sim(scope, receive, tracked))
+        stop = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({call, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+        if call.done():
+            call.result()
+            return
+        call.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await call
+        if not started:
+            headers = [(b"content-length", b"0"), (b"connection", b"close"), (b"retry-after", b"5")]
+            await send({"type": "http.response.start", "status": 503, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -55,9 +104,12 @@ def bind_socket(host: str, port: int) -> socket.socket:
 class SimServer(uvicorn.Server):
     """uvicorn's server plus a watcher that closes and reopens the listener for "refuse" outages."""
 
-    def __init__(self, config: uvicorn.Config, sim: Simulator, host: str, port: int) -> None:
+    def __init__(
+        self, config: uvicorn.Config, sim: Simulator, host: str, port: int, draining: Draining | None = None
+    ) -> None:
         super().__init__(config)
         self.sim = sim
+        self.draining = draining
         sim.refuse_by_raising = False
         self.host = host
         self.port = port
@@ -82,6 +134,8 @@ class SimServer(uvicorn.Server):
         self._watcher = asyncio.get_running_loop().create_task(self._watch_outages())
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.draining is not None:
+            self.draining.stop()
         if self._watcher is not None:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -123,8 +177,9 @@ class SimServer(uvicorn.Server):
 
 def make_server(sim: Simulator, sock: socket.socket, *, tls: ServerCertificate | None = None) -> SimServer:
     host, port = sock.getsockname()[:2]
+    draining = Draining(sim)
     config = uvicorn.Config(
-        app=sim,
+        app=draining,
         log_level="warning",
         access_log=False,
         server_header=False,
@@ -133,8 +188,10 @@ def make_server(sim: Simulator, sock: socket.socket, *, tls: ServerCertificate |
         timeout_keep_alive=KEEPALIVE_SECONDS,
         ssl_certfile=None if tls is None else str(tls.cert_file),
         ssl_keyfile=None if tls is None else str(tls.key_file),
+        # After a SIGTERM, what Draining has not ended within a second is cancelled.
+        timeout_graceful_shutdown=1,
     )
-    return SimServer(config, sim, host, port)
+    return SimServer(config, sim, host, port, draining)
 
 
 def serve(

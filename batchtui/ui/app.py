@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -19,6 +19,7 @@ from batchtui.refresh.actions import ActionPlan, ActionRunner
 from batchtui.refresh.clock import utcnow
 from batchtui.refresh.engine import RefreshEngine
 from batchtui.refresh.timer import Timer
+from batchtui.ui.text import clean
 from batchtui.ui.themes import DEFAULT_THEME, ThemeProblem, load_themes, variable_defaults
 
 if TYPE_CHECKING:
@@ -58,6 +59,8 @@ class BatchApp(App[None]):
         on_exit_close: bool = True,
         monotonic: Callable[[], float] | None = None,
         timer: Timer | None = None,
+        utc: bool = False,
+        warnings: Sequence[str] = (),
     ) -> None:
         super().__init__()
         self.client = client
@@ -67,6 +70,10 @@ class BatchApp(App[None]):
         self.now = now  # the clock the data lives on (ages, "read at"); the demo's runs fast
         # real seconds, for freshness ("updated 3s ago", stale); a test's ManualTimer moves both
         self.monotonic: Callable[[], float] = monotonic or (timer.monotonic if timer else time.monotonic)
+        self.utc = utc  # times in UTC (labelled) rather than the machine's local time
+        #: settings problems (e.g. a key file others can read): printed to stderr before the
+        #: full screen hides them, so said again in the app
+        self.warnings = tuple(warnings)
         #: every poller of this account; screens open theirs on mount and close them on unmount
         self.engine = RefreshEngine(client, interval=self.refresh_interval, timer=timer, now=now)
         #: every state change of this account goes through here: sent once, logged, kept in a
@@ -113,6 +120,8 @@ class BatchApp(App[None]):
         return JobsScreen(state=self.state_filter)
 
     def on_mount(self) -> None:
+        for warning in self.warnings:
+            self.notify(clean(warning), title="Warning", severity="warning", timeout=30, markup=False)
         for problem in self.theme_problems:
             self.notify(str(problem), severity="warning", timeout=12)
         self._unsubscribe = self.client.subscribe(self._on_request_event)

@@ -9,12 +9,23 @@ instead of acted upon, so a hostile payload cannot restyle, move or clear the te
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from rich.text import Text
 
 from batchtui.sanitize import clean
+from batchtui.timefmt import fmt_when
 
-__all__ = ["clean", "literal", "fmt_duration", "fmt_interval", "fmt_age", "fmt_time", "runtime"]
+__all__ = [
+    "clean",
+    "literal",
+    "fmt_count",
+    "fmt_duration",
+    "fmt_interval",
+    "fmt_age",
+    "when_text",
+    "runtime",
+]
 
 
 def literal(value: object, style: str = "", *, single_line: bool = True, limit: int | None = None) -> Text:
@@ -23,6 +34,28 @@ def literal(value: object, style: str = "", *, single_line: bool = True, limit: 
     if limit is not None and len(s) > limit:
         s = s[: max(limit - 1, 0)] + "…"
     return Text(s, style=style, no_wrap=single_line, end="")
+
+
+_UNITS = ((10**18, "E"), (10**15, "P"), (10**12, "T"), (10**9, "G"), (10**6, "M"))
+
+
+def fmt_count(n: int) -> str:
+    """A count in at most 7 cells: exact up to 999,999, then 1.2M, 34G ... 999E, >999E.
+
+    The service's counts are int64 sent as text; a broken or hostile answer may send a
+    300-digit or negative one, which must not push every other column off the table.
+    """
+    if -99_999 <= n <= 999_999:
+        return f"{n:,}"
+    sign = "-" if n < 0 else ""
+    size = abs(n)
+    if size >= 1000 * 10**18:
+        return f"{'<-' if n < 0 else '>'}999E"
+    for unit_size, unit in _UNITS:
+        if size >= unit_size:
+            value = size / unit_size
+            return f"{sign}{value:.1f}{unit}" if value < 9.95 else f"{sign}{int(value)}{unit}"
+    return f"{sign}{size // 1000}k"  # -100,000 to -999,999
 
 
 def fmt_duration(delta: timedelta | float | None) -> str:
@@ -61,11 +94,20 @@ def fmt_age(when: datetime | None, now: datetime) -> str:
     return fmt_duration(now - when)
 
 
-def fmt_time(when: datetime | None) -> str:
-    """UTC wall-clock time of an event, compact enough for a table cell."""
-    if when is None:
-        return ""
-    return when.strftime("%m-%d %H:%M:%S")
+def when_text(node: Any, when: datetime | None, *, date: bool = False) -> str:
+    """:func:`fmt_when` in the app's zone setting (``app.utc``), "today" by the app's clock.
+
+    ``node`` is any widget or screen of the app; outside a BatchApp it is local time today.
+    """
+    try:
+        app = node.app
+    except Exception:  # noqa: BLE001 - not mounted in an app (yet): no setting to read
+        app = None
+    clock = getattr(app, "now", None)
+    now = clock() if callable(clock) else None
+    return fmt_when(
+        when, now if isinstance(now, datetime) else None, utc=bool(getattr(app, "utc", False)), date=date
+    )
 
 
 def runtime(start: datetime | None, end: datetime | None, now: datetime) -> timedelta | None:

@@ -20,7 +20,7 @@ from batchtui.ui import action_plans
 from batchtui.ui.acting import confirm_then_run, job_commands, say_read_only
 from batchtui.ui.messages import RecountDone, RecountFailed, RecountProgress
 from batchtui.ui.screens.base import PollingScreen, Refreshed
-from batchtui.ui.text import clean, fmt_age, literal
+from batchtui.ui.text import clean, fmt_age, fmt_count, literal
 from batchtui.ui.widgets.count_bar import BAR_ORDER, BarData, CountBar, Recount, allocate, bar_values
 from batchtui.ui.widgets.keyed_table import KeyedTable, Row
 from batchtui.ui.widgets.status_line import describe_error
@@ -177,7 +177,10 @@ class JobsScreen(PollingScreen):
 
     def _fit(self) -> None:
         self.table.set_visible_columns(fit_columns(self.size.width, self._widths))
-        self.query_one(CountBar).set_compact(self.size.height < 30)
+        bar = self.query_one(CountBar)
+        bar.set_compact(self.size.height < 30)
+        # Below 16 lines the bar's six would leave the table no row: one line, rows first.
+        bar.set_collapsed(self.size.height < 16)
 
     # ------------------------------------------------------------------ snapshots
 
@@ -220,8 +223,9 @@ class JobsScreen(PollingScreen):
             # engine reports the failure (FetchFailed) and paces itself by it.
             return
         self.status.ok(snap.fetched_at)
-        if snap.error is not None:
-            self.status.failed(snap.error, snap.fetched_at)
+        problem = snap.error or snap.list_error  # the list may have stopped at its bounds
+        if problem is not None:
+            self.status.failed(problem, snap.fetched_at)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if self.monitor is None:
@@ -274,7 +278,7 @@ class JobsScreen(PollingScreen):
                 continue
             value = getattr(counts, name)
             cell_style = style(name) if value else dim
-            number_cells.append(Text(f"{value:,}", style=cell_style, justify="right"))
+            number_cells.append(Text(fmt_count(value), style=cell_style, justify="right"))
         scheduling_error = job.execution_info.scheduling_error if job.execution_info else None
         trouble = bool((counts and counts.failed) or scheduling_error or (entry and entry.error))
         state_cell = literal(state, "")

@@ -11,7 +11,7 @@ itself, so its row is built from the task when the list leaves it out.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ClassVar
@@ -25,6 +25,7 @@ from textual.widgets import DataTable, Static
 from batchtui.batch.errors import BatchServiceError
 from batchtui.batch.models import Subtask, Task
 from batchtui.refresh.views import SubtasksPoller, SubtasksSnapshot, is_gone
+from batchtui.timefmt import fmt_when
 from batchtui.ui import action_plans
 from batchtui.ui.acting import confirm_then_run, say_read_only
 from batchtui.ui.messages import FetchFailed
@@ -74,12 +75,6 @@ def fit_columns(width: int) -> list[str]:
             break
         keys.remove(drop)
     return keys
-
-
-def _clock(when: datetime | None) -> str:
-    # Ranks start and end within minutes of each other: the time of day is what differs
-    # (the detail pane has the full date). What strftime("%H:%M:%S") gives, at a third of its cost.
-    return f"{when.hour:02d}:{when.minute:02d}:{when.second:02d}" if when is not None else ""
 
 
 # What a rank's row shows, except its runtime: (rank, node id, pool id, previous state, straggler).
@@ -269,6 +264,13 @@ class SubtasksScreen(PollingScreen):
         cache: dict[str, _RankRow] = {}
         ran_cells: dict[str, Text] = {}
         rows: list[Row] = []
+        utc = bool(getattr(self.app, "utc", False))
+
+        def clock(when: datetime | None) -> str:
+            # Ranks start and end within minutes of each other: mostly the time of day (the
+            # date too when it is not today; the detail pane always has it).
+            return fmt_when(when, now, utc=utc)
+
         for rank in ranks:
             key = str(rank.id)
             sub = subtasks.get(key)
@@ -285,7 +287,7 @@ class SubtasksScreen(PollingScreen):
             hit = self._rank_rows.get(key)
             if hit is None or hit.inputs != inputs:
                 ran_cell = _runtime_cell(fmt_duration(ran) if ran is not None else "", ran_cells)
-                hit = _RankRow(inputs, ran, self._row(key, rank, inputs, ran, ran_cell))
+                hit = _RankRow(inputs, ran, self._row(key, rank, inputs, ran, ran_cell, clock))
             elif hit.ran != ran:
                 # Only the clock moved: the same cells (so KeyedTable skips them by identity)
                 # but a new runtime cell if its text moved, and the exact runtime to sort by.
@@ -296,7 +298,15 @@ class SubtasksScreen(PollingScreen):
         self._rank_rows = cache  # only ranks still listed: nothing accumulates
         return rows
 
-    def _row(self, key: str, rank: Rank, inputs: _RankInputs, ran: timedelta | None, ran_cell: Text) -> Row:
+    def _row(
+        self,
+        key: str,
+        rank: Rank,
+        inputs: _RankInputs,
+        ran: timedelta | None,
+        ran_cell: Text,
+        clock: Callable[[datetime | None], str],
+    ) -> Row:
         style = self.table.state_style
         _, node_id, pool_id, previous, straggler = inputs
         id_cell = Text(key, justify="left")
@@ -321,8 +331,8 @@ class SubtasksScreen(PollingScreen):
                 literal(pool_id, limit=16),
                 exit_cell,
                 result_cell,
-                Text(_clock(rank.start_time)),
-                Text(_clock(rank.end_time)),
+                Text(clock(rank.start_time)),
+                Text(clock(rank.end_time)),
                 ran_cell,
                 literal(previous),
             ),

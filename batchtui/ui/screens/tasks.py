@@ -32,7 +32,7 @@ from batchtui.refresh.views import TasksPoller, TasksSnapshot, is_gone
 from batchtui.ui.acting import job_commands
 from batchtui.ui.messages import FetchFailed
 from batchtui.ui.screens.task_actions import TaskActionsScreen
-from batchtui.ui.text import clean, fmt_duration, literal, runtime
+from batchtui.ui.text import clean, fmt_count, fmt_duration, literal, runtime
 from batchtui.ui.widgets.keyed_table import KeyedTable, Row
 
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -343,8 +343,8 @@ class TasksScreen(TaskActionsScreen):
                 n = getattr(counts, name)
                 if line2:
                     line2.append("  ")
-                line2 += [(f"{n:,}", f"bold $state-{name}" if n else "$text-muted"), f" {name}"]
-            line2.append(f"  · {counts.total:,} tasks · {counts.percent_complete:.0f}% complete")
+                line2 += [(fmt_count(n), f"bold $state-{name}" if n else "$text-muted"), f" {name}"]
+            line2.append(f"  · {fmt_count(counts.total)} tasks · {counts.percent_complete:.0f}% complete")
         keys: list[Content | str | tuple[str, str]] = []
         current = self.query_state.filter_name
         for f in STATE_FILTERS:

@@ -17,7 +17,7 @@ from textual.content import Content
 from textual.widget import Widget
 
 from batchtui.batch.models import TaskCounts, TaskCountsResult
-from batchtui.ui.text import clean
+from batchtui.ui.text import clean, fmt_count, when_text
 
 # Order of the segments in a bar (left to right) and of the numbers in the legend.
 BAR_ORDER: tuple[str, ...] = ("succeeded", "failed", "running", "active")
@@ -51,7 +51,8 @@ def allocate(values: Sequence[int], width: int) -> list[int]:
 
 
 def bar_values(counts: TaskCounts) -> list[int]:
-    return [getattr(counts, name) for name in BAR_ORDER]
+    # A negative count (a broken answer) takes no room rather than eating its neighbours'.
+    return [max(getattr(counts, name), 0) for name in BAR_ORDER]
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class CountBar(Widget):
         padding: 0 1;
         border-top: solid $primary 40%;
         background: $surface;
+        &.-collapsed { border-top: none; }
         & > .count-bar--active { color: $state-active; }
         & > .count-bar--running { color: $state-running; }
         & > .count-bar--succeeded { color: $state-succeeded; }
@@ -111,10 +113,17 @@ class CountBar(Widget):
         super().__init__(id=id)
         self.data = BarData()
         self.compact = False  # short terminals: the caveat joins the title line
+        self.collapsed = False  # very short terminals: the title line alone, rows come first
 
     def set_compact(self, compact: bool) -> None:
         if compact != self.compact:
             self.compact = compact
+            self.refresh(layout=True)
+
+    def set_collapsed(self, collapsed: bool) -> None:
+        if collapsed != self.collapsed:
+            self.collapsed = collapsed
+            self.set_class(collapsed, "-collapsed")
             self.refresh(layout=True)
 
     def show(self, data: BarData) -> None:
@@ -148,10 +157,10 @@ class CountBar(Widget):
         for i, name in enumerate(LEGEND_ORDER):
             value = getattr(counts, name)
             legend.append(("■ ", st(f"count-bar--{name}")))
-            legend.append(f"{name} {value:,}")
+            legend.append(f"{name} {fmt_count(value)}")
             if i < len(LEGEND_ORDER) - 1:
                 legend.append("   ")
-        legend.append((f"   of {counts.total:,}", st("count-bar--dim")))
+        legend.append((f"   of {fmt_count(counts.total)}", st("count-bar--dim")))
         return [Content.assemble(*parts), Content.assemble(*legend)]  # type: ignore[arg-type]
 
     def _lines(self, width: int) -> list[Content]:
@@ -163,18 +172,26 @@ class CountBar(Widget):
             return [Content.assemble(("No job selected", st("count-bar--dim")))]
         title: list[str | tuple[str, object]] = [(clean(d.job_id), st("count-bar--title"))]
         lines: list[Content] = []
+        if self.collapsed and d.error is not None:
+            title.append(("  ⚠ counts could not be read", st("count-bar--warning")))
+            return [Content.assemble(*title)]  # type: ignore[arg-type]
         if d.counts is None:
             title.append(("  counts not read yet" if d.error is None else "", st("count-bar--dim")))
             lines.append(Content.assemble(*title))  # type: ignore[arg-type]
+            if self.collapsed:
+                return lines
         else:
             tc = d.counts.task_counts
-            title.append(f"  {tc.percent_complete:.0f}% complete · {tc.total:,} tasks")
+            title.append(f"  {tc.percent_complete:.0f}% complete · {fmt_count(tc.total)} tasks")
             if d.rate is not None:
-                title.append(f" · {d.rate:,.1f} completed/min")
+                rate = f"{d.rate:,.1f}" if d.rate < 1000 else fmt_count(round(d.rate))
+                title.append(f" · {rate} completed/min")
             if self.compact and not d.recount and d.error is None:
-                when = f"read {d.fetched_at:%H:%M:%S}, " if d.fetched_at else ""
+                when = f"read {when_text(self, d.fetched_at)}, " if d.fetched_at else ""
                 title.append((f"  ({when}can lag; c: exact)", st("count-bar--dim")))
             lines.append(Content.assemble(*title))  # type: ignore[arg-type]
+            if self.collapsed:
+                return lines
             lines.extend(self._bar("tasks ", tc, width))
             lines.extend(self._bar("slots ", d.counts.task_slot_counts, width))
         if d.error is not None:
@@ -197,13 +214,13 @@ class CountBar(Widget):
             )
         if rc is not None and rc.result is not None:
             c = rc.result.task_counts
-            at = f"{rc.at:%H:%M:%S}" if rc.at else ""
+            at = when_text(self, rc.at)
             parts: list[str | tuple[str, object]] = [(f"exact at {at}: ", st("count-bar--title"))]
             for name in LEGEND_ORDER:
                 parts.append((f"{name} {getattr(c, name):,}  ", st(f"count-bar--{name}")))
             parts.append((f"({rc.listed:,} tasks listed; c again)", st("count-bar--dim")))
             return Content.assemble(*parts)  # type: ignore[arg-type]
-        when = f"counts read at {d.fetched_at:%H:%M:%S}" if d.fetched_at else "counts"
+        when = f"counts read at {when_text(self, d.fetched_at)}" if d.fetched_at else "counts"
         tail = " (job completed: final)" if d.final else ""
         return Content.assemble(
             (f"{when}{tail} · the service's counts can lag: c recounts exactly", st("count-bar--dim"))

@@ -17,13 +17,15 @@ from textual.content import Content
 from textual.widget import Widget
 
 from batchtui.batch.errors import BatchClientError, TransportError
-from batchtui.ui.text import clean, fmt_duration, fmt_interval
+from batchtui.ui.text import clean, fmt_duration, fmt_interval, when_text
 
 STALE_INTERVALS = 2.0
 #: longest error text shown: the service's (or a proxy's) message can be arbitrarily long
 ERROR_LIMIT = 400
 #: seconds past its due time a "retrying" notice may stay without news of the outcome
 RETRY_SHOWN_AFTER = 15.0
+#: seconds of "loading…" before the line says how long it has been waiting for a first answer
+SLOW_FIRST_LOAD = 3.0
 
 
 def _cut(text: str, limit: int = ERROR_LIMIT) -> str:
@@ -92,8 +94,10 @@ class StatusLine(Widget):
         # The poll loop slowing down: (why, monotonic time of the next refresh).
         self.slowdown: tuple[str, float] | None = None
         self._plain = ""
+        self._since: float | None = None  # monotonic time the line (and its screen) appeared
 
     def on_mount(self) -> None:
+        self._since = self.monotonic()
         # Only the age text moves between refreshes; repaint only when it changes.
         self.set_interval(1.0, self._tick)
         self._tick()
@@ -184,7 +188,10 @@ class StatusLine(Widget):
 
     def _age(self) -> str:
         if self._ok_at is None:
-            return "loading…"
+            waited = 0.0 if self._since is None else self.monotonic() - self._since
+            if waited < SLOW_FIRST_LOAD or self.error is not None:
+                return "loading…"
+            return f"still waiting for the first answer, {fmt_duration(waited)}"
         return f"updated {fmt_duration(self.monotonic() - self._ok_at)} ago"
 
     def _build(self) -> Content:
@@ -195,7 +202,8 @@ class StatusLine(Widget):
         reason = ""
         if self.error is not None:
             if self.offline_since is not None:
-                parts.append((f"⚠ offline since {self.offline_since:%H:%M:%S}", st("status-line--error")))
+                since = when_text(self, self.offline_since)
+                parts.append((f"⚠ offline since {since}", st("status-line--error")))
             else:
                 parts.append(("⚠ refresh failed", st("status-line--warning")))
             parts.append(" · ")

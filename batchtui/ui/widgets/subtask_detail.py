@@ -8,7 +8,7 @@ headings, which are ours, carry styles, and those styles are theme variables.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,7 +19,8 @@ from textual.content import Content
 from textual.widgets import Static
 
 from batchtui.batch.models import ContainerInfo, FailureInfo, NodeInfo, Subtask, Task
-from batchtui.ui.text import clean, fmt_duration, fmt_time, runtime
+from batchtui.timefmt import fmt_when
+from batchtui.ui.text import clean, fmt_duration, runtime, when_text
 
 LABEL_WIDTH = 18
 HEADING_STYLE = "bold $accent"
@@ -38,11 +39,15 @@ class Section:
 VALUE_LIMIT = 32_768
 
 
-def _value(value: object) -> str | None:
+def _full_date(when: datetime) -> str:
+    return fmt_when(when, date=True)
+
+
+def _value(value: object, moment: Callable[[datetime], str]) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        return fmt_time(value) + " UTC"
+        return moment(value)
     text = clean(value, single_line=False)
     if len(text) > VALUE_LIMIT:
         text = f"{text[:VALUE_LIMIT]}… ({len(text) - VALUE_LIMIT:,} more characters)"
@@ -62,14 +67,19 @@ def _wrap(text: str, width: int | None) -> str:
 
 
 def render_sections(
-    sections: Sequence[Section], *, width: int | None = None, empty: str = "(nothing to show)"
+    sections: Sequence[Section],
+    *,
+    width: int | None = None,
+    empty: str = "(nothing to show)",
+    moment: Callable[[datetime], str] = _full_date,
 ) -> Content:
     """Label/value lines under headings. Values are literal service text; multi-line values
     (failure messages) keep their lines, and with ``width`` long ones are cut to hang under
-    the value column."""
+    the value column. ``moment`` writes a time (local with its date, unless told otherwise)."""
     parts: list[Content | str | tuple[str, str]] = []
     for section in sections:
-        lines = [(label, text) for label, raw in section.fields if (text := _value(raw)) is not None]
+        fields = section.fields
+        lines = [(label, text) for label, raw in fields if (text := _value(raw, moment)) is not None]
         if not lines:
             continue
         if parts:
@@ -231,7 +241,11 @@ class SubtaskDetail(VerticalScroll):
         if sections is None:
             return
         width = self.scrollable_content_region.width or None
-        self._body().update(render_sections(sections, width=width))
+
+        def moment(when: datetime) -> str:  # in the app's zone
+            return when_text(self, when, date=True)
+
+        self._body().update(render_sections(sections, width=width, moment=moment))
 
     def on_resize(self) -> None:
         self._paint()
