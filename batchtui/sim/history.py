@@ -232,6 +232,8 @@ def cut_at_term(attempts: tuple[Attempt, ...], term: float) -> tuple[Attempt, ..
 
 def effective_attempts(attempts: tuple[Attempt, ...], timeline: Timeline) -> tuple[Attempt, ...]:
     """The schedule as the job's own history bends it: disabling delays, termination cuts."""
+    if not timeline.windows and timeline.term == INF:
+        return attempts  # most jobs, most of the time
     for w in timeline.windows:
         attempts = apply_window(attempts, w)
     return cut_at_term(attempts, timeline.term)

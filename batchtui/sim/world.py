@@ -254,9 +254,14 @@ class World:
         memo = self._counts_memo.get(plan.id)
         if memo is not None and memo[0] == t:
             return memo[1]
-        result = views.count_tasks(
-            (*self.task_state(plan, spec, t), spec.slots) for spec in self.visible_tasks(plan, t)
-        )
+        specs = self.visible_tasks(plan, t)
+        if self.overlay.touched(plan.id):
+            states = ((*self.task_state(plan, spec, t), spec.slots) for spec in specs)
+        else:  # the common path, resolved once per job rather than once per task
+            timeline = self.timeline(plan)
+            effective, state = history.effective_attempts, views.task_state
+            states = ((*state(effective(spec.attempts, timeline), t), spec.slots) for spec in specs)
+        result = views.count_tasks(states)
         self._counts_memo[plan.id] = (t, result)
         return result
 
