@@ -233,3 +233,72 @@ async def test_the_action_history_lists_newest_first_with_request_ids() -> None:
         assert "request-id" in lines[1] and "request-id" in lines[3]
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen)
+
+
+async def test_space_marks_and_ctrl_k_terminates_every_marked_task() -> None:
+    app, sim = make_sim_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await tasks_screen(pilot, app)
+        running = sorted(k for k, t in screen.tasks.items() if t.state == "running")[:2]
+        done = task_in(screen, "completed", failed=False)
+        for key in (*running, done):
+            screen.table.select_key(key)
+            await pilot.press("space")
+        assert screen.table.marked_keys == (*running, done)
+        assert "3 marked" in str(screen.query_one("#title").render())
+        screen.table.select_key(task_in(screen, "active"))  # the cursor elsewhere: the marks count
+        await pilot.press("ctrl+k")
+        dialog = await confirm_dialog(pilot, app)
+        assert dialog.plan.summary == "terminate 3 tasks: 2 running stop; 1 already completed (refused)"
+        await pilot.press("y")
+        await wait_for(pilot, lambda: len(app.actions.history) == 3)
+        assert writes(sim) == [
+            ("POST", f"/jobs/{MIXED_JOB}/tasks/{running[0]}/terminate", 204),
+            ("POST", f"/jobs/{MIXED_JOB}/tasks/{running[1]}/terminate", 204),
+            ("POST", f"/jobs/{MIXED_JOB}/tasks/{done}/terminate", 409),
+        ]
+        assert screen.table.marked_keys == ()  # spent on the action
+
+
+async def test_r_on_marked_tasks_reactivates_the_failed_ones_and_says_how_many_were_skipped() -> None:
+    app, sim = make_sim_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await tasks_screen(pilot, app)
+        from batchtui.ui.screens.tasks import task_failed
+
+        failed = sorted(k for k, t in screen.tasks.items() if task_failed(t))[:2]
+        others = [task_in(screen, "completed", failed=False), task_in(screen, "running")]
+        for key in (failed[0], *others, failed[1]):
+            screen.table.select_key(key)
+            await pilot.press("space")
+        await pilot.press("R")
+        dialog = await confirm_dialog(pilot, app)
+        assert dialog.plan.summary == (
+            "reactivate 2 tasks: they run again, retry count reset to 0; 2 tasks not failed are skipped"
+        )
+        await pilot.press("y")
+        await wait_for(pilot, lambda: len(app.actions.history) == 2)
+        assert writes(sim) == [("POST", f"/jobs/{MIXED_JOB}/tasks/{k}/reactivate", 204) for k in failed]
+
+
+async def test_marked_jobs_are_terminated_together_once_their_number_is_typed() -> None:
+    app, sim = make_sim_app()
+    async with app.run_test(size=SIZE) as pilot:
+        jobs = await jobs_screen(pilot, app)
+        await wait_for(pilot, lambda: jobs.snapshot is not None and MIXED_JOB in jobs.snapshot.counts)
+        chosen = [MIXED_JOB, "render-shot-0000"]
+        for key in chosen:
+            jobs.table.select_key(key)
+            await pilot.press("space")
+        await wait_for(
+            pilot, lambda: all(k in jobs.snapshot.counts for k in chosen) if jobs.snapshot else False
+        )
+        await pilot.press("ctrl+k")
+        dialog = await confirm_dialog(pilot, app)
+        assert dialog.plan.destructive and dialog.plan.confirm_text == "2"
+        assert dialog.plan.summary.startswith("terminate 2 jobs: ")
+        dialog.query_one("#confirm-typed", Input).value = "2"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(app.actions.history) == 2)
+        assert writes(sim) == [("POST", f"/jobs/{k}/terminate", 202) for k in chosen]
+        assert jobs.table.marked_keys == ()

@@ -108,7 +108,7 @@ async def test_read_only_sends_only_gets_whatever_is_pressed(
         tasks.action_delete_task()  # even reached another way, nothing is asked or sent
         assert not isinstance(app.screen, ConfirmAction)
 
-        await pilot.press("escape")
+        await pilot.press("escape", "escape")  # the marks space made, then back to the jobs
         await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen))
         app.screen.table.select_key(MPI_JOB)
         await pilot.press("enter")

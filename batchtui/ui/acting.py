@@ -36,8 +36,10 @@ def confirm_then_run(
     *,
     with_reason: Callable[[str | None], ActionPlan] | None = None,
     reason_hint: str = "",
+    on_confirmed: Callable[[], object] | None = None,
 ) -> None:
-    """Ask about ``plan``; once confirmed, run it (rebuilt ``with_reason`` the operator typed)."""
+    """Ask about ``plan``; once confirmed, run it (rebuilt ``with_reason`` the operator typed)
+    and call ``on_confirmed`` (the screen spends its marks)."""
     if app.readonly:
         say_read_only(app)
         return
@@ -45,6 +47,8 @@ def confirm_then_run(
     def answered(result: Confirmed | None) -> None:
         if result is not None:
             app.run_plan(with_reason(result.reason) if with_reason is not None else plan)
+            if on_confirmed is not None:
+                on_confirmed()
 
     app.push_screen(
         ConfirmAction(plan, ask_reason=with_reason is not None, reason_hint=reason_hint), answered
@@ -87,7 +91,13 @@ ACTING = frozenset({"terminate", "reactivate"})
 JobsGetter = Callable[[], list[tuple[Job, TaskCounts | None]]]
 
 
-def job_commands(app: BatchApp, chosen: JobsGetter, *, where: str = "selected") -> Iterator[SystemCommand]:
+def job_commands(
+    app: BatchApp,
+    chosen: JobsGetter,
+    *,
+    where: str = "selected",
+    on_confirmed: Callable[[], object] | None = None,
+) -> Iterator[SystemCommand]:
     """The palette's job actions, on the jobs ``chosen()`` returns when one is picked."""
     if app.readonly:
         return
@@ -97,7 +107,7 @@ def job_commands(app: BatchApp, chosen: JobsGetter, *, where: str = "selected") 
             jobs = chosen()
             plan = build(jobs) if jobs else None
             if plan is not None:
-                confirm_then_run(app, plan)
+                confirm_then_run(app, plan, on_confirmed=on_confirmed)
 
         return run
 
@@ -109,6 +119,7 @@ def job_commands(app: BatchApp, chosen: JobsGetter, *, where: str = "selected") 
                 action_plans.terminate_jobs(jobs),
                 with_reason=lambda reason: action_plans.terminate_jobs(jobs, reason),
                 reason_hint="reason, shown as the job's terminateReason (empty: UserTerminate)",
+                on_confirmed=on_confirmed,
             )
 
     yield SystemCommand(

@@ -315,9 +315,17 @@ class PollingScreen(Screen[None]):
         self.app.push_screen(HelpScreen(f"Keys: {self.help_title}", entries, cost))
 
     def chosen_keys(self) -> list[str]:
-        """What an action acts on: the marked rows, or else the selected one."""
-        key = self.table.selected_key
+        """What an action acts on: the marked rows (filtered out or not), or else the selected one."""
+        table = self.table
+        if table.marked_keys:
+            return list(table.marked_keys)
+        key = table.selected_key
         return [key] if key is not None else []
+
+    def marks_acted_on(self) -> None:
+        """A confirmed action took the marked rows: the marks are spent."""
+        if self.table.clear_marks():
+            self.update_title()
 
     @property
     def is_home(self) -> bool:

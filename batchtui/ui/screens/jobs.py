@@ -418,7 +418,7 @@ class JobsScreen(PollingScreen):
             return
         jobs = self.chosen_jobs()
         if jobs:
-            confirm_then_run(app, action_plans.terminate_jobs(jobs))
+            confirm_then_run(app, action_plans.terminate_jobs(jobs), on_confirmed=self.marks_acted_on)
 
     # ------------------------------------------------------------------ drill in
 
@@ -433,4 +433,6 @@ class JobsScreen(PollingScreen):
         yield SystemCommand(
             "Recount tasks exactly", "List the selected job's tasks and count them (c)", self.action_recount
         )
-        yield from job_commands(self.batch_app, self.chosen_jobs, where="selected (or marked)")
+        yield from job_commands(
+            self.batch_app, self.chosen_jobs, where="selected (or marked)", on_confirmed=self.marks_acted_on
+        )

@@ -56,7 +56,9 @@ class TaskActionsScreen(PollingScreen):
             return
         tasks = self.chosen_tasks()
         if tasks:
-            confirm_then_run(app, action_plans.terminate_tasks(self.job_id, tasks))
+            confirm_then_run(
+                app, action_plans.terminate_tasks(self.job_id, tasks), on_confirmed=self.marks_acted_on
+            )
 
     def action_reactivate(self) -> None:
         app = self.batch_app
@@ -79,7 +81,9 @@ class TaskActionsScreen(PollingScreen):
                     markup=False,
                 )
             return
-        confirm_then_run(app, action_plans.reactivate_tasks(self.job_id, failed, skipped))
+        confirm_then_run(
+            app, action_plans.reactivate_tasks(self.job_id, failed, skipped), on_confirmed=self.marks_acted_on
+        )
 
     def action_delete_task(self) -> None:
         app = self.batch_app
