@@ -157,7 +157,8 @@ class LogScreen(PollingScreen, inherit_bindings=False):
         self.snapshot: LogSnapshot | None = None
         self.tail: LogTail | None = None
         self._state_handle: PollHandle[TaskState] | None = None
-        self._found: str = ""  # what the last search said ("3 of 17", "no line holds it")
+        self._found: str = ""  # what the last search said ("3 of 17", "not in the lines loaded")
+        self._search_from: int | None = None  # the line a search starts from (None: the end)
 
     # ------------------------------------------------------------------ layout
 
@@ -334,6 +335,9 @@ class LogScreen(PollingScreen, inherit_bindings=False):
     def action_search(self) -> None:
         box = self.query_one("#filter-box", Input)
         box.value = self.view.rows.term
+        # Following the end, the latest line holding it is the one wanted; reading further
+        # up, the next one down from the top of the view.
+        self._search_from = None if self.view.following else self.view.top_line()
         self.add_class("-filtering")
         box.focus()
 
@@ -342,9 +346,14 @@ class LogScreen(PollingScreen, inherit_bindings=False):
             return
         event.stop()
         event.prevent_default()  # the base screen's handler filters a table; here it searches
-        self.view.search(event.value)
+        view = self.view
+        view.search(event.value)
         if event.value:
-            self.view.find()
+            start = self._search_from
+            if start is None:
+                view.find(backwards=True, start=view.rows.end)
+            else:
+                view.find(start=start - 1)
         self._count_matches()
         self._show_header()
 

@@ -463,7 +463,9 @@ class SubtasksScreen(PollingScreen):
 
         key = self.table.selected_key
         if key is not None and key.isdigit():
-            open_rank_log(self.app, self.job_id, self.mpi_task, self.task_id, int(key), self.subtasks.get(key))
+            open_rank_log(
+                self.app, self.job_id, self.mpi_task, self.task_id, int(key), self.subtasks.get(key)
+            )
 
     def action_focus_detail(self) -> None:
         if self.has_class("-filtering"):

@@ -262,10 +262,13 @@ class LogView(ScrollView, can_focus=True):
         self.refresh()
         return len(self.rows.matches)
 
-    def find(self, *, backwards: bool = False) -> int | None:
-        """Move to the next (or previous) line holding the term; its absolute number."""
+    def find(self, *, backwards: bool = False, start: int | None = None) -> int | None:
+        """Move to the next (or previous) line holding the term, after (before) line ``start``:
+        by default the current match, or the top of the view. Its absolute number."""
         rows = self.rows
-        if self.current is not None:
+        if start is not None:
+            pass
+        elif self.current is not None:
             start = self.current
         else:
             top = self.top_line()
