@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from file_support import PlantedFile
 from textual.geometry import Region
 from ui_support import make_client, make_sim, make_sim_app, step, wait_for
 
@@ -254,32 +255,6 @@ HOSTILE = (
     b"progress 10%\rprogress 100%\n"
     b"\x1b[1;31mred and bold\x1b[0m then plain\n"
 )
-
-
-class PlantedFile:
-    """The simulator, except for one task file, which holds ``data`` (ranges honoured)."""
-
-    def __init__(self, sim: Simulator, path: str, data: bytes) -> None:
-        self.sim, self.path, self.data = sim, path, data
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"] != self.path:
-            await self.sim(scope, receive, send)
-            return
-        asked = dict(scope["headers"]).get(b"ocp-range")
-        body = self.data
-        if asked:
-            start, end = (int(x) for x in asked.decode().split("=")[1].split("-"))
-            body = self.data[start : end + 1]
-        head = scope["method"] == "HEAD"
-        headers = [
-            (b"content-type", b"application/octet-stream"),
-            (b"content-length", str(len(self.data) if head else len(body)).encode()),
-            (b"last-modified", b"Tue, 01 Dec 2026 09:00:00 GMT"),
-            (b"ocp-batch-file-isdirectory", b"False"),
-        ]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": b"" if head else body})
 
 
 async def test_hostile_bytes_never_reach_the_terminal_and_colours_stay_colours() -> None:

@@ -50,7 +50,10 @@ class LogRows:
         self._widths: list[int] = []
         self.max_width = 0
         self.wrap: int | None = None  # wrap width in cells, or None (one row per line)
-        self._ends: list[int] = []  # with wrap: cumulative rows, _ends[i] = rows of lines[0..i]
+        # With wrap: cumulative rows, less _base: the rows of lines[0..i] are _ends[i] - _base
+        # (dropping lines from the top moves _base instead of rewriting every entry).
+        self._ends: list[int] = []
+        self._base = 0
         self.term = ""
         self._pattern: re.Pattern[str] | None = None
         self.matches: list[int] = []  # absolute numbers of the complete lines holding the term
@@ -113,9 +116,9 @@ class LogRows:
         n = min(n, len(self._widths))
         rows = self._rows_before(n)
         del self._widths[:n]
-        if self.wrap is not None:
+        if self.wrap is not None and n:
+            self._base = self._ends[n - 1]
             del self._ends[:n]
-            self._ends = [e - rows for e in self._ends]
         self.first += n
         cut = bisect_right(self.matches, self.first - 1)
         del self.matches[:cut]
@@ -152,7 +155,7 @@ class LogRows:
         if widths:
             self.max_width = max(self.max_width, max(widths))
         if self.wrap is not None:
-            base = self._ends[-1] if self._ends else 0
+            base = self._ends[-1] if self._ends else self._base
             self._ends.extend(accumulate((self._rows(w) for w in widths), initial=base))
             del self._ends[start]  # the ``initial`` value
         if self._pattern is not None:
@@ -174,9 +177,10 @@ class LogRows:
     def _rows_before(self, index: int) -> int:
         if self.wrap is None or index <= 0:
             return max(0, index)
-        return self._ends[index - 1]
+        return self._ends[index - 1] - self._base
 
     def _rebuild_rows(self) -> None:
+        self._base = 0
         if self.wrap is None:
             self._ends = []
             return
@@ -194,7 +198,7 @@ class LogRows:
     def row_count(self) -> int:
         if self.wrap is None:
             return len(self._widths)
-        return self._ends[-1] if self._ends else 0
+        return self._ends[-1] - self._base if self._ends else 0
 
     def locate(self, row: int) -> tuple[int, int] | None:
         """(absolute line number, row within the line) of a row, or None past the end."""
@@ -202,10 +206,10 @@ class LogRows:
             return None
         if self.wrap is None:
             return (self.first + row, 0) if row < len(self._widths) else None
-        i = bisect_right(self._ends, row)
+        i = bisect_right(self._ends, row + self._base)
         if i >= len(self._ends):
             return None
-        return self.first + i, row - (self._ends[i - 1] if i else 0)
+        return self.first + i, row - self._rows_before(i)
 
     def row_of(self, number: int) -> int:
         """The first row of an absolute line number (clamped to the lines held)."""

@@ -21,7 +21,7 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -107,6 +107,7 @@ class LogView(ScrollView, can_focus=True):
         self._styles: dict[tuple[SgrStyle, bool], Style] = {}
         self._moving = False  # a scroll the view makes itself (keeping its place, following)
         self._earlier_asked = False
+        self._frame: tuple[Style, int] | None = None
 
     # ------------------------------------------------------------------ data
 
@@ -306,6 +307,11 @@ class LogView(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------ rendering
 
+    @property
+    def cached_strips(self) -> int:
+        """Strips in the render cache (bounded by CACHED_STRIPS)."""
+        return len(self._cache)
+
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._cache.clear()
@@ -317,9 +323,8 @@ class LogView(ScrollView, can_focus=True):
             style = self._styles[sgr, current] = base + sgr_style(sgr)
         return style
 
-    def _line_strip(self, line: Line, current: bool) -> Strip:
+    def _line_strip(self, line: Line, current: bool, base: Style) -> Strip:
         """The whole line as one Strip (the view crops it to the screen or its wrapped rows)."""
-        base = self.rich_style
         text = line.text
         if current:
             base = base + self.get_component_rich_style("log-view--line-current", partial=True)
@@ -360,13 +365,22 @@ class LogView(ScrollView, can_focus=True):
             segments.append(Segment(text[a:b], style))
         return Strip(segments)
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # What every row of this frame shares, looked up once a frame rather than once a row
+        # (the widget's style alone costs more than a cached row).
+        self._frame = (self.rich_style, self.scrollable_content_region.width)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame = None
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        width = self.scrollable_content_region.width
+        base, width = self._frame or (self.rich_style, self.scrollable_content_region.width)
         rows = self.rows
         where = rows.locate(scroll_y + y)
         if where is None:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, base)
         number, sub = where
         line = rows.lines[number - rows.first]
         current = number == self.current
@@ -379,9 +393,9 @@ class LogView(ScrollView, can_focus=True):
             whole_key = (line, current, rows.term)
             whole = self._cache.get(whole_key)
             if whole is None:
-                whole = self._cache[whole_key] = self._line_strip(line, current)
+                whole = self._cache[whole_key] = self._line_strip(line, current, base)
             strip = whole.crop(sub * wrap, (sub + 1) * wrap) if wrap is not None else whole
             self._cache[key] = strip
         if wrap is not None:
-            return strip.extend_cell_length(width, self.rich_style)
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+            return strip.extend_cell_length(width, base)
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
