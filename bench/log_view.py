@@ -126,6 +126,9 @@ async def trace_tail(client: BatchClient, n: int) -> tuple[LogTail, LogSnapshot]
         tail.load_earlier()
         snap = await tail.poll("earlier")
     tail.follow(True)
+    # Reading up to the cap dropped the newest lines: catch up with the end before measuring.
+    while snap.end < (snap.size or 0) or snap.appended > 100:
+        snap = await tail.poll("timer")
     return tail, snap
 
 
