@@ -20,8 +20,10 @@ from batchtui.batch.auth import SharedKeyAuth
 from batchtui.batch.client import BatchClient
 from batchtui.sim import SimConfig, Simulator
 from batchtui.ui.app import BatchApp, make_app
+from batchtui.ui.screens.file_list import FileListScreen
 from batchtui.ui.screens.help import HelpScreen
 from batchtui.ui.screens.jobs import JobsScreen
+from batchtui.ui.screens.logs import LogScreen
 from batchtui.ui.screens.subtasks import SubtasksScreen
 from batchtui.ui.screens.tasks import TasksScreen
 from batchtui.ui.widgets.count_bar import CountBar
@@ -96,6 +98,37 @@ async def subtasks(pilot: Pilot[Any]) -> None:
     )
 
 
+async def rank_stderr(pilot: Pilot[Any]) -> None:
+    """l on the rank that failed, then o: its stderr, with the backtrace."""
+    await subtasks(pilot)
+    app = pilot.app
+    screen = app.screen
+    assert isinstance(screen, SubtasksScreen)
+    failed = [key for key, rank in screen.ranks.items() if rank.failed]
+    assert failed and screen.table.select_key(failed[0])
+    await pilot.pause()
+    await pilot.press("l")
+    await until(pilot, lambda: isinstance(app.screen, LogScreen) and app.screen.snapshot is not None)
+    await pilot.press("o")
+    await until(
+        pilot,
+        lambda: (
+            isinstance(app.screen, LogScreen)
+            and app.screen.snapshot is not None
+            and app.screen.file.path.endswith("stderr.txt")
+        ),
+    )
+
+
+async def log_files(pilot: Pilot[Any]) -> None:
+    """f on the log: the files of the rank's directory."""
+    await rank_stderr(pilot)
+    await pilot.press("f")
+    await until(
+        pilot, lambda: isinstance(pilot.app.screen, FileListScreen) and bool(pilot.app.screen.entries)
+    )
+
+
 class Frozen:
     def __call__(self) -> float:
         return 1000.0
@@ -122,6 +155,8 @@ SCENES: list[tuple[str, str | None, tuple[int, int], Callable[[Pilot[Any]], Awai
     ("help", None, BIG, help_screen),
     ("tasks", None, BIG, tasks),
     ("subtasks", None, BIG, subtasks),
+    ("logs-rank-stderr", None, BIG, rank_stderr),
+    ("logs-files", None, BIG, log_files),
 ]
 
 

@@ -268,6 +268,10 @@ class LogScreen(PollingScreen, inherit_bindings=False):
             return "○ opening", "$text-muted"
         if snap.binary:
             return "■ binary", "$text-muted"
+        if snap.reason in ("not-started", "not-found", "node-busy"):
+            return "○ waiting for it", "$text-muted"
+        if snap.error:
+            return "■ unavailable", "bold $error"
         if not snap.live:
             return "■ complete", "$text-muted"
         if self.view.following:
@@ -288,7 +292,7 @@ class LogScreen(PollingScreen, inherit_bindings=False):
         line1 += ["  ", (mode, mode_style)]
         line2: list[Content | str | tuple[str, str]] = []
         rows = self.view.rows
-        if snap is not None and not snap.binary:
+        if snap is not None and not snap.binary and (rows.complete or not snap.error):
             held = rows.complete
             line2.append(f"{held:,} line{'s' if held != 1 else ''}")
             if snap.at_top:

@@ -62,13 +62,11 @@ class LogView(ScrollView, can_focus=True):
         scrollbar-gutter: stable;
         & > .log-view--match { background: $warning 40%; }
         & > .log-view--match-current { background: $accent; color: $background; text-style: bold; }
-        & > .log-view--line-current { background: $accent 15%; }
     }
     """
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "log-view--match",
         "log-view--match-current",
-        "log-view--line-current",
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "line_up", "Up", show=False),
@@ -326,8 +324,6 @@ class LogView(ScrollView, can_focus=True):
     def _line_strip(self, line: Line, current: bool, base: Style) -> Strip:
         """The whole line as one Strip (the view crops it to the screen or its wrapped rows)."""
         text = line.text
-        if current:
-            base = base + self.get_component_rich_style("log-view--line-current", partial=True)
         pattern = self.rows.pattern
         hits = (
             [(m.start(), m.end()) for m in pattern.finditer(text) if m.end() > m.start()] if pattern else []
