@@ -24,9 +24,9 @@ from batchtui.batch.files import FileRef
 from batchtui.refresh.engine import PollHandle
 from batchtui.refresh.file_list import FileEntry, FileListPoller, FileListSnapshot
 from batchtui.ui.app import BatchApp
-from batchtui.ui.screens.logs import fmt_size
 from batchtui.ui.text import clean, literal, when_text
 from batchtui.ui.widgets.keyed_table import KeyedTable, Row
+from batchtui.ui.widgets.log_header import fmt_size
 
 COLUMNS: tuple[tuple[str, str], ...] = (("name", "File"), ("size", "Size"), ("modified", "Modified"))
 NAME_LIMIT = 80

@@ -28,38 +28,12 @@ from batchtui.refresh.logs import LogSnapshot, LogTail
 from batchtui.refresh.task_state import TaskState, TaskStatePoller
 from batchtui.ui.messages import FetchFailed
 from batchtui.ui.screens.base import PollingScreen, Refreshed
-from batchtui.ui.text import clean, when_text
+from batchtui.ui.text import clean
+from batchtui.ui.widgets.log_header import STDERR, STDOUT, LogHeader, file_name, fmt_size
 from batchtui.ui.widgets.log_view import LogView
 
 if TYPE_CHECKING:
     from batchtui.batch.models import Subtask, Task
-
-STDOUT = "stdout.txt"
-STDERR = "stderr.txt"
-
-
-def fmt_size(n: int | None) -> str:
-    """A file size for people: ``955 B``, ``36.0 KiB``, ``1.2 GiB``."""
-    if n is None:
-        return ""
-    if n < 1024:
-        return f"{n:,} B"
-    size = float(n)
-    for unit in ("KiB", "MiB", "GiB", "TiB"):
-        size /= 1024
-        if size < 1024 or unit == "TiB":
-            return f"{size:,.1f} {unit}"
-    return f"{n:,} B"  # pragma: no cover - the loop always returns
-
-
-def file_name(ref: FileRef) -> str:
-    """The file's path relative to the task's (or the rank's) directory."""
-    path = ref.path
-    if isinstance(ref, NodeFileRef) and ref.root:
-        root = ref.root
-        if path.lower().startswith(root.lower()) and len(path) > len(root) + 1:
-            return path[len(root) + 1 :]
-    return path
 
 
 def open_task_log(app: App[object], job_id: str, task: Task) -> None:
@@ -83,20 +57,6 @@ def open_rank_log(
         return
     state = subtask.state if subtask is not None else None
     app.push_screen(LogScreen(job_id, task_id, ref, state=state, rank=rank))
-
-
-class LogHeader(Static):
-    """Which file, how big, when last written, and whether the view follows it."""
-
-    DEFAULT_CSS = """
-    LogHeader {
-        height: 2;
-        padding: 0 1;
-        background: $panel;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
-    }
-    """
 
 
 class LogScreen(PollingScreen, inherit_bindings=False):
@@ -262,50 +222,8 @@ class LogScreen(PollingScreen, inherit_bindings=False):
             return f"rank {self.rank} (primary) · task {self.task_id}"
         return f"task {self.task_id}"
 
-    def _mode(self) -> tuple[str, str]:
-        snap = self.snapshot
-        if snap is None:
-            return "○ opening", "$text-muted"
-        if snap.binary:
-            return "■ binary", "$text-muted"
-        if snap.reason in ("not-started", "not-found", "node-busy"):
-            return "○ waiting for it", "$text-muted"
-        if snap.error:
-            return "■ unavailable", "bold $error"
-        if not snap.live:
-            return "■ complete", "$text-muted"
-        if self.view.following:
-            return "● following", "bold $success"
-        return "‖ paused: end follows", "bold $warning"
-
     def _show_header(self) -> None:
-        snap = self.snapshot
-        mode, mode_style = self._mode()
-        line1: list[Content | str | tuple[str, str]] = [
-            (clean(file_name(self.file)), "bold"),
-            ("  " + clean(self._where()), "$text-muted"),
-        ]
-        if snap is not None and snap.size is not None:
-            line1 += ["  ", fmt_size(snap.size)]
-        if snap is not None and snap.last_modified is not None:
-            line1 += [("  modified ", "$text-muted"), when_text(self, snap.last_modified)]
-        line1 += ["  ", (mode, mode_style)]
-        line2: list[Content | str | tuple[str, str]] = []
-        rows = self.view.rows
-        if snap is not None and not snap.binary and (rows.complete or not snap.error):
-            held = rows.complete
-            line2.append(f"{held:,} line{'s' if held != 1 else ''}")
-            if snap.at_top:
-                line2.append(("  from the top of the file", "$text-muted"))
-            else:
-                line2.append((f"  from byte {snap.start:,} (scroll up for earlier)", "$text-muted"))
-        if rows.term:
-            line2 += [("  search ", "$text-muted"), (f'"{clean(rows.term)}"', "bold"), f" {self._found}"]
-        if self.view.wrap:
-            line2.append(("  wrap", "$text-muted"))
-        other = STDOUT if file_name(self.file) == STDERR else STDERR
-        line2.append((f"  · o {other} · f files", "$text-muted"))
-        self.query_one(LogHeader).update(Content.assemble(*line1, "\n", *line2))
+        self.query_one(LogHeader).show(self.file, self._where(), self.snapshot, self.view, self._found)
 
     def _show_error(self) -> None:
         snap = self.snapshot

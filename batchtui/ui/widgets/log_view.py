@@ -102,7 +102,7 @@ class LogView(ScrollView, can_focus=True):
         self.at_top = True  # the top of the file is loaded (nothing earlier to ask for)
         self.current: int | None = None  # the absolute number of the current search match
         self._cache: LRUCache[tuple[object, ...], Strip] = LRUCache(CACHED_STRIPS)
-        self._styles: dict[tuple[SgrStyle, bool], Style] = {}
+        self._styles: dict[SgrStyle, Style] = {}
         self._moving = False  # a scroll the view makes itself (keeping its place, following)
         self._earlier_asked = False
         self._frame: tuple[Style, int] | None = None
@@ -121,9 +121,8 @@ class LogView(ScrollView, can_focus=True):
         if self.following:
             self._move(y=self.max_scroll_y)
         elif shift.whole:
-            self.current = (
-                None if self.current is not None and self.rows.line(self.current) is None else self.current
-            )
+            if self.current is not None and self.rows.line(self.current) is None:
+                self.current = None
             self._move(y=min(self.scroll_y, self.max_scroll_y))
         elif shift.rows_above:
             self._move(y=max(0, self.scroll_y + shift.rows_above))
@@ -315,10 +314,10 @@ class LogView(ScrollView, can_focus=True):
         self._cache.clear()
         self._styles.clear()
 
-    def _sgr(self, sgr: SgrStyle, base: Style, current: bool) -> Style:
-        style = self._styles.get((sgr, current))
+    def _sgr(self, sgr: SgrStyle, base: Style) -> Style:
+        style = self._styles.get(sgr)
         if style is None:
-            style = self._styles[sgr, current] = base + sgr_style(sgr)
+            style = self._styles[sgr] = base + sgr_style(sgr)
         return style
 
     def _line_strip(self, line: Line, current: bool, base: Style) -> Strip:
@@ -349,11 +348,7 @@ class LogView(ScrollView, can_focus=True):
                 continue
             while si < len(styles) and styles[si].end <= a:
                 si += 1
-            style = (
-                self._sgr(styles[si].style, base, current)
-                if si < len(styles) and styles[si].start <= a
-                else base
-            )
+            style = self._sgr(styles[si].style, base) if si < len(styles) and styles[si].start <= a else base
             while hi < len(hits) and hits[hi][1] <= a:
                 hi += 1
             if hi < len(hits) and hits[hi][0] <= a:
