@@ -23,8 +23,10 @@ from batchtui.sim.app import numbered_request_ids
 from batchtui.ui.app import BatchApp, make_app
 from batchtui.ui.screens.action_history import ActionHistoryScreen
 from batchtui.ui.screens.confirm import ConfirmAction
+from batchtui.ui.screens.file_list import FileListScreen
 from batchtui.ui.screens.help import HelpScreen
 from batchtui.ui.screens.jobs import JobsScreen
+from batchtui.ui.screens.logs import LogScreen
 from batchtui.ui.screens.subtasks import SubtasksScreen
 from batchtui.ui.screens.tasks import TasksScreen
 from batchtui.ui.widgets.count_bar import CountBar
@@ -154,6 +156,35 @@ async def history(pilot: Pilot[Any]) -> None:
     app.clear_notifications()  # they time out in real seconds: not part of a stable picture
     await pilot.press("H")
     await until(pilot, lambda: isinstance(app.screen, ActionHistoryScreen))
+async def rank_stderr(pilot: Pilot[Any]) -> None:
+    """l on the rank that failed, then o: its stderr, with the backtrace."""
+    await subtasks(pilot)
+    app = pilot.app
+    screen = app.screen
+    assert isinstance(screen, SubtasksScreen)
+    failed = [key for key, rank in screen.ranks.items() if rank.failed]
+    assert failed and screen.table.select_key(failed[0])
+    await pilot.pause()
+    await pilot.press("l")
+    await until(pilot, lambda: isinstance(app.screen, LogScreen) and app.screen.snapshot is not None)
+    await pilot.press("o")
+    await until(
+        pilot,
+        lambda: (
+            isinstance(app.screen, LogScreen)
+            and app.screen.snapshot is not None
+            and app.screen.file.path.endswith("stderr.txt")
+        ),
+    )
+
+
+async def log_files(pilot: Pilot[Any]) -> None:
+    """f on the log: the files of the rank's directory."""
+    await rank_stderr(pilot)
+    await pilot.press("f")
+    await until(
+        pilot, lambda: isinstance(pilot.app.screen, FileListScreen) and bool(pilot.app.screen.entries)
+    )
 
 
 class Frozen:
@@ -185,6 +216,8 @@ SCENES: list[tuple[str, str | None, tuple[int, int], Callable[[Pilot[Any]], Awai
     ("confirm", None, BIG, confirm),
     ("confirm-destructive", None, BIG, confirm_destructive),
     ("history", None, BIG, history),
+    ("logs-rank-stderr", None, BIG, rank_stderr),
+    ("logs-files", None, BIG, log_files),
 ]
 
 

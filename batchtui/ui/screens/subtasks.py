@@ -155,6 +155,7 @@ class SubtasksScreen(PollingScreen):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("l", "logs", "Logs", tooltip="The selected rank's stdout, through its node (o: stderr)"),
         Binding(
             "tab",
             "focus_detail",
@@ -465,6 +466,15 @@ class SubtasksScreen(PollingScreen):
             self.table.focus()
             return
         super().action_back()
+
+    def action_logs(self) -> None:
+        from batchtui.ui.screens.logs import open_rank_log
+
+        key = self.table.selected_key
+        if key is not None and key.isdigit():
+            open_rank_log(
+                self.app, self.job_id, self.mpi_task, self.task_id, int(key), self.subtasks.get(key)
+            )
 
     def action_focus_detail(self) -> None:
         if self.has_class("-filtering"):

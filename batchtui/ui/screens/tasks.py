@@ -109,6 +109,7 @@ class TasksScreen(TaskActionsScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "choose", "Open", tooltip="Subtasks of an MPI task, or the task's details"),
         Binding("d", "details", "Details", tooltip="Everything about the selected task"),
+        Binding("l", "logs", "Logs", tooltip="The selected task's stdout (o: stderr, f: its other files)"),
         *[
             Binding(
                 f.key,
@@ -422,6 +423,14 @@ class TasksScreen(TaskActionsScreen):
         task = self.tasks.get(key) if key is not None else None
         if task is not None:
             self._open_details(task)
+
+    def action_logs(self) -> None:
+        from batchtui.ui.screens.logs import open_task_log
+
+        key = self.table.selected_key
+        task = self.tasks.get(key) if key is not None else None
+        if task is not None:
+            open_task_log(self.app, self.job_id, task)
 
     def _open_details(self, task: Task) -> None:
         from batchtui.ui.screens.task_detail import TaskDetailScreen
