@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import email.utils
 import json
 import random
 import ssl
@@ -17,6 +18,7 @@ import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -108,6 +110,7 @@ class RequestEvent:
     error: str | None  # why the attempt failed, if it did
     retry_in: float | None  # set when this attempt will be retried after that delay
     kind: str | None = None  # the failure's short cause ("throttled", "offline", "auth", ...)
+    call: str = ""  # which client call sent it ("list_jobs", "get_task_counts", ...)
 
 
 @dataclass
@@ -221,6 +224,9 @@ class BatchClient:
         self.account = account
         #: refuse every request but GET and HEAD before it is sent (--readonly)
         self.readonly = readonly
+        #: the service's clock (its Date header) at the last answer: "changed since" reads are
+        #: asked on the service's clock, never the machine's (which may be off by minutes)
+        self.service_time: datetime | None = None
         self.api_version = api_version
         self.stats = ClientStats()
         self.retry = retry or RetryPolicy()
@@ -650,7 +656,7 @@ class BatchClient:
                         finally:
                             await response.aclose()
             except BatchClientError as exc:  # an auth flow (AuthError, ConfigError) or the cap
-                self._emit(method, url, None, None, crid, attempt, started, str(exc), None, exc.kind)
+                self._emit(call, method, url, None, None, crid, attempt, started, str(exc), None, exc.kind)
                 self.stats.errors += 1
                 if isinstance(exc, ResponseTooLarge):
                     raise ResponseTooLarge(f"{call}: {exc}") from None
@@ -685,7 +691,8 @@ class BatchClient:
                 request_id = response.headers.get("request-id")
                 self.stats.bytes_received += len(body)
                 if 200 <= status < 300:
-                    self._emit(method, url, status, request_id, crid, attempt, started, None, None)
+                    self._emit(call, method, url, status, request_id, crid, attempt, started, None, None)
+                    self._note_service_time(response.headers.get("date"))
                     return Reply(status, response.headers, body, request_id, crid)
                 retry_after = parse_retry_after(response.headers)
                 failure = self._service_error(status, body, response, retry_after)
@@ -701,13 +708,32 @@ class BatchClient:
             if retryable and attempt < policy.max_attempts:
                 delay = policy.delay(attempt - 1, retry_after, self._rand)
             self._emit(
-                method, url, status, request_id, crid, attempt, started, str(failure), delay, failure.kind
+                call,
+                method,
+                url,
+                status,
+                request_id,
+                crid,
+                attempt,
+                started,
+                str(failure),
+                delay,
+                failure.kind,
             )
             if delay is None:
                 self.stats.errors += 1
                 raise failure
             self.stats.retries += 1
             await self.retry_sleep(delay)
+
+    def _note_service_time(self, header: str | None) -> None:
+        if not header:
+            return
+        try:
+            when = email.utils.parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            return  # a proxy's odd Date: keep the last good one
+        self.service_time = when if when.tzinfo else when.replace(tzinfo=UTC)
 
     @staticmethod
     def _describe(exc: Exception) -> str:
@@ -773,6 +799,7 @@ class BatchClient:
 
     def _emit(
         self,
+        call: str,
         method: str,
         url: str,
         status: int | None,
@@ -797,6 +824,7 @@ class BatchClient:
             error=error,
             retry_in=retry_in,
             kind=kind,
+            call=call,
         )
         for listener in tuple(self._listeners):
             try:

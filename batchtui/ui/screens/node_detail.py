@@ -23,7 +23,8 @@ from batchtui.refresh.views import is_gone
 from batchtui.ui.messages import FetchFailed
 from batchtui.ui.screens.base import PollingScreen
 from batchtui.ui.screens.nodes import state_colour
-from batchtui.ui.text import clean, literal, when_text
+from batchtui.ui.text import clean, literal
+from batchtui.ui.when import when_text
 from batchtui.ui.widgets.keyed_table import KeyedTable, Row
 from batchtui.ui.widgets.node_sections import known_sections, node_sections
 from batchtui.ui.widgets.subtask_detail import SubtaskDetail

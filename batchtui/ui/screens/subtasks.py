@@ -20,7 +20,7 @@ from rich.text import Text
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from batchtui.batch.errors import BatchServiceError
 from batchtui.batch.models import Subtask, Task
@@ -28,6 +28,8 @@ from batchtui.refresh.failures import Failure, FailureSummary
 from batchtui.refresh.failures import summarize as summarize_failures
 from batchtui.refresh.views import SubtasksPoller, SubtasksSnapshot, is_gone
 from batchtui.timefmt import fmt_when
+from batchtui.ui import action_plans
+from batchtui.ui.acting import confirm_then_run, say_read_only
 from batchtui.ui.messages import FetchFailed
 from batchtui.ui.ranks import Rank, RankAlert, collect_ranks, detect_alerts, summarize
 from batchtui.ui.screens.base import PollingScreen
@@ -156,6 +158,7 @@ class SubtasksScreen(PollingScreen):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("l", "logs", "Logs", tooltip="The selected rank's stdout, through its node (o: stderr)"),
         Binding("n", "node", "Node", tooltip="The node the selected rank ran or runs on"),
         Binding("b", "bad_node", "Bad node", show=False, tooltip="Open the node holding most failed ranks"),
         Binding(
@@ -164,6 +167,13 @@ class SubtasksScreen(PollingScreen):
             "Detail pane",
             show=False,
             tooltip="Move between the rank table and the detail pane (to scroll it)",
+        ),
+        Binding(
+            "ctrl+k",
+            "terminate",
+            "Terminate the task",
+            show=False,
+            tooltip="Terminate this multi-instance task: all its ranks stop (asks first)",
         ),
     ]
 
@@ -262,7 +272,7 @@ class SubtasksScreen(PollingScreen):
         cache: dict[str, _RankRow] = {}
         ran_cells: dict[str, Text] = {}
         rows: list[Row] = []
-        utc = bool(getattr(self.app, "utc", False))
+        utc = self.batch_app.utc
 
         def clock(when: datetime | None) -> str:
             # Ranks start and end within minutes of each other: mostly the time of day (the
@@ -454,7 +464,7 @@ class SubtasksScreen(PollingScreen):
             detail.show_subtask(sub, now)
         detail.border_title = f"rank {key}" if key is not None else "detail"
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_keyed_table_highlighted(self, _message: KeyedTable.Highlighted) -> None:
         if self.mpi_task is not None:
             self._show_detail()
 
@@ -492,6 +502,15 @@ class SubtasksScreen(PollingScreen):
             return
         super().action_back()
 
+    def action_logs(self) -> None:
+        from batchtui.ui.screens.logs import open_rank_log
+
+        key = self.table.selected_key
+        if key is not None and key.isdigit():
+            open_rank_log(
+                self.app, self.job_id, self.mpi_task, self.task_id, int(key), self.subtasks.get(key)
+            )
+
     def action_focus_detail(self) -> None:
         if self.has_class("-filtering"):
             return  # the filter box has the keyboard until enter or escape
@@ -501,10 +520,29 @@ class SubtasksScreen(PollingScreen):
         else:
             detail.focus()
 
+    def action_terminate(self) -> None:
+        """ctrl+k: the ranks are not tasks of their own; terminating the MPI task stops them all."""
+        app = self.batch_app
+        if app.readonly:
+            say_read_only(app)
+            return
+        if self.mpi_task is None:
+            return
+        running = sum(1 for r in self.ranks.values() if r.category == "running")
+        confirm_then_run(
+            app, action_plans.terminate_tasks(self.job_id, [self.mpi_task], running_ranks=running)
+        )
+
     def system_commands(self) -> Iterator[SystemCommand]:
         yield from super().system_commands()
         yield SystemCommand(
             "Detail pane", "Move between the rank table and its detail (tab)", self.action_focus_detail
         )
+        if not self.batch_app.readonly:
+            yield SystemCommand(
+                "Terminate this MPI task (ctrl+k)",
+                f"Terminate {self.task_id}: every one of its ranks stops",
+                self.action_terminate,
+            )
         yield SystemCommand("Node of the rank", "The node the selected rank ran on (n)", self.action_node)
         yield SystemCommand("Likely bad node", "The node holding most failed ranks (b)", self.action_bad_node)

@@ -16,7 +16,7 @@ from rich.text import Text
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from batchtui.batch.models import Job, Task, TaskCountsResult
 from batchtui.refresh.failures import FailureSummary
@@ -30,8 +30,9 @@ from batchtui.refresh.task_query import (
     near_bottom,
 )
 from batchtui.refresh.views import TasksPoller, TasksSnapshot, is_gone
+from batchtui.ui.acting import job_commands
 from batchtui.ui.messages import FailuresRead, FetchFailed
-from batchtui.ui.screens.base import PollingScreen
+from batchtui.ui.screens.task_actions import TaskActionsScreen
 from batchtui.ui.text import clean, fmt_count, fmt_duration, literal, runtime
 from batchtui.ui.watches import FailuresWatch
 from batchtui.ui.widgets.failure_line import failure_line
@@ -93,7 +94,7 @@ def mpi_marker(task: Task) -> str:
     return f"MPI×{n}" if n is not None else "MPI"
 
 
-class TasksScreen(PollingScreen):
+class TasksScreen(TaskActionsScreen):
     """The tasks of one job, filtered by state and capped; enter drills in."""
 
     help_title: ClassVar[str] = "tasks"
@@ -113,6 +114,7 @@ class TasksScreen(PollingScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "choose", "Open", tooltip="Subtasks of an MPI task, or the task's details"),
         Binding("d", "details", "Details", tooltip="Everything about the selected task"),
+        Binding("l", "logs", "Logs", tooltip="The selected task's stdout (o: stderr, f: its other files)"),
         *[
             Binding(
                 f.key,
@@ -168,7 +170,7 @@ class TasksScreen(PollingScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="tasks-header")
-        yield KeyedTable(id="tasks")
+        yield KeyedTable(id="tasks", marks=True)
 
     def on_mount(self) -> None:
         table = self.table
@@ -428,13 +430,11 @@ class TasksScreen(PollingScreen):
         self.status.note(f"loading up to {self.query_state.cap:,} tasks…")
         self.refresh_now("more")
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_keyed_table_highlighted(self, _message: KeyedTable.Highlighted) -> None:
         table = self.table
         # Only a full, unfiltered view has a meaningful bottom; a narrowed one would keep
         # asking for more without the operator ever getting there.
-        if table.visible_count == table.total_count and near_bottom(
-            table.cursor_coordinate.row, table.visible_count
-        ):
+        if table.visible_count == table.total_count and near_bottom(table.cursor_row, table.visible_count):
             self.action_more()
 
     def on_keyed_table_chosen(self, message: KeyedTable.Chosen) -> None:
@@ -454,6 +454,14 @@ class TasksScreen(PollingScreen):
         task = self.tasks.get(key) if key is not None else None
         if task is not None:
             self._open_details(task)
+
+    def action_logs(self) -> None:
+        from batchtui.ui.screens.logs import open_task_log
+
+        key = self.table.selected_key
+        task = self.tasks.get(key) if key is not None else None
+        if task is not None:
+            open_task_log(self.app, self.job_id, task)
 
     def action_node(self) -> None:
         from batchtui.ui.screens.node_detail import open_node
@@ -475,6 +483,8 @@ class TasksScreen(PollingScreen):
 
     def system_commands(self) -> Iterator[SystemCommand]:
         yield from super().system_commands()
+        yield from self._task_commands()
+        yield from job_commands(self.batch_app, self.chosen_job, where="this")
         for f in STATE_FILTERS:
             yield SystemCommand(
                 f"Show {f.label} tasks",
