@@ -156,6 +156,8 @@ async def history(pilot: Pilot[Any]) -> None:
     app.clear_notifications()  # they time out in real seconds: not part of a stable picture
     await pilot.press("H")
     await until(pilot, lambda: isinstance(app.screen, ActionHistoryScreen))
+
+
 async def rank_stderr(pilot: Pilot[Any]) -> None:
     """l on the rank that failed, then o: its stderr, with the backtrace."""
     await subtasks(pilot)
