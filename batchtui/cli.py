@@ -73,18 +73,8 @@ def _concurrency(value: str) -> int:
     return n
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="batchtui",
-        description="A keyboard-driven terminal dashboard for Azure Batch.",
-        epilog=(
-            "Account settings are taken, in this order, from: the flags below; the environment "
-            "(AZURE_BATCH_ENDPOINT, AZURE_BATCH_ACCOUNT, AZURE_BATCH_ACCESS_KEY, AZURE_BATCH_AUTH_MODE); "
-            "the [batch] section written by `az batch account login`; batchtui's config.toml. "
-            "`batchtui sim --help` serves a simulated account."
-        ),
-    )
-    p.add_argument("--version", action="version", version=f"batchtui {__version__}")
+def add_account_arguments(p: argparse.ArgumentParser) -> None:
+    """The account flags, shared by the dashboard, --once and ``batchtui logs``."""
     conn = p.add_argument_group("account")
     conn.add_argument("--endpoint", help="Batch account URL, e.g. https://myacct.eastus.batch.azure.com")
     conn.add_argument("--account", help="Batch account name (needed for Shared Key)")
@@ -95,6 +85,21 @@ def build_parser() -> argparse.ArgumentParser:
     conn.add_argument(
         "--demo", action="store_true", help="use a built-in simulated account (no Azure needed)"
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="batchtui",
+        description="A keyboard-driven terminal dashboard for Azure Batch.",
+        epilog=(
+            "Account settings are taken, in this order, from: the flags below; the environment "
+            "(AZURE_BATCH_ENDPOINT, AZURE_BATCH_ACCOUNT, AZURE_BATCH_ACCESS_KEY, AZURE_BATCH_AUTH_MODE); "
+            "the [batch] section written by `az batch account login`; batchtui's config.toml. "
+            "`batchtui sim --help` serves a simulated account; `batchtui logs --help` reads a task's stdout and stderr."
+        ),
+    )
+    p.add_argument("--version", action="version", version=f"batchtui {__version__}")
+    add_account_arguments(p)
     view = p.add_argument_group("dashboard")
     view.add_argument("--refresh", type=_refresh, default=5.0, metavar="SECONDS", help="default 5")
     view.add_argument("--state", choices=STATES, default="all", help="which jobs to list (default all)")
@@ -307,6 +312,10 @@ def main(argv: list[str] | None = None) -> int:
         from batchtui.sim.cli import main as sim_main
 
         return sim_main(argv[1:])
+    if argv[:1] == ["logs"]:
+        from batchtui.logs_cli import main as logs_main
+
+        return logs_main(argv[1:])
 
     args = build_parser().parse_args(argv)
     from batchtui.batch.errors import BatchClientError, ConfigError

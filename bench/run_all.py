@@ -26,6 +26,7 @@ FULL: list[list[str]] = [
     ["memory.py"],
     ["apply_cost.py"],
     ["ten_thousand.py"],
+    ["log_tail.py"],
 ]
 QUICK: list[list[str]] = [
     ["once_vs_sdk.py", "--sizes", "50", "--repeat", "1"],
@@ -38,6 +39,7 @@ QUICK: list[list[str]] = [
     ["memory.py", "--cycles", "200", "--every", "100"],
     ["apply_cost.py", "--runs", "5", "--jobs", "1000", "--ranks", "200"],
     ["ten_thousand.py", "--jobs", "2000", "--repeat", "1", "--seconds", "5"],
+    ["log_tail.py", "--ticks", "6", "--repeat", "1"],
 ]
 
 

@@ -259,6 +259,17 @@ def test_every_data_file_is_covered() -> None:
         "recorded_py_errors_PoolNotFound_JobExists.json",
         "recorded_js_error_InvalidQueryParameterValue.json",
         "recorded_js_error_JobPreparationTaskOrReleaseTaskNotSpecified.json",
+        # file APIs: tests/test_files_client.py
+        "Tasks_ListTaskFiles.json",
+        "Tasks_GetTaskFileProperties.json",
+        "recorded_py_Files_GetTaskFileProperties.json",
+        "recorded_py_Files_GetNodeFileProperties.json",
+        "recorded_py_Files_ListTaskFiles.json",
+        "recorded_py_Files_ListNodeFiles_recursive.json",
+        "recorded_java_Files_GetTaskFile_linux.json",
+        "recorded_java_Files_GetTaskFileProperties_linux.json",
+        "recorded_java_Files_ListTaskFiles_linux.json",
+        "recorded_net_error_FileNotFound_GetTaskFile.json",
     }
     assert {p.name for p in DATA.glob("*.json")} == covered
 

@@ -227,7 +227,7 @@ async def test_task_filters(sim: Simulator) -> None:
 @pytest.mark.parametrize(
     ("path", "flt"),
     [
-        ("/jobs", "creationTime gt datetime'2026-01-01T00:00:00Z'"),
+        ("/jobs", "priority gt 100"),  # date-time fields are served since issue 15.1; priority is not
         ("/jobs", "state eq 'sleeping'"),
         ("/jobs", "state eq active"),
         ("/jobs", "state eq 'active' and"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import email.utils
 import json
 import random
 import ssl
@@ -17,11 +18,13 @@ import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx
 
+from batchtui.batch import files as _files
 from batchtui.batch.auth import EntraIdAuth, SharedKeyAuth, check_endpoint, ocp_date_now
 from batchtui.batch.errors import (
     BatchClientError,
@@ -219,6 +222,9 @@ class BatchClient:
         self.account = account
         #: refuse every request but GET and HEAD before it is sent (--readonly)
         self.readonly = readonly
+        #: the service's clock (its Date header) at the last answer: "changed since" reads are
+        #: asked on the service's clock, never the machine's (which may be off by minutes)
+        self.service_time: datetime | None = None
         self.api_version = api_version
         self.stats = ClientStats()
         self.retry = retry or RetryPolicy()
@@ -406,6 +412,31 @@ class BatchClient:
         return await self._collect(
             self._pages("list_subtasks", path, params, parse_subtask_page, limits), None
         )
+
+    # ------------------------------------------------------------------ files (batch/files.py)
+
+    async def list_task_files(
+        self, job_id: str, task_id: str, *, recursive: bool = False, prefix: str | None = None
+    ) -> list[_files.NodeFile]:
+        """The files in a task's directory (``prefix``: ``$filter=startswith(name,...)``)."""
+        ref = _files.TaskFileRef(job_id, task_id, "")
+        return await _files.list_files(self, ref, recursive=recursive, prefix=prefix)
+
+    async def list_node_files(
+        self, pool_id: str, node_id: str, *, recursive: bool = False, prefix: str | None = None
+    ) -> list[_files.NodeFile]:
+        """The files on a node, from its root (a rank's are under its taskRootDirectory)."""
+        return await _files.list_files(self, (pool_id, node_id), recursive=recursive, prefix=prefix)
+
+    async def get_file_properties(self, ref: _files.FileRef) -> _files.FileProperties:
+        """HEAD a task or node file: length, last modified, directory or not."""
+        return await _files.get_properties(self, ref)
+
+    async def read_file_range(
+        self, ref: _files.FileRef, start: int, end: int, *, total: int | None = None
+    ) -> _files.FileChunk:
+        """Bytes ``[start, end)`` of a task or node file (one ranged GET, capped)."""
+        return await _files.read_range(self, ref, start, end, total=total)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -603,6 +634,7 @@ class BatchClient:
                 self.stats.bytes_received += len(body)
                 if 200 <= status < 300:
                     self._emit(method, url, status, request_id, crid, attempt, started, None, None)
+                    self._note_service_time(response.headers.get("date"))
                     return Reply(status, response.headers, body, request_id, crid)
                 retry_after = parse_retry_after(response.headers)
                 failure = self._service_error(status, body, response, retry_after)
@@ -625,6 +657,15 @@ class BatchClient:
                 raise failure
             self.stats.retries += 1
             await self.retry_sleep(delay)
+
+    def _note_service_time(self, header: str | None) -> None:
+        if not header:
+            return
+        try:
+            when = email.utils.parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            return  # a proxy's odd Date: keep the last good one
+        self.service_time = when if when.tzinfo else when.replace(tzinfo=UTC)
 
     @staticmethod
     def _describe(exc: Exception) -> str:

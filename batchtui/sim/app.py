@@ -100,6 +100,9 @@ class Simulator:
     def delete_task(self, job_id: str, task_id: str) -> bool:
         return self.world.delete_task(job_id, task_id)
 
+    def remove_node(self, pool_id: str, node_id: str) -> bool:
+        return self.world.remove_node(pool_id, node_id)
+
     def _record(self, request: Request, status: int) -> None:
         self.requests.append(ServedRequest(request.method, request.path, status))
         if len(self.requests) > MAX_REQUEST_LOG:
@@ -140,7 +143,10 @@ class Simulator:
         except BatchHTTPError as exc:
             response = self._error(request, request_id, exc)
         self._record(request, response.status)
-        await write_response(send, request, request_id, response, self._wall())
+        # The Date header is on the world's clock, as the service's Date and its entities' times
+        # share one clock: a client asking "changed since" on the service's time (issue 15.1)
+        # must find the world's times on it. Shared Key's ocp-date check stays on wall time.
+        await write_response(send, request, request_id, response, self.clock.now().timestamp(), receive)
 
     def _error(self, request: Request, request_id: str, exc: BatchHTTPError) -> Response:
         return error_response(request, request_id, iso_wall(self._wall()), exc)

@@ -3,13 +3,15 @@
 Handlers never see ASGI. They get a :class:`Request` and return a :class:`Response` (or raise
 :class:`BatchHTTPError`, which becomes the service's BatchError body). A response body is a
 dict (sent as the service's JSON), raw bytes (file contents: sent as they are, with the
-handler's Content-Type) or None (202/204/304 and HEAD answers: no body at all).
+handler's Content-Type), a :class:`Stream` of byte chunks (a large file, written as it is
+read) or None (202/204/304 and HEAD answers: no body at all).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import Any
@@ -74,8 +76,16 @@ class Response:
     where the handler's announces the length a GET would send."""
 
     status: int
-    body: dict[str, Any] | bytes | None = None
+    body: dict[str, Any] | bytes | Stream | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """A body written chunk by chunk as it is made (a whole 1 GB file): never held at once."""
+
+    chunks: Iterable[bytes]
+    length: int
 
 
 class Request:
@@ -148,7 +158,12 @@ def error_response(request: Request, request_id: str, stamp: str, exc: BatchHTTP
 
 
 async def write_response(
-    send: Send, request: Request, request_id: str, response: Response, wall_now: float
+    send: Send,
+    request: Request,
+    request_id: str,
+    response: Response,
+    wall_now: float,
+    receive: Receive | None = None,
 ) -> None:
     headers = {
         "DataServiceVersion": "3.0",
@@ -162,8 +177,13 @@ async def write_response(
             headers["client-request-id"] = client_id
     headers.update(response.headers)
     body = b""
+    stream = response.body if isinstance(response.body, Stream) and request.method != "HEAD" else None
     if response.status == 304 or response.body is None:
         pass
+    elif isinstance(response.body, Stream):
+        headers["Content-Length"] = str(response.body.length)
+        if not any(k.lower() == "content-type" for k in headers):
+            headers["Content-Type"] = OCTET_STREAM
     elif isinstance(response.body, bytes):
         body = response.body
         if not any(k.lower() == "content-type" for k in headers):
@@ -172,7 +192,8 @@ async def write_response(
         body = json.dumps(response.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         headers["Content-Type"] = CONTENT_TYPE
     announced = next((k for k in headers if k.lower() == "content-length"), None)
-    if not (request.method == "HEAD" and response.body is None and announced is not None):
+    keep = isinstance(response.body, Stream) or (request.method == "HEAD" and response.body is None)
+    if not (keep and announced is not None):
         if announced is not None:
             del headers[announced]
         headers["Content-Length"] = str(len(body))
@@ -185,6 +206,18 @@ async def write_response(
             "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()],
         }
     )
+    if stream is not None:
+        # A server goes quiet, not loud, once the client has gone: stop making chunks then.
+        gone = asyncio.ensure_future(receive()) if receive is not None else None
+        try:
+            for chunk in stream.chunks:
+                await asyncio.sleep(0)  # let the loop see a closed connection between chunks
+                if gone is not None and gone.done():
+                    return
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        finally:
+            if gone is not None:
+                gone.cancel()
     await send({"type": "http.response.body", "body": body})
 
 

@@ -89,6 +89,7 @@ class World:
         self._task_index_cache: dict[int, dict[str, TaskSpec]] = {}
         self.deleted_jobs: set[str] = set()
         self.deleted_tasks: set[tuple[str, str]] = set()
+        self.removed_nodes: set[tuple[str, int]] = set()  # (pool id, node index): their files gone
         self._counts_memo: dict[str, tuple[float, tuple[Counts, Counts]]] = {}
         for i in range(self.n_initial):
             self._add_plan(self._plan(i))
@@ -247,3 +248,14 @@ class World:
         self.deleted_tasks.add((plan.id, spec.id))
         self._counts_memo.pop(plan.id, None)
         return True
+
+    def remove_node(self, pool_id: str, node_id: str) -> bool:
+        """The node leaves its pool (removed, resized away): its files go with it."""
+        pool = self.pools.get(pool_id)
+        if pool is None or node_id not in pool.node_ids:
+            return False
+        self.removed_nodes.add((pool_id, pool.node_ids.index(node_id)))
+        return True
+
+    def node_gone(self, pool_id: str, node: int) -> bool:
+        return (pool_id, node) in self.removed_nodes
