@@ -55,7 +55,12 @@ JOB_LIST_SELECT: tuple[str, ...] = (
     "creationTime",
     "stateTransitionTime",
     "executionInfo",
+    "eTag",  # so a "changed since" read can tell a job it already holds from one that changed
 )
+#: what a "changed since" read asks for: enough to tell which jobs really changed
+CHANGED_SELECT: tuple[str, ...] = ("id", "eTag", "state", "lastModified", "stateTransitionTime")
+#: ids per follow-up read of the jobs that did change (an `id eq ... or ...` filter)
+IDS_PER_READ = 20
 #: what an exact recount needs from each task
 RECOUNT_SELECT: tuple[str, ...] = ("id", "state", "executionInfo", "requiredSlots")
 #: a recount keeps only its sums, not the tasks: it may page further than a list kept in memory
@@ -153,6 +158,7 @@ class JobsMonitor:
     _since: datetime | None = field(default=None, init=False)  # service time of the last read
     _ticks_since_full: int = field(default=0, init=False)
     _need_full: bool = field(default=False, init=False)  # a sweep found ids it does not know
+    _extra_requests: int = field(default=0, init=False)  # follow-up reads of the last changed read
 
     def __post_init__(self) -> None:
         # A job whose counts move is read every ``counts_every`` ticks (cadence.py).
@@ -217,8 +223,9 @@ class JobsMonitor:
             self._ticks_since_full = 1
         elif list_now and not full:
             # Between full reads, only the jobs that changed (issue 15.1): one small page.
-            requests += 1
+            self._extra_requests = 0
             listed = await self._read_changed()
+            requests += 1 + self._extra_requests
             self._ticks_since_full += 1
         elif list_now:
             listed = True
@@ -276,10 +283,20 @@ class JobsMonitor:
         changed_filter = f"lastModified ge {at} or stateTransitionTime ge {at}"
         started = self._service_now()
         try:
-            changed = await self.client.list_jobs(filter=changed_filter, select=list(JOB_LIST_SELECT))
+            # Small first: the overlap brings back jobs already held, and a busy account has
+            # dozens in it; only those whose eTag moved are then read whole.
+            seen = await self.client.list_jobs(filter=changed_filter, select=list(CHANGED_SELECT))
+            stale = [j.id for j in seen if j.id and self._moved(j)]
+            changed: list[Job] = []
+            for k in range(0, len(stale), IDS_PER_READ):
+                ids = " or ".join(
+                    f"id eq '{i.replace(chr(39), chr(39) * 2)}'" for i in stale[k : k + IDS_PER_READ] if i
+                )
+                changed += await self.client.list_jobs(filter=ids, select=list(JOB_LIST_SELECT))
+                self._extra_requests += 1
         except ListingTooLong as exc:
-            changed = [j for j in exc.items if isinstance(j, Job)]
             self._failures.append(exc)
+            return False
         except BatchClientError as exc:
             self._failures.append(exc)
             return False
@@ -303,6 +320,11 @@ class JobsMonitor:
             self._set_jobs(tuple(j for j in self._jobs if j.id in there))
             self._list_at = listed_at
         return True
+
+    def _moved(self, job: Job) -> bool:
+        """A job the list does not hold, or holds with another eTag (or none to compare)."""
+        held = self._by_id.get(job.id or "")
+        return held is None or held.e_tag is None or held.e_tag != job.e_tag
 
     def _merge(self, changed: Sequence[Job]) -> None:
         wanted = _state_matcher(self.state)

@@ -256,7 +256,7 @@ class SubtasksScreen(PollingScreen):
         cache: dict[str, _RankRow] = {}
         ran_cells: dict[str, Text] = {}
         rows: list[Row] = []
-        utc = bool(getattr(self.app, "utc", False))
+        utc = self.batch_app.utc
 
         def clock(when: datetime | None) -> str:
             # Ranks start and end within minutes of each other: mostly the time of day (the
