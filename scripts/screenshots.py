@@ -19,7 +19,10 @@ from textual.pilot import Pilot
 from batchtui.batch.auth import SharedKeyAuth
 from batchtui.batch.client import BatchClient
 from batchtui.sim import SimConfig, Simulator
+from batchtui.sim.app import numbered_request_ids
 from batchtui.ui.app import BatchApp, make_app
+from batchtui.ui.screens.action_history import ActionHistoryScreen
+from batchtui.ui.screens.confirm import ConfirmAction
 from batchtui.ui.screens.file_list import FileListScreen
 from batchtui.ui.screens.help import HelpScreen
 from batchtui.ui.screens.jobs import JobsScreen
@@ -29,6 +32,7 @@ from batchtui.ui.screens.tasks import TasksScreen
 from batchtui.ui.widgets.count_bar import CountBar
 
 MPI_JOB = "mpi-cfd-0001"
+MIXED_JOB = "render-shot-0018"
 BIG = (120, 40)
 SMALL = (80, 24)
 
@@ -98,6 +102,62 @@ async def subtasks(pilot: Pilot[Any]) -> None:
     )
 
 
+async def confirm_dialog(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    await until(
+        pilot, lambda: isinstance(app.screen, ConfirmAction) and bool(app.screen.query("#confirm-keys"))
+    )
+    await pilot.pause()
+
+
+async def confirm(pilot: Pilot[Any]) -> None:
+    """ctrl+k on the ranks of the MPI task whose rank 4 failed while the others keep running."""
+    await tasks(pilot)
+    app = pilot.app
+    assert app.screen.table.select_key("solver-00")
+    await pilot.pause()
+    await pilot.press("enter")
+    await until(
+        pilot, lambda: isinstance(app.screen, SubtasksScreen) and app.screen.status.last_ok is not None
+    )
+    await pilot.press("ctrl+k")
+    await confirm_dialog(pilot)
+
+
+async def confirm_destructive(pilot: Pilot[Any]) -> None:
+    """ctrl+k on a job with running tasks: its id must be typed."""
+    await home(pilot)
+    assert pilot.app.screen.table.select_key(MIXED_JOB)
+    await pilot.pause()
+    await pilot.press("ctrl+k")
+    await confirm_dialog(pilot)
+    await pilot.press(*"render")
+
+
+async def history(pilot: Pilot[Any]) -> None:
+    """Two terminations (one accepted, one refused in the service's words), then H."""
+    await home(pilot)
+    app = pilot.app
+    assert isinstance(app, BatchApp)
+    assert app.screen.table.select_key(MIXED_JOB)
+    await pilot.pause()
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, TasksScreen) and app.screen.status.last_ok is not None)
+    screen = app.screen
+    running = sorted(k for k, t in screen.tasks.items() if t.state == "running")[0]
+    done = sorted(k for k, t in screen.tasks.items() if t.state == "completed" and t.result == "success")[0]
+    for task in (running, done):
+        assert screen.table.select_key(task)
+        await pilot.pause()
+        await pilot.press("ctrl+k")
+        await confirm_dialog(pilot)
+        await pilot.press("y")
+        await until(pilot, lambda task=task: any(task in r.target for r in app.actions.history))
+    app.clear_notifications()  # they time out in real seconds: not part of a stable picture
+    await pilot.press("H")
+    await until(pilot, lambda: isinstance(app.screen, ActionHistoryScreen))
+
+
 async def rank_stderr(pilot: Pilot[Any]) -> None:
     """l on the rank that failed, then o: its stderr, with the backtrace."""
     await subtasks(pilot)
@@ -135,7 +195,7 @@ class Frozen:
 
 
 def build(theme: str | None = None) -> BatchApp:
-    sim = Simulator(SimConfig(seed=7, jobs=20, time_scale=0))
+    sim = Simulator(SimConfig(seed=7, jobs=20, time_scale=0), request_ids=numbered_request_ids())
     client = BatchClient(
         "http://127.0.0.1:8765",
         SharedKeyAuth(sim.config.account, sim.config.key),
@@ -155,6 +215,9 @@ SCENES: list[tuple[str, str | None, tuple[int, int], Callable[[Pilot[Any]], Awai
     ("help", None, BIG, help_screen),
     ("tasks", None, BIG, tasks),
     ("subtasks", None, BIG, subtasks),
+    ("confirm", None, BIG, confirm),
+    ("confirm-destructive", None, BIG, confirm_destructive),
+    ("history", None, BIG, history),
     ("logs-rank-stderr", None, BIG, rank_stderr),
     ("logs-files", None, BIG, log_files),
 ]

@@ -109,6 +109,7 @@ class RequestEvent:
     error: str | None  # why the attempt failed, if it did
     retry_in: float | None  # set when this attempt will be retried after that delay
     kind: str | None = None  # the failure's short cause ("throttled", "offline", "auth", ...)
+    call: str = ""  # which client call sent it ("list_jobs", "get_task_counts", ...)
 
 
 @dataclass
@@ -598,7 +599,7 @@ class BatchClient:
                         finally:
                             await response.aclose()
             except BatchClientError as exc:  # an auth flow (AuthError, ConfigError) or the cap
-                self._emit(method, url, None, None, crid, attempt, started, str(exc), None, exc.kind)
+                self._emit(call, method, url, None, None, crid, attempt, started, str(exc), None, exc.kind)
                 self.stats.errors += 1
                 if isinstance(exc, ResponseTooLarge):
                     raise ResponseTooLarge(f"{call}: {exc}") from None
@@ -633,7 +634,7 @@ class BatchClient:
                 request_id = response.headers.get("request-id")
                 self.stats.bytes_received += len(body)
                 if 200 <= status < 300:
-                    self._emit(method, url, status, request_id, crid, attempt, started, None, None)
+                    self._emit(call, method, url, status, request_id, crid, attempt, started, None, None)
                     self._note_service_time(response.headers.get("date"))
                     return Reply(status, response.headers, body, request_id, crid)
                 retry_after = parse_retry_after(response.headers)
@@ -650,7 +651,17 @@ class BatchClient:
             if retryable and attempt < policy.max_attempts:
                 delay = policy.delay(attempt - 1, retry_after, self._rand)
             self._emit(
-                method, url, status, request_id, crid, attempt, started, str(failure), delay, failure.kind
+                call,
+                method,
+                url,
+                status,
+                request_id,
+                crid,
+                attempt,
+                started,
+                str(failure),
+                delay,
+                failure.kind,
             )
             if delay is None:
                 self.stats.errors += 1
@@ -731,6 +742,7 @@ class BatchClient:
 
     def _emit(
         self,
+        call: str,
         method: str,
         url: str,
         status: int | None,
@@ -755,6 +767,7 @@ class BatchClient:
             error=error,
             retry_in=retry_in,
             kind=kind,
+            call=call,
         )
         for listener in tuple(self._listeners):
             try:

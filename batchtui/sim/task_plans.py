@@ -207,3 +207,22 @@ def plan_subtasks(seed: int, pool: Pool, plan: JobPlan, spec: TaskSpec) -> tuple
         end = max(end, run + 0.5)
         out.append(SubtaskSpec(rank, (mi.node_base + rank) % n_nodes, prep, run, end, outcome, code))
     return tuple(out)
+
+
+def plan_rerun(seed: int, plan: JobPlan, spec: TaskSpec, earliest: float, n: int) -> tuple[Attempt, ...]:
+    """The run an operator's reactivation (the ``n``-th run of the task) starts: one attempt, a
+    moment after ``earliest``, as long as the task's last planned attempt. What failed by its
+    exit code or its wall clock may not fail again (a seeded roll); a missing blob or program
+    does, every time."""
+    rng = random.Random(mix(seed, plan.index, spec.index, 0x2EAC, n))
+    last = spec.attempts[-1]
+    prep = earliest + rng.uniform(1.0, RETRY_GAP)
+    run = prep + rng.uniform(0.3, 2.0)
+    length = last.end - last.run
+    healed = rng.random() < 0.75
+    outcome, code = last.outcome, last.exit_code
+    if outcome in (EXIT, TIMEOUT) and healed:
+        if outcome == TIMEOUT:
+            length *= 0.7
+        outcome, code = SUCCESS, 0
+    return (Attempt(prep, run, run + max(length, 0.5), outcome, code),)

@@ -15,6 +15,8 @@ from batchtui.batch.errors import BatchClientError
 from batchtui.batch.models import Job, TaskCounts
 from batchtui.job_order import job_rank
 from batchtui.refresh.jobs import CountsEntry, JobsMonitor, JobsSnapshot, completions_per_minute
+from batchtui.ui import action_plans
+from batchtui.ui.acting import confirm_then_run, job_commands, say_read_only
 from batchtui.ui.messages import RecountDone, RecountFailed, RecountProgress
 from batchtui.ui.screens.base import PollingScreen, Refreshed
 from batchtui.ui.text import clean, fmt_age, fmt_count, literal
@@ -119,6 +121,13 @@ class JobsScreen(PollingScreen):
             "Recount",
             show=False,
             tooltip="Count the selected job's tasks exactly by listing them",
+        ),
+        Binding(
+            "ctrl+k",
+            "terminate",
+            "Terminate",
+            show=False,
+            tooltip="Terminate the selected job, or the marked ones (asks first)",
         ),
     ]
 
@@ -386,6 +395,31 @@ class JobsScreen(PollingScreen):
             self._recount = Recount(message.job_id, error=describe_error(message.error))
             self._show_bar()
 
+    # ------------------------------------------------------------------ actions
+
+    def chosen_jobs(self) -> list[tuple[Job, TaskCounts | None]]:
+        """The marked jobs (or the selected one) with their task counts, as last read."""
+        snap = self.snapshot
+        if snap is None:
+            return []
+        by_id = {job.id: job for job in snap.jobs if job.id}
+        out = []
+        for key in self.chosen_keys():
+            job = by_id.get(key)
+            if job is not None:
+                entry = snap.counts.get(key)
+                out.append((job, entry.result.task_counts if entry and entry.result else None))
+        return out
+
+    def action_terminate(self) -> None:
+        app = self.batch_app
+        if app.readonly:
+            say_read_only(app)
+            return
+        jobs = self.chosen_jobs()
+        if jobs:
+            confirm_then_run(app, action_plans.terminate_jobs(jobs), on_confirmed=self.marks_acted_on)
+
     # ------------------------------------------------------------------ drill in
 
     def on_keyed_table_chosen(self, message: KeyedTable.Chosen) -> None:
@@ -398,4 +432,7 @@ class JobsScreen(PollingScreen):
         yield from super().system_commands()
         yield SystemCommand(
             "Recount tasks exactly", "List the selected job's tasks and count them (c)", self.action_recount
+        )
+        yield from job_commands(
+            self.batch_app, self.chosen_jobs, where="selected (or marked)", on_confirmed=self.marks_acted_on
         )

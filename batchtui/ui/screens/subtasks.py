@@ -26,6 +26,8 @@ from batchtui.batch.errors import BatchServiceError
 from batchtui.batch.models import Subtask, Task
 from batchtui.refresh.views import SubtasksPoller, SubtasksSnapshot, is_gone
 from batchtui.timefmt import fmt_when
+from batchtui.ui import action_plans
+from batchtui.ui.acting import confirm_then_run, say_read_only
 from batchtui.ui.messages import FetchFailed
 from batchtui.ui.ranks import Rank, RankAlert, collect_ranks, detect_alerts, summarize
 from batchtui.ui.screens.base import PollingScreen
@@ -160,6 +162,13 @@ class SubtasksScreen(PollingScreen):
             "Detail pane",
             show=False,
             tooltip="Move between the rank table and the detail pane (to scroll it)",
+        ),
+        Binding(
+            "ctrl+k",
+            "terminate",
+            "Terminate the task",
+            show=False,
+            tooltip="Terminate this multi-instance task: all its ranks stop (asks first)",
         ),
     ]
 
@@ -476,8 +485,27 @@ class SubtasksScreen(PollingScreen):
         else:
             detail.focus()
 
+    def action_terminate(self) -> None:
+        """ctrl+k: the ranks are not tasks of their own; terminating the MPI task stops them all."""
+        app = self.batch_app
+        if app.readonly:
+            say_read_only(app)
+            return
+        if self.mpi_task is None:
+            return
+        running = sum(1 for r in self.ranks.values() if r.category == "running")
+        confirm_then_run(
+            app, action_plans.terminate_tasks(self.job_id, [self.mpi_task], running_ranks=running)
+        )
+
     def system_commands(self) -> Iterator[SystemCommand]:
         yield from super().system_commands()
         yield SystemCommand(
             "Detail pane", "Move between the rank table and its detail (tab)", self.action_focus_detail
         )
+        if not self.batch_app.readonly:
+            yield SystemCommand(
+                "Terminate this MPI task (ctrl+k)",
+                f"Terminate {self.task_id}: every one of its ranks stops",
+                self.action_terminate,
+            )

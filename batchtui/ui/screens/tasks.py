@@ -29,8 +29,9 @@ from batchtui.refresh.task_query import (
     near_bottom,
 )
 from batchtui.refresh.views import TasksPoller, TasksSnapshot, is_gone
+from batchtui.ui.acting import job_commands
 from batchtui.ui.messages import FetchFailed
-from batchtui.ui.screens.base import PollingScreen
+from batchtui.ui.screens.task_actions import TaskActionsScreen
 from batchtui.ui.text import clean, fmt_count, fmt_duration, literal, runtime
 from batchtui.ui.widgets.keyed_table import KeyedTable, Row
 
@@ -90,7 +91,7 @@ def mpi_marker(task: Task) -> str:
     return f"MPI×{n}" if n is not None else "MPI"
 
 
-class TasksScreen(PollingScreen):
+class TasksScreen(TaskActionsScreen):
     """The tasks of one job, filtered by state and capped; enter drills in."""
 
     help_title: ClassVar[str] = "tasks"
@@ -438,6 +439,8 @@ class TasksScreen(PollingScreen):
 
     def system_commands(self) -> Iterator[SystemCommand]:
         yield from super().system_commands()
+        yield from self._task_commands()
+        yield from job_commands(self.batch_app, self.chosen_job, where="this")
         for f in STATE_FILTERS:
             yield SystemCommand(
                 f"Show {f.label} tasks",

@@ -17,7 +17,8 @@ from textual.content import Content
 from textual.widget import Widget
 
 from batchtui.batch.models import TaskCounts, TaskCountsResult
-from batchtui.ui.text import clean, fmt_count, when_text
+from batchtui.ui.text import clean, fmt_count
+from batchtui.ui.when import when_text
 
 # Order of the segments in a bar (left to right) and of the numbers in the legend.
 BAR_ORDER: tuple[str, ...] = ("succeeded", "failed", "running", "active")
