@@ -24,7 +24,8 @@ from batchtui.batch.files import FileRef
 from batchtui.refresh.engine import PollHandle
 from batchtui.refresh.file_list import FileEntry, FileListPoller, FileListSnapshot
 from batchtui.ui.app import BatchApp
-from batchtui.ui.text import clean, literal, when_text
+from batchtui.ui.text import clean, literal
+from batchtui.ui.when import when_text
 from batchtui.ui.widgets.keyed_table import KeyedTable, Row
 from batchtui.ui.widgets.log_header import fmt_size
 

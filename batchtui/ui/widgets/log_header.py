@@ -8,7 +8,8 @@ from textual.widgets import Static
 
 from batchtui.batch.files import FileRef, NodeFileRef
 from batchtui.refresh.logs import LogSnapshot
-from batchtui.ui.text import clean, when_text
+from batchtui.ui.text import clean
+from batchtui.ui.when import when_text
 from batchtui.ui.widgets.log_view import LogView
 
 STDOUT = "stdout.txt"
