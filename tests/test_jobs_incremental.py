@@ -36,16 +36,27 @@ async def test_between_full_reads_only_changed_jobs_are_asked_for() -> None:
             sim.clock.advance(120)
             await mon.tick()
         lists = job_lists(events)
-        assert len(lists) == 5 and all(f.startswith("lastModified ge DateTime'") for f in lists[1:])
-        # Asked on the service's clock, reaching 30 s back before the previous read.
-        assert " or stateTransitionTime ge DateTime'" in lists[1]
+        changed = [f for f in lists[1:] if f.startswith("lastModified ge DateTime'")]
+        # One "changed since" read a tick, asked on the service's clock (10 s of overlap), with
+        # only the few properties that tell a changed job; then the jobs whose eTag moved are
+        # read whole, by id, 20 at a time.
+        assert len(changed) == 4 and " or stateTransitionTime ge DateTime'" in changed[0]
+        follow_ups = [f for f in lists[1:] if f.startswith("id eq '")]
+        assert follow_ups and len(lists) == 1 + 4 + len(follow_ups)
+        small = [e for e in events if "lastModified+ge" in e.url or "lastModified%20ge" in e.url]
+        assert all("%24select=id%2CeTag%2Cstate" in e.url for e in small)
         # The merged list is the list a full read gives now.
         snap = mon.snapshot()
         truth = {j: s for j, s in ((j.id, j.state) for j in await client.list_jobs())}
         assert {j.id: j.state for j in snap.jobs} == truth
-        # The period's full read: no filter again.
+        # The period's sweep: every id, nothing else; a job deleted outright goes.
+        gone = next(j.id for j in snap.jobs if j.id)
+        assert sim.delete_job(gone)
         await mon.tick()
-        assert job_lists(events)[-1] == ""
+        last = [e for e in events if urlsplit(e.url).path == "/jobs"][-1]
+        query = parse_qs(urlsplit(last.url).query)
+        assert "$filter" not in query and query["$select"] == ["id"]
+        assert gone not in {j.id for j in mon.jobs}
         # ctrl+r is always a full read.
         await mon.tick("full")
         assert job_lists(events)[-1] == ""

@@ -25,6 +25,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from batchtui.batch import files as _files
+from batchtui.batch import pools as _pools
 from batchtui.batch.auth import EntraIdAuth, SharedKeyAuth, check_endpoint, ocp_date_now
 from batchtui.batch.errors import (
     BatchClientError,
@@ -438,6 +439,62 @@ class BatchClient:
     ) -> _files.FileChunk:
         """Bytes ``[start, end)`` of a task or node file (one ranged GET, capped)."""
         return await _files.read_range(self, ref, start, end, total=total)
+
+    # ------------------------------------------------------------------ pools and nodes (batch/pools.py)
+
+    async def list_pools(
+        self,
+        *,
+        filter: str | None = None,
+        select: Sequence[str] | None = None,
+        max_results: int | None = None,
+        limit: int | None = _pools.MAX_ITEMS,
+    ) -> list[_pools.Pool]:
+        """The account's pools (every page, up to ``limit``)."""
+        pages = _pools.iter_pool_pages(self, filter=filter, select=select, max_results=max_results)
+        return await self._collect(pages, limit)
+
+    async def get_pool(self, pool_id: str, *, select: Sequence[str] | None = None) -> _pools.Pool:
+        return await _pools.get_pool(self, pool_id, select=select)
+
+    async def list_nodes(
+        self,
+        pool_id: str,
+        *,
+        filter: str | None = None,
+        select: Sequence[str] | None = None,
+        max_results: int | None = None,
+        limit: int | None = _pools.MAX_ITEMS,
+    ) -> list[_pools.Node]:
+        """The compute nodes of a pool (every page, up to ``limit``)."""
+        pages = _pools.iter_node_pages(self, pool_id, filter=filter, select=select, max_results=max_results)
+        return await self._collect(pages, limit)
+
+    def iter_node_pages(
+        self,
+        pool_id: str,
+        *,
+        filter: str | None = None,
+        select: Sequence[str] | None = None,
+        max_results: int | None = None,
+    ) -> AsyncGenerator[Page[_pools.Node], None]:
+        return _pools.iter_node_pages(self, pool_id, filter=filter, select=select, max_results=max_results)
+
+    async def get_node(
+        self, pool_id: str, node_id: str, *, select: Sequence[str] | None = None
+    ) -> _pools.Node:
+        return await _pools.get_node(self, pool_id, node_id, select=select)
+
+    async def list_pool_node_counts(
+        self,
+        *,
+        filter: str | None = None,
+        max_results: int | None = None,
+        limit: int | None = _pools.MAX_ITEMS,
+    ) -> list[_pools.PoolNodeCounts]:
+        """Node counts by state of every pool (``filter``: ``poolId eq '...'``), all pages."""
+        pages = _pools.iter_node_count_pages(self, filter=filter, max_results=max_results)
+        return await self._collect(pages, limit)
 
     # ------------------------------------------------------------------ plumbing
 

@@ -15,6 +15,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from batchtui.refresh.actions import ActionPlan, ActionRunner
 from batchtui.refresh.clock import utcnow
 from batchtui.refresh.engine import RefreshEngine
 from batchtui.refresh.timer import Timer
@@ -39,6 +40,9 @@ class BatchApp(App[None]):
             key_display=":",
             show=False,
             tooltip="Go to a view by name (k9s style)",
+        ),
+        Binding(
+            "H", "action_history", "Action history", show=False, tooltip="What this session did, newest first"
         ),
     ]
 
@@ -72,6 +76,9 @@ class BatchApp(App[None]):
         self.warnings = tuple(warnings)
         #: every poller of this account; screens open theirs on mount and close them on unmount
         self.engine = RefreshEngine(client, interval=self.refresh_interval, timer=timer, now=now)
+        #: every state change of this account goes through here: sent once, logged, kept in a
+        #: history, and the open views re-read at once afterwards
+        self.actions = ActionRunner(client, self.engine, now)
         if client.retry_sleep is asyncio.sleep:
             # A retry's wait that ctrl+r can cut short (a client built with its own sleep keeps it).
             client.retry_sleep = self.engine.retry_sleep
@@ -146,6 +153,35 @@ class BatchApp(App[None]):
         if self.on_exit_close:
             await self.client.aclose()
 
+    # ------------------------------------------------------------------ actions
+
+    @property
+    def readonly(self) -> bool:
+        """Nothing but GET and HEAD goes on the wire (--readonly, BATCHTUI_READONLY, config)."""
+        return self.client.readonly
+
+    def run_plan(self, plan: ActionPlan) -> None:
+        """Send a confirmed plan in a worker; its outcome comes back as a notification."""
+        self.run_worker(
+            self._run_plan(plan), group="actions", exit_on_error=False, name=f"action: {plan.verb}"
+        )
+
+    async def _run_plan(self, plan: ActionPlan) -> None:
+        from batchtui.ui.acting import describe_outcome
+
+        records = await self.actions.run(plan)
+        title, text, severity = describe_outcome(plan, records)
+        self.notify(
+            text, title=title, severity=severity, markup=False, timeout=8 if severity == "information" else 15
+        )
+
+    def action_action_history(self) -> None:
+        from batchtui.ui.screens.action_history import ActionHistoryScreen
+
+        if isinstance(self.screen, ActionHistoryScreen):
+            return
+        self.push_screen(ActionHistoryScreen(list(self.actions.history), readonly=self.readonly))
+
     # ------------------------------------------------------------------ the command line
 
     def action_command_line(self) -> None:
@@ -159,7 +195,7 @@ class BatchApp(App[None]):
         self.push_screen(CommandLine(lambda arg, before: known_ids(self, arg, before)), run)
 
     def go(self, text: str) -> None:
-        """Go to a view by ``:`` command (``jobs``, ``job JOB``, ``task JOB TASK``, ...)."""
+        """Go to a view by ``:`` command (``jobs``, ``job JOB``, ``task JOB TASK``, ``pools``, ...)."""
         from batchtui.ui.commands import CommandError
         from batchtui.ui.navigate import go
 
@@ -171,7 +207,17 @@ class BatchApp(App[None]):
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand(
-            "Go to… (:)", "Open a view by name: :jobs, :job JOB, :task JOB TASK", self.action_command_line
+            "Go to… (:)",
+            "Open a view by name: :jobs, :job JOB, :task JOB TASK, :pools, :nodes POOL, :node POOL NODE",
+            self.action_command_line,
+        )
+        yield SystemCommand(
+            "Pools", "The account's pools, their nodes and node counts (:pools)", lambda: self.go("pools")
+        )
+        yield SystemCommand(
+            "Action history (H)",
+            "What this session did to the account, newest first",
+            self.action_action_history,
         )
         from batchtui.ui.screens.base import PollingScreen
 

@@ -1,4 +1,5 @@
-"""The ``:`` command line's language, as in k9s: ``:jobs``, ``:job JOB``, ``:task JOB TASK``.
+"""The ``:`` command line's language, as in k9s: ``:jobs``, ``:job JOB``, ``:task JOB TASK``,
+``:pools``, ``:nodes POOL``, ``:node POOL NODE``.
 
 Pure (no Textual): parsing, the list of commands with their arguments, and completion from
 ids the dashboard already knows (the engine's snapshots), so completing costs no request.
@@ -27,6 +28,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("jobs", (), "the account's jobs (home)", ("j",)),
     CommandSpec("job", ("JOB",), "the tasks of a job"),
     CommandSpec("task", ("JOB", "TASK"), "a task: its ranks if it is multi-instance, else its details"),
+    CommandSpec("pools", (), "the account's pools with their node counts", ("p",)),
+    CommandSpec("nodes", ("POOL",), "the nodes of a pool, sick ones first"),
+    CommandSpec("node", ("POOL", "NODE"), "one node: its errors, start task and recent tasks"),
 )
 _BY_NAME = {n: c for c in COMMANDS for n in (c.name, *c.aliases)}
 

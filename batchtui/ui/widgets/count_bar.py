@@ -17,7 +17,8 @@ from textual.content import Content
 from textual.widget import Widget
 
 from batchtui.batch.models import TaskCounts, TaskCountsResult
-from batchtui.ui.text import clean, fmt_count, when_text
+from batchtui.ui.text import clean, fmt_count
+from batchtui.ui.when import when_text
 
 # Order of the segments in a bar (left to right) and of the numbers in the legend.
 BAR_ORDER: tuple[str, ...] = ("succeeded", "failed", "running", "active")
@@ -76,6 +77,7 @@ class BarData:
     rate: float | None = None  # completions per minute, from the monitor's history
     recount: Recount | None = None
     final: bool = False  # the job completed; its counts will not be read again
+    queued: str | None = None  # why a job with active tasks runs none of them (from its pool)
 
 
 class CountBar(Widget):
@@ -186,7 +188,10 @@ class CountBar(Widget):
             if d.rate is not None:
                 rate = f"{d.rate:,.1f}" if d.rate < 1000 else fmt_count(round(d.rate))
                 title.append(f" · {rate} completed/min")
-            if self.compact and not d.recount and d.error is None:
+            if d.queued is not None and (self.compact or self.collapsed):
+                # No line of its own: the bar keeps its height (a taller bar re-lays the table).
+                title.append((f"  ⚠ nothing runs: {clean(d.queued)}", st("count-bar--warning")))
+            elif self.compact and not d.recount and d.error is None:
                 when = f"read {when_text(self, d.fetched_at)}, " if d.fetched_at else ""
                 title.append((f"  ({when}can lag; c: exact)", st("count-bar--dim")))
             lines.append(Content.assemble(*title))  # type: ignore[arg-type]
@@ -220,6 +225,10 @@ class CountBar(Widget):
                 parts.append((f"{name} {getattr(c, name):,}  ", st(f"count-bar--{name}")))
             parts.append((f"({rc.listed:,} tasks listed; c again)", st("count-bar--dim")))
             return Content.assemble(*parts)  # type: ignore[arg-type]
+        if d.queued is not None:  # why nothing runs says more than the caveat, in its place
+            return Content.assemble(
+                ("⚠ nothing runs: ", st("count-bar--warning")), (clean(d.queued), st("count-bar--warning"))
+            )
         when = f"counts read at {when_text(self, d.fetched_at)}" if d.fetched_at else "counts"
         tail = " (job completed: final)" if d.final else ""
         return Content.assemble(
