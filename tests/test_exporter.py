@@ -69,7 +69,7 @@ async def truth(client: BatchClient, cutoff_ok: Callable[[Job], bool]) -> dict[s
     """What a direct read of the account says: the exported jobs, their pools, states and counts."""
     jobs = [j for j in await client.list_jobs() if cutoff_ok(j)]
     counts = {j.id: await client.get_task_counts(j.id or "") for j in jobs}
-    return {"jobs": jobs, "counts": counts}
+    return {"jobs": jobs, "counts": counts, "pools": await client.list_pool_node_counts()}
 
 
 async def scrape_http(url: str) -> str:
@@ -114,6 +114,16 @@ async def test_metrics_over_http_equal_the_simulators_answers() -> None:
     assert by_labels(got["batchtui_requests_total"], "call", "status") == {
         ("list_jobs", "200"): 1.0,
         ("get_task_counts", "200"): float(len(jobs)),
+        ("list_pool_node_counts", "200"): 1.0,
+    }
+    # Every pool's /nodecounts, dedicated and Spot, under the wire's state names.
+    pools: list = want["pools"]  # type: ignore[assignment]
+    assert pools
+    assert by_labels(got["azure_batch_pool_nodes"], "account", "pool", "kind", "state") == {
+        (account, p.pool_id, kind, state): float(n)
+        for p in pools
+        for kind, side in (("dedicated", p.dedicated), ("lowPriority", p.low_priority))
+        for state, n in side.counts
     }
 
 
@@ -249,6 +259,8 @@ async def test_requests_total_matches_what_the_simulator_served() -> None:
         await exporter.aclose()
 
     def call_of(path: str) -> str:
+        if path == "/nodecounts":
+            return "list_pool_node_counts"
         return "get_task_counts" if path.endswith("/taskcounts") else "list_jobs"
 
     served = collections.Counter((call_of(r.path), str(r.status)) for r in sim.requests)

@@ -172,8 +172,13 @@ class AccountPoller:
             return await self.jobs.poll(reason)
 
     async def _read_pools(self) -> tuple[PoolCounts, ...]:
-        # Filled in once the client reads /nodecounts (issue 17: azure_batch_pool_nodes).
-        return ()
+        """Every pool's ``/nodecounts`` (all pages, bounded by the client), keys as on the wire."""
+        items = await self.client.list_pool_node_counts()
+        return tuple(
+            PoolCounts(p.pool_id, dict(p.dedicated.counts), dict(p.low_priority.counts))
+            for p in items
+            if p.pool_id
+        )
 
     def _snapshot(
         self, jobs_ok: bool, pools_ok: bool, error: BatchClientError | None, requests: int
