@@ -114,6 +114,7 @@ async def test_metrics_over_http_equal_the_simulators_answers() -> None:
     assert by_labels(got["batchtui_requests_total"], "call", "status") == {
         ("list_jobs", "200"): 1.0,
         ("get_task_counts", "200"): float(len(jobs)),
+        ("list_pool_node_counts", "200"): 1.0,
     }
 
 
@@ -249,6 +250,8 @@ async def test_requests_total_matches_what_the_simulator_served() -> None:
         await exporter.aclose()
 
     def call_of(path: str) -> str:
+        if path == "/nodecounts":
+            return "list_pool_node_counts"
         return "get_task_counts" if path.endswith("/taskcounts") else "list_jobs"
 
     served = collections.Counter((call_of(r.path), str(r.status)) for r in sim.requests)

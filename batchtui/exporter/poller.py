@@ -172,8 +172,13 @@ class AccountPoller:
             return await self.jobs.poll(reason)
 
     async def _read_pools(self) -> tuple[PoolCounts, ...]:
-        # Filled in once the client reads /nodecounts (issue 17: azure_batch_pool_nodes).
-        return ()
+        # One /nodecounts listing for every pool (its total left out: each node counted once).
+        counts = await self.client.list_pool_node_counts(max_results=1000)
+        return tuple(
+            PoolCounts(c.pool_id, dict(c.dedicated.items()), dict(c.low_priority.items()))
+            for c in counts
+            if c.pool_id
+        )
 
     def _snapshot(
         self, jobs_ok: bool, pools_ok: bool, error: BatchClientError | None, requests: int
