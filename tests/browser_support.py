@@ -164,7 +164,18 @@ class Tab:
         return result["result"].get("value")
 
     async def terminal_text(self) -> str | None:
-        """The lines of the page's terminal as xterm holds them for its renderer, or None."""
+        """The lines of the page's terminal as xterm holds them for its renderer, or None.
+
+        None too while the page is between documents (loading, reloading): the objects of the
+        old one are gone, and the caller asks again."""
+        try:
+            return await self._terminal_text()
+        except CDPError as exc:
+            if "context" in str(exc).lower() or "object" in str(exc).lower():
+                return None
+            raise
+
+    async def _terminal_text(self) -> str | None:
         call = self.browser.call
         group = {"objectGroup": "batchtui-probe"}
         proto = await call("Runtime.evaluate", {"expression": "Object.prototype", **group}, self.session)

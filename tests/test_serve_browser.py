@@ -70,7 +70,7 @@ async def test_the_browser_draws_the_accounts_jobs(sim_server: BackgroundServer)
             assert f"{ACCOUNT}" in text and "jobs  " in text
 
             second = await browser.open(served.url + "/")
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 90
             body = ""
             while "--max-sessions 1" not in body:
                 assert time.monotonic() < deadline, body
