@@ -187,6 +187,10 @@ class NodeCounts:
     def sick(self) -> int:
         return sum(self.get(k) for k in SICK_COUNT_KEYS)
 
+    def items(self) -> tuple[tuple[str, int], ...]:
+        """(state as /nodecounts spells it, count), total left out: every node once."""
+        return self.counts
+
     def to_wire(self) -> dict[str, int]:
         return {**dict(self.counts), "total": self.total}
 

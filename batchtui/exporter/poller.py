@@ -172,12 +172,12 @@ class AccountPoller:
             return await self.jobs.poll(reason)
 
     async def _read_pools(self) -> tuple[PoolCounts, ...]:
-        """Every pool's ``/nodecounts`` (all pages, bounded by the client), keys as on the wire."""
-        items = await self.client.list_pool_node_counts()
+        # One /nodecounts listing for every pool (its total left out: each node counted once).
+        counts = await self.client.list_pool_node_counts(max_results=1000)
         return tuple(
-            PoolCounts(p.pool_id, dict(p.dedicated.counts), dict(p.low_priority.counts))
-            for p in items
-            if p.pool_id
+            PoolCounts(c.pool_id, dict(c.dedicated.items()), dict(c.low_priority.items()))
+            for c in counts
+            if c.pool_id
         )
 
     def _snapshot(
