@@ -162,7 +162,7 @@ def _quote(value: str, what: str) -> str:
 
 
 #: Retry rule of one call: "safe" for reads, "throttled" (429 only) for state changes.
-RetryMode = Literal["safe", "throttled"]
+RetryMode = Literal["safe", "throttled", "never"]
 #: The most decoded bytes one answer may bring (a page of 1,000 fully-selected tasks is a few
 #: MB); past it the call fails with :class:`ResponseTooLarge` instead of filling memory.
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
@@ -243,6 +243,9 @@ class BatchClient:
         self._deadline = 2 * float(timeout)
         #: the wait before a retry; the dashboard swaps in one that refresh-now can cut short
         self.retry_sleep: Callable[[float], Awaitable[None]] = sleep
+        #: whether a read's 429 is retried inside the call; a refresh engine answers no while
+        #: the account is throttled (its probe is the retry, for every view at once)
+        self.retry_throttled: Callable[[], bool] = lambda: True
         self._rand: Callable[[], float] = random.random
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._origin = _origin(self.endpoint)
@@ -350,6 +353,16 @@ class BatchClient:
         Past ``limits`` it raises ListingTooLong after the pages it yielded."""
         params = {"maxresults": max_results, "$filter": filter, "$select": _join_select(select)}
         return self._pages("list_jobs", "/jobs", params, parse_job_page, limits)
+
+    async def probe(self) -> None:
+        """The smallest read of the account, sent once with no retry: is the service answering?
+
+        One job's id (``GET /jobs?$select=id&maxresults=1``, ~100 bytes). The dashboard sends it
+        once an interval while the account is throttled, instead of its full refresh; a 429
+        raises a BatchServiceError carrying the Retry-After the service gave.
+        """
+        url = self._url("/jobs", {"maxresults": 1, "$select": "id"})
+        await self._send("probe", "GET", url, retry="never")
 
     async def get_job(self, job_id: str, *, select: Sequence[str] | None = None) -> Job:
         path = f"/jobs/{_segment(job_id, 'job id')}"
@@ -612,7 +625,7 @@ class BatchClient:
 
         ``retry="safe"`` (reads) retries 429, 5xx, timeouts and connection errors.
         ``retry="throttled"`` (state-changing requests) retries only a 429: the service said it
-        did nothing. After a timeout or a 5xx the outcome is unknown, and sending again blindly
+        did nothing. ``retry="never"`` sends once (a probe: its caller is the retry). After a timeout or a 5xx the outcome is unknown, and sending again blindly
         could act twice; the caller re-reads the entity and decides.
         ``max_bytes`` caps the *decoded* body (a gzip bomb is cut while it streams); the
         default is :data:`MAX_RESPONSE_BYTES`.
@@ -671,7 +684,9 @@ class BatchClient:
                 failure = TransportError(f"{call}: {self._describe(exc)}")
                 # A connection refused before anything was sent is safe to retry even for a
                 # state change; httpx says so with ConnectError/ConnectTimeout.
-                retryable = retry == "safe" or isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+                retryable = retry == "safe" or (
+                    retry == "throttled" and isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+                )
             except httpx.HTTPError as exc:
                 failure = TransportError(f"{call}: {self._describe(exc)}")
                 retryable = False
@@ -703,7 +718,10 @@ class BatchClient:
                     self.stats.throttled += 1
                 if status == 429:
                     self.stats.rate_limited += 1
-                retryable = status in RETRYABLE_STATUSES if retry == "safe" else status == 429
+                if retry == "safe":
+                    retryable = status in RETRYABLE_STATUSES and (status != 429 or self.retry_throttled())
+                else:
+                    retryable = status == 429 and retry == "throttled"
             delay: float | None = None
             if retryable and attempt < policy.max_attempts:
                 delay = policy.delay(attempt - 1, retry_after, self._rand)

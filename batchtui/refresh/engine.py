@@ -8,7 +8,9 @@ callables, and tests drive the engine with a :class:`~batchtui.refresh.timer.Man
 
 Each poll runs as its own task, so a refresh-now (``ctrl+r``) that arrives while a poll is
 asleep before a retry cuts that sleep (:meth:`RefreshEngine.retry_sleep`) and the retry goes
-at once.
+at once. While the account is throttled the views wait together behind one
+:class:`~batchtui.refresh.throttle.ThrottleGate`: a Retry-After honoured, else one probe an
+interval, and every view back as soon as a probe gets through.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 from batchtui.batch.errors import BatchClientError
 from batchtui.refresh.budget import BudgetMeter
 from batchtui.refresh.pacing import Pacer, trouble_of
+from batchtui.refresh.throttle import ThrottleGate, throttle_retry_after
 from batchtui.refresh.timer import RealTimer, Timer
 
 if TYPE_CHECKING:
@@ -67,7 +70,7 @@ class Pace:
 
     wait: float
     interval: float  # the poller's normal interval at this moment
-    trouble: str | None  # set when ``wait`` is longer than the interval, and why
+    trouble: str | None  # why ``wait`` is longer than the interval, or the views are held (throttled)
 
 
 class PollHandle(Generic[S]):
@@ -89,6 +92,7 @@ class PollHandle(Generic[S]):
         self._on_pace = on_pace
         self._active = active
         self.paused = False
+        self.held = False  # waiting behind the throttle gate for a probe to get through
         self.polls = 0  # completed poll attempts (tests wait on it)
         self.pacer = Pacer()
         self.pace = Pace(0.0, 0.0, None)
@@ -128,7 +132,13 @@ class PollHandle(Generic[S]):
         while True:
             self._wake.clear()
             if reason != "timer" or (not self.paused and self._active()):
-                wait = await self._poll_once(reason)
+                # ctrl+r is the operator's own call; every other turn asks the throttle gate
+                # (not held while it asks: the probe it may send wakes only the others).
+                self.held = False
+                if reason != "now" and not await self.engine.throttle.admit():
+                    wait = self._hold()
+                else:
+                    wait = await self._poll_once(reason)
             elif not self.pacer.steps:
                 # Skipped (paused, or covered by another screen): wait a normal interval; a
                 # backed-off wait stays as it was.
@@ -137,7 +147,19 @@ class PollHandle(Generic[S]):
             reason = self._reason if woken else "timer"
             self._reason = "timer"
 
+    def _hold(self) -> float:
+        """Wait behind the throttle gate (the status line says throttled, and when it checks)."""
+        self.held = True
+        wait = self.engine.throttle.wait()
+        self.pace = Pace(wait, self.poller.interval(self.engine.interval), "throttled")
+        if self._on_pace is not None:
+            self._deliver(self._on_pace, self.pace)
+        return wait
+
     async def _poll_once(self, reason: Reason) -> float:
+        self.held = False
+        gate = self.engine.throttle
+        epoch = gate.epoch
         stats = self.engine.client.stats if self.engine.client is not None else None
         limited = stats.rate_limited if stats is not None else 0
         error: BaseException | None = None
@@ -161,8 +183,16 @@ class PollHandle(Generic[S]):
             self.engine.budget.sample(self.engine.timer.monotonic(), stats.requests, stats.bytes_received)
         rate_limited = stats is not None and stats.rate_limited > limited
         base = self.poller.interval(self.engine.interval)  # the poll may have changed it
-        wait = self.pacer.after(base, trouble_of(error, rate_limited))
-        self.pace = Pace(wait, base, self.pacer.trouble if wait > base else None)
+        trouble = trouble_of(error, rate_limited)
+        gate.note(trouble == "throttled", throttle_retry_after(error), epoch)
+        # Throttling is the gate's (account-wide); the pacer slows a rejected credential.
+        wait = self.pacer.after(base, None if trouble == "throttled" else trouble)
+        if gate.active and not gate.resumed:
+            wait = max(wait, gate.wait())
+        trouble_shown = self.pacer.trouble if wait > base else None
+        if gate.active and not gate.resumed:
+            trouble_shown = "throttled"
+        self.pace = Pace(wait, base, trouble_shown)
         if self._on_pace is not None:
             self._deliver(self._on_pace, self.pace)
         return wait
@@ -196,6 +226,17 @@ class RefreshEngine:
         self._cut = asyncio.Event()
         #: requests and bytes per minute over the last minutes (shown on the help screen)
         self.budget = BudgetMeter()
+        #: while the account is throttled: a Retry-After held, else one probe an interval
+        self.throttle = ThrottleGate(
+            self.timer,
+            lambda: self.interval,
+            client.probe if client is not None else None,
+            self._wake_held,
+        )
+        if client is not None:
+            # While the account is throttled a read's 429 is not retried inside its call:
+            # the gate's probe is the retry, once for every view.
+            client.retry_throttled = lambda: not self.throttle.storming
 
     def open(
         self,
@@ -222,6 +263,12 @@ class RefreshEngine:
         for handle in self._handles:
             if not handle.closed:
                 handle.refresh_now("now")
+
+    def _wake_held(self) -> None:
+        """A probe got through: every view held behind the gate polls now."""
+        for handle in self._handles:
+            if handle.held and not handle.closed:
+                handle.refresh_now("timer")
 
     def close_all(self) -> None:
         for handle in self._handles:

@@ -46,6 +46,8 @@ class Faults:
         self.latency_ms = latency_ms
         self.throttle_rate = throttle_rate
         self.error_rate = error_rate
+        #: the Retry-After of every 429, in seconds: None picks 1 to 3 at random, 0 sends none
+        self.throttle_retry_after: int | None = None
         self._rng = random.Random(seed * 7919 + 0xFA17)
         self._now = now
         self._outage_until = 0.0
@@ -62,6 +64,7 @@ class Faults:
         self.latency_ms = 0.0
         self.throttle_rate = 0.0
         self.error_rate = 0.0
+        self.throttle_retry_after = None
         self._outage_until = 0.0
 
     def outage_remaining(self) -> float:
@@ -82,7 +85,8 @@ class Faults:
                 return Fault(0, "ConnectionRefused", "connection refused", refuse=True)
             return Fault(503, "ServerBusy", BUSY_MESSAGE, retry_after=max(1, round(self.outage_remaining())))
         if self.throttle_rate > 0 and self._rng.random() < self.throttle_rate:
-            return Fault(429, "TooManyRequests", THROTTLED_MESSAGE, retry_after=self._rng.randint(1, 3))
+            wait = self._rng.randint(1, 3) if self.throttle_retry_after is None else self.throttle_retry_after
+            return Fault(429, "TooManyRequests", THROTTLED_MESSAGE, retry_after=wait or None)
         if self.error_rate > 0 and self._rng.random() < self.error_rate:
             if self._rng.random() < 0.5:
                 return Fault(503, "ServerBusy", BUSY_MESSAGE)
