@@ -21,7 +21,7 @@ import pytest
 
 from batchtui.batch.auth import SharedKeyAuth
 from batchtui.batch.client import BatchClient
-from batchtui.batch.errors import ConfigError, TransportError
+from batchtui.batch.errors import CertificateError, ConfigError
 from batchtui.batch.retry import RetryPolicy
 from batchtui.batch.transport import (
     KEEPALIVE_SECONDS,
@@ -193,7 +193,7 @@ async def test_https_trusts_the_bundle_an_operator_named(
     async with tls_counts_server(tmp_path) as (wire, ca_file):
         # Not in the default bundle: refused, as httpx and the SDK refuse it.
         async with BatchClient(wire.url, retry=ONE_TRY) as client:
-            with pytest.raises(TransportError, match="CERTIFICATE_VERIFY_FAILED"):
+            with pytest.raises(CertificateError, match="is not trusted"):
                 await client.get_task_counts("j")
         # Trusted the way an operator behind a TLS-inspecting proxy would:
         monkeypatch.setenv(variable, str(ca_file))

@@ -52,6 +52,7 @@ from batchtui.batch.models import (
 )
 from batchtui.batch.paging import DEFAULT_LIST_LIMITS, ListLimits, check_bounds, too_long
 from batchtui.batch.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
+from batchtui.batch.tls_trouble import certificate_error, certificate_failure
 from batchtui.batch.transport import (
     connection_limits,
     needs_tls,
@@ -687,6 +688,9 @@ class BatchClient:
                 retryable = retry == "safe" or (
                     retry == "throttled" and isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
                 )
+                if (bad := certificate_failure(exc)) is not None:
+                    # Not trusted or for another host: no retry can fix that (tls_trouble.py).
+                    failure, retryable = certificate_error(call, url, bad), False
             except httpx.HTTPError as exc:
                 failure = TransportError(f"{call}: {self._describe(exc)}")
                 retryable = False
@@ -698,6 +702,8 @@ class BatchClient:
                 # library) may let the socket's error through unwrapped: it is still "offline".
                 failure = TransportError(f"{call}: {self._describe(exc)}")
                 retryable = retry == "safe"
+                if (bad := certificate_failure(exc)) is not None:
+                    failure, retryable = certificate_error(call, url, bad), False
             except Exception as exc:  # noqa: BLE001 - any other transport bug is one line, not a crash
                 failure = TransportError(f"{call}: transport failed ({self._describe(exc)})")
                 retryable = False

@@ -56,6 +56,14 @@ class TransportError(BatchClientError):
     kind = "offline"
 
 
+class CertificateError(BatchClientError):
+    """The server's TLS certificate failed verification (not trusted, or for another host).
+
+    Not retried: only the trust store or the endpoint can fix it (batch/tls_trouble.py)."""
+
+    kind = "certificate"
+
+
 class AuthError(BatchClientError):
     """A credential could not be obtained (Entra ID token acquisition failed)."""
 

@@ -1,12 +1,12 @@
 """One pacing policy for every poller: the interval, slower when done, backoff, and recovery.
 
-A 429 is the service asking this client to slow down; a rejected credential will not fix
-itself within seconds, so hammering only fills the service's (and the operator's) logs. Each
-further failure doubles the wait up to a cap; the first clean refresh after an auth failure
-returns to normal at once, while throttling eases off a step per clean refresh (or a storm's
-lucky moment would bring the full pace, and the next round of 429s, straight back). Outages
-(refused, 503, other 5xx) are not slowed here: the client already honours Retry-After, and the
-dashboard must be back within one interval of the service.
+A rejected credential or a certificate that is not trusted will not fix itself within
+seconds, so hammering only fills the service's (and the operator's) logs. Each further
+failure doubles the wait up to a cap; the first clean refresh returns to normal at once.
+Throttling (429) is the account's, not one view's: refresh/throttle.py holds every view for a
+Retry-After or behind one probe an interval. Outages (refused, 503, other 5xx) are not slowed
+here: the client already honours Retry-After, and the dashboard must be back within one
+interval of the service.
 """
 
 from __future__ import annotations
@@ -17,9 +17,12 @@ from batchtui.batch.errors import BatchClientError, BatchServiceError
 
 # trouble -> (first factor, largest factor, cap in seconds)
 BACKOFF: dict[str, tuple[float, float, float]] = {
-    "throttled": (2.0, 8.0, 120.0),
     "auth": (4.0, 64.0, 300.0),
+    # a certificate not trusted (or for another host) is fixed by a person, not by time
+    "certificate": (4.0, 64.0, 300.0),
 }
+#: troubles that end at the first clean refresh (the rest ease off a step per clean one)
+FIXED_AT_ONCE = frozenset({"auth", "certificate"})
 
 
 def paced_wait(base: float, trouble: str | None, step: int) -> float:
@@ -32,8 +35,8 @@ def paced_wait(base: float, trouble: str | None, step: int) -> float:
 
 def trouble_of(error: BaseException | None, rate_limited: bool) -> str | None:
     """Which backoff (if any) a refresh's outcome calls for."""
-    if isinstance(error, BatchClientError) and error.kind == "auth":
-        return "auth"
+    if isinstance(error, BatchClientError) and error.kind in ("auth", "certificate"):
+        return error.kind
     if rate_limited or (isinstance(error, BatchServiceError) and error.status == 429):
         return "throttled"
     return None
@@ -52,7 +55,7 @@ class Pacer:
             self.steps += 1
             self.trouble = trouble
         elif self.steps:
-            self.steps = 0 if self.trouble == "auth" else self.steps - 1
+            self.steps = 0 if self.trouble in FIXED_AT_ONCE else self.steps - 1
         if not self.steps:
             self.trouble = None
         return paced_wait(base, self.trouble, self.steps)

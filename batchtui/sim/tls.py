@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -111,8 +112,13 @@ def _names(host: str) -> list[x509.GeneralName]:
     return names
 
 
-def make_server_certificate(folder: Path, host: str) -> ServerCertificate:
-    """Write (or reuse) the authority in ``folder`` and a server certificate for ``host``."""
+def make_server_certificate(
+    folder: Path, host: str, *, only_names: Sequence[str] | None = None
+) -> ServerCertificate:
+    """Write (or reuse) the authority in ``folder`` and a server certificate for ``host``.
+
+    ``only_names`` (DNS names) replaces the names it carries: a certificate for another host,
+    to test what a client says about a host name mismatch."""
     folder.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC)
     ca_cert, ca_key = _authority(folder, now)
@@ -141,7 +147,12 @@ def make_server_certificate(folder: Path, host: str) -> ServerCertificate:
             critical=True,
         )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.SubjectAlternativeName(_names(host)), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                _names(host) if only_names is None else [x509.DNSName(n) for n in only_names]
+            ),
+            critical=False,
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
