@@ -121,7 +121,9 @@ class Account:
     def make_monitor(self, **kw: Any) -> JobsMonitor:
         """A job-list monitor that records into this account's history and reads its pins."""
         kw.setdefault("state", self.state_filter)
-        return JobsMonitor(self.client, now=self.now, history_store=self.history, pinned=lambda: self.pins, **kw)
+        return JobsMonitor(
+            self.client, now=self.now, history_store=self.history, pinned=lambda: self.pins, **kw
+        )
 
     def watch(self, active: Callable[[], bool]) -> PollHandle[JobsSnapshot]:
         """Keep the account read while ``active()`` says none of its screens is (idempotent)."""

@@ -1,4 +1,5 @@
-"""The ``:`` command line's language, as in k9s: ``:jobs``, ``:job JOB``, ``:task JOB TASK``.
+"""The ``:`` command line's language, as in k9s: ``:jobs``, ``:job JOB``, ``:task JOB TASK``,
+``:feed``, ``:ctx ACCOUNT``, ``:accounts``.
 
 Pure (no Textual): parsing, the list of commands with their arguments, and completion from
 ids the dashboard already knows (the engine's snapshots), so completing costs no request.
@@ -27,6 +28,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("jobs", (), "the account's jobs (home)", ("j",)),
     CommandSpec("job", ("JOB",), "the tasks of a job"),
     CommandSpec("task", ("JOB", "TASK"), "a task: its ranks if it is multi-instance, else its details"),
+    CommandSpec("feed", (), "what changed lately, newest first", ("events",)),
+    CommandSpec("ctx", ("ACCOUNT",), "switch to another open account (--profile given twice)"),
+    CommandSpec("accounts", (), "the accounts overview (several accounts open)"),
 )
 _BY_NAME = {n: c for c in COMMANDS for n in (c.name, *c.aliases)}
 

@@ -17,7 +17,9 @@ from textual.content import Content
 from textual.widget import Widget
 
 from batchtui.batch.models import TaskCounts, TaskCountsResult
-from batchtui.ui.text import clean, fmt_count, when_text
+from batchtui.refresh.history import Trend
+from batchtui.ui.text import clean, fmt_count, fmt_duration, when_text
+from batchtui.ui.widgets.sparkline import trend_line, worth_showing
 
 # Order of the segments in a bar (left to right) and of the numbers in the legend.
 BAR_ORDER: tuple[str, ...] = ("succeeded", "failed", "running", "active")
@@ -76,6 +78,7 @@ class BarData:
     rate: float | None = None  # completions per minute, from the monitor's history
     recount: Recount | None = None
     final: bool = False  # the job completed; its counts will not be read again
+    trend: Trend | None = None  # from the account's counts history (throughput, ETA, stall)
 
 
 class CountBar(Widget):
@@ -186,6 +189,13 @@ class CountBar(Widget):
             if d.rate is not None:
                 rate = f"{d.rate:,.1f}" if d.rate < 1000 else fmt_count(round(d.rate))
                 title.append(f" · {rate} completed/min")
+            trend = d.trend if worth_showing(d.trend) and not d.final else None
+            if trend is not None and (self.compact or self.collapsed):
+                # No line to spare for the sparklines: the ETA and a stall join the title.
+                if trend.eta_seconds:
+                    title.append(f" · ETA {fmt_duration(trend.eta_seconds)}")
+                if trend.stalled:
+                    title.append(("  ⚠ stalled", st("count-bar--warning")))
             if self.compact and not d.recount and d.error is None:
                 when = f"read {when_text(self, d.fetched_at)}, " if d.fetched_at else ""
                 title.append((f"  ({when}can lag; c: exact)", st("count-bar--dim")))
@@ -194,6 +204,8 @@ class CountBar(Widget):
                 return lines
             lines.extend(self._bar("tasks ", tc, width))
             lines.extend(self._bar("slots ", d.counts.task_slot_counts, width))
+            if trend is not None and not self.compact:
+                lines.append(trend_line(trend, st, width, label="trend "))
         if d.error is not None:
             lines.append(
                 Content.assemble(("⚠ counts could not be read: ", st("count-bar--warning")), clean(d.error))
