@@ -79,6 +79,7 @@ class BarData:
     recount: Recount | None = None
     final: bool = False  # the job completed; its counts will not be read again
     trend: Trend | None = None  # from the account's counts history (throughput, ETA, stall)
+    recount_hint: bool = True  # say that c recounts exactly (not on the kiosk, which has no keys)
 
 
 class CountBar(Widget):
@@ -198,7 +199,9 @@ class CountBar(Widget):
                     title.append(("  ⚠ stalled", st("count-bar--warning")))
             if self.compact and not d.recount and d.error is None:
                 when = f"read {when_text(self, d.fetched_at)}, " if d.fetched_at else ""
-                title.append((f"  ({when}can lag; c: exact)", st("count-bar--dim")))
+                title.append(
+                    (f"  ({when}can lag{'; c: exact' if d.recount_hint else ''})", st("count-bar--dim"))
+                )
             lines.append(Content.assemble(*title))  # type: ignore[arg-type]
             if self.collapsed:
                 return lines
@@ -234,6 +237,5 @@ class CountBar(Widget):
             return Content.assemble(*parts)  # type: ignore[arg-type]
         when = f"counts read at {when_text(self, d.fetched_at)}" if d.fetched_at else "counts"
         tail = " (job completed: final)" if d.final else ""
-        return Content.assemble(
-            (f"{when}{tail} · the service's counts can lag: c recounts exactly", st("count-bar--dim"))
-        )
+        hint = ": c recounts exactly" if d.recount_hint else ""
+        return Content.assemble((f"{when}{tail} · the service's counts can lag{hint}", st("count-bar--dim")))
