@@ -4,10 +4,10 @@ The real screens in the real app (headless, 120x40), filled from the simulator; 
 refresh's message is handed to the screen's handler many times, alternating between two
 versions of the data that differ in 1% of the rows, and timed:
 
-- apply: the handler itself (rows built, diffed, changed cells updated: KeyedTable.apply_rows),
-- deferred: the DataTable's idle work that the handler leaves behind (column widths,
-  dimensions), run at once so it is counted, as Textual would run it on the next idle,
-- total = apply + deferred (wall clock); the frame painted afterwards is not included;
+- apply: the handler itself (rows built, diffed, changed cells noted: KeyedTable.apply_rows),
+- paint: the table's lines for one screen rendered right after it (``render_lines``, Textual's
+  public Line API entry point: what the next frame asks of the table),
+- total = apply + paint (wall clock); the rest of the frame (compositor, terminal) is not included;
 - CPU: the same, as this thread's CPU time, which a busy machine does not inflate.
 
 Jobs: 1% of the jobs get new task counts. Ranks: 1% of the ranks change state; a second row
@@ -49,15 +49,19 @@ def _client(sim: Any) -> Any:
     )
 
 
-CPU: list[float] = []  # thread CPU ms of each timed apply + deferred (robust to a busy machine)
+CPU: list[float] = []  # thread CPU ms of each timed apply + paint (robust to a busy machine)
+CPU_APPLY: list[float] = []  # ... of the apply alone
 
 
 async def _timed(handler: Any, message: Any, table_: Any) -> tuple[float, float]:
+    from textual.geometry import Region
+
     c0 = time.thread_time()
     t0 = time.perf_counter()
     handler(message)
     t1 = time.perf_counter()
-    await table_._on_idle(None)
+    CPU_APPLY.append((time.thread_time() - c0) * 1000)
+    table_.render_lines(Region(0, 0, table_.size.width, table_.size.height))
     t2 = time.perf_counter()
     CPU.append((time.thread_time() - c0) * 1000)
     return (t1 - t0) * 1000, (t2 - t1) * 1000
@@ -89,20 +93,22 @@ async def jobs_case(n_jobs: int, runs: int) -> list[float | str]:
             counts[k] = CountsEntry(result=TaskCountsResult(moved, moved), fetched_at=base.fetched_at)
         other = dataclasses.replace(base, counts=counts, listed=False)
         variants = [other, dataclasses.replace(base, listed=False)]
-        applies, idles = [], []
+        applies, paints = [], []
         await _timed(screen.apply, variants[1], screen.table)
         CPU.clear()
+        CPU_APPLY.clear()
         for i in range(runs):
             a, d = await _timed(screen.apply, variants[i % 2], screen.table)
             applies.append(a)
-            idles.append(d)
+            paints.append(d)
             await pilot.pause()  # paint, as between two real refreshes
-    totals = [a + d for a, d in zip(applies, idles, strict=True)]
+    totals = [a + d for a, d in zip(applies, paints, strict=True)]
     return [
         f"jobs: {rows:,} rows, {len(changed)} changed",
+        statistics.median(CPU_APPLY),
         statistics.median(CPU),
         statistics.median(applies),
-        statistics.median(idles),
+        statistics.median(paints),
         statistics.median(totals),
         max(totals),
     ]
@@ -151,26 +157,28 @@ async def ranks_case(n_ranks: int, runs: int, move_clock: bool) -> list[float | 
         )
         at = clock["now"]
         variants = [flipped, subs]
-        applies, idles = [], []
+        applies, paints = [], []
         for i in range(runs + 1):
             if i == 1:
                 CPU.clear()
+                CPU_APPLY.clear()
             if move_clock:
                 clock["now"] = clock["now"] + timedelta(seconds=5)
             msg = SubtasksSnapshot(best[1], best[2], task, variants[i % 2], at, False)
             a, d = await _timed(screen.apply, msg, screen.table)
             if i:  # the first one is a warm-up
                 applies.append(a)
-                idles.append(d)
+                paints.append(d)
             await pilot.pause()
     label = f"ranks: {rows:,} rows, {len(changed)} changed" + (", clock +5 s" if move_clock else "")
     return [
         label,
+        statistics.median(CPU_APPLY),
         statistics.median(CPU),
         statistics.median(applies),
-        statistics.median(idles),
-        statistics.median([a + d for a, d in zip(applies, idles, strict=True)]),
-        max(a + d for a, d in zip(applies, idles, strict=True)),
+        statistics.median(paints),
+        statistics.median([a + d for a, d in zip(applies, paints, strict=True)]),
+        max(a + d for a, d in zip(applies, paints, strict=True)),
     ]
 
 
@@ -185,17 +193,17 @@ def main() -> int:
         asyncio.run(ranks_case(args.ranks, args.runs, move_clock=False)),
         asyncio.run(ranks_case(args.ranks, args.runs, move_clock=True)),
     ]
-    rows = [[*r, "< 30", "ok" if float(r[4]) < 30 else "MISSED"] for r in results]
+    rows = [[*r, "< 30", "ok" if float(r[5]) < 30 else "MISSED"] for r in results]
     print(
         table(
             f"Benchmark 6: one refresh applied to a large table (ms, median of {args.runs})",
-            ["table", "CPU", "apply", "deferred", "total (wall)", "worst", "goal", "verdict"],
+            ["table", "CPU apply", "CPU total", "apply", "paint", "total (wall)", "worst", "goal", "verdict"],
             rows,
         )
     )
     print(
-        "CPU: this thread's CPU time for apply + deferred (what the machine's other load cannot inflate);"
-        "\nthe verdict is on the wall-clock total."
+        "CPU: this thread's CPU time for the apply and for apply + paint (what the machine's other"
+        "\nload cannot inflate); apply, paint, total and worst: wall clock; the verdict is on the total."
     )
     return 0
 

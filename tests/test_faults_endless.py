@@ -89,7 +89,7 @@ async def test_the_job_list_shows_what_was_read_and_says_it_stopped() -> None:
 
 async def test_the_monitor_keeps_the_partial_list_until_the_next_list_read() -> None:
     service = EndlessService()
-    monitor = JobsMonitor(endless_client(service, pages=3))
+    monitor = JobsMonitor(endless_client(service, pages=3), list_every=3)
     snap = await monitor.tick("timer")
     assert len(snap.jobs) == 3 * PAGE and snap.list_error is not None
     assert not snap.all_failed  # the counts of the jobs read did arrive

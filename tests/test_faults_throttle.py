@@ -64,10 +64,10 @@ async def test_a_throttling_storm_slows_the_dashboard_down_and_it_recovers_by_it
         await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen) and app.screen.table.total_count > 0)
         screen = app.screen
         assert isinstance(screen, JobsScreen)
-        # Calm: a poll every interval: the list every third, the selected job's counts every
-        # time, and the other jobs that can change at their cadence (the frozen world's counts
-        # never move: read at ticks 3, 9 and 21, gaps doubling from 3). A completed job's
-        # counts, once read, are final.
+        # Calm: a poll every interval: the jobs changed since the last read (one request), the
+        # selected job's counts every time, and the other jobs that can change at their cadence
+        # (the frozen world's counts never move: read at ticks 3, 9 and 21, gaps doubling from
+        # 3). A completed job's counts, once read, are final.
         calm = await requests_over(pilot, app, sim, timer, 24)
         snap = screen.snapshot
         assert snap is not None
@@ -75,7 +75,7 @@ async def test_a_throttling_storm_slows_the_dashboard_down_and_it_recovers_by_it
         selected = int(not snap.counts[snap.selected].final) if snap.selected else 0
         assert changing >= 3
         assert selected == 1
-        assert calm == 8 + 24 + 3 * (changing - selected), calm
+        assert calm == 24 + 24 + 3 * (changing - selected), calm
 
         sim.faults.throttle_rate = 0.5
         seen: set[str] = set()
@@ -92,15 +92,16 @@ async def test_a_throttling_storm_slows_the_dashboard_down_and_it_recovers_by_it
         assert screen.next_wait == pytest.approx(REFRESH * 8)
 
         # Keys are answered at once while the storm goes on.
-        before = screen.table.cursor_coordinate.row
+        before = screen.table.cursor_row
         await pilot.press("j")
-        assert screen.table.cursor_coordinate.row == before + 1
+        assert screen.table.cursor_row == before + 1
         await pilot.press("k")
 
-        # Storm: a poll every 8 intervals, each of its requests tried up to 3 times.
+        # Storm: a poll every 2 to 8 intervals (a lucky poll with no 429 eases the pace a
+        # step), each of its requests tried up to 3 times; calm polls every interval.
         polls = screen.fetches
         stormy = await requests_over(pilot, app, sim, timer, 24)
-        assert screen.fetches - polls == 3
+        assert 3 <= screen.fetches - polls <= 24 // 4
         assert stormy < calm / 2.5, f"calm {calm}, storm {stormy}: the dashboard did not back off"
         # What the service saw: plenty of 429s, every one answered by waiting.
         assert any(r.status == 429 for r in sim.requests[-50:])

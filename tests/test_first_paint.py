@@ -92,7 +92,7 @@ async def test_a_page_failing_midway_says_why_keeps_the_first_page_and_reads_the
 async def test_the_selected_jobs_counts_are_the_first_counts_request_on_the_wire() -> None:
     sim = make_sim(jobs=30)
     async with make_client(sim) as client:
-        mon = JobsMonitor(client, list_every=1, now=sim.clock.now)
+        mon = JobsMonitor(client, list_every=1, counts_every=1, now=sim.clock.now)
         snap = await mon.tick()
         window = [j.id for j in default_job_order(snap.jobs)][:12]
         selected = next(k for k in reversed(window) if not snap.counts[k].final)

@@ -52,7 +52,7 @@ async def test_unchanged_rows_are_reused_changed_rows_rebuilt_and_a_theme_switch
         for key in changed:
             entry = snap.counts.get(key)
             if entry and entry.result:
-                running = table.get_row(key)[[c for c, _ in table.columns.items()].index("running")]
+                running = table.get_row(key)[table.visible_columns.index("running")]
                 assert running.plain == f"{entry.result.task_counts.running:,}"
 
         # Another theme: every row is rebuilt with that theme's colours.

@@ -138,8 +138,11 @@ def assert_clean_svg(app: BatchApp) -> str:
 
 
 def assert_one_line_rows(table: KeyedTable) -> None:
-    assert table.row_count == table.visible_count
-    assert all(row.height == 1 for row in table.rows.values())
+    # One line per row (plus the header), and every line drawn exactly as wide as the table.
+    assert table.virtual_size.height == table.visible_count + 1
+    for y in range(table.size.height):
+        strip = table.render_line(y)
+        assert "\n" not in strip.text and strip.cell_length == table.size.width, (y, strip.text)
 
 
 def shows(cell: str, text: str) -> bool:

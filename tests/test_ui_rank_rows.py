@@ -121,14 +121,14 @@ async def test_a_row_sharing_its_cells_updates_only_what_differs() -> None:
         t = app.query_one(KeyedTable)
         cells = (Text("a"), Text("running"), Text("5"))
         t.apply_rows([Row("a", cells, {"n": 5}), Row("b", (Text("b"), Text("active"), Text("1")), {"n": 1})])
-        count = t._update_count
+        count = t.revision("a")
         # A new Row holding the same cell objects (only a sort value moved): no cell is touched.
         t.apply_rows([Row("a", cells, {"n": 6}), t.rows_by_key["b"]])
-        assert t._update_count == count
-        # Only the quiet cell is new: it is shown, the table repaints, nothing is highlighted.
+        assert t.revision("a") == count
+        # Only the quiet cell is new: it is shown, the row renders anew, nothing is highlighted.
         t.apply_rows([Row("a", (*cells[:2], Text("7")), {"n": 7}), t.rows_by_key["b"]])
         assert [c.plain for c in t.get_row("a")] == ["a", "running", "7"]
-        assert t._update_count > count
+        assert t.revision("a") > count
         assert not t.flashed_keys
         # A changed state cell next to reused ones is highlighted, alone.
         t.apply_rows([Row("a", (cells[0], Text("failed"), Text("7")), {"n": 7}), t.rows_by_key["b"]])

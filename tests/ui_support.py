@@ -82,15 +82,16 @@ class TableApp(App[None]):
         *,
         sorts: Sequence[str] = ("id", "n"),
         quiet: Sequence[str] = (),
+        marks: bool = False,
     ) -> None:
         super().__init__()
-        self._columns, self._sorts, self._quiet = columns, sorts, quiet
+        self._columns, self._sorts, self._quiet, self._marks = columns, sorts, quiet, marks
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return variable_defaults(self.current_theme)
 
     def compose(self) -> ComposeResult:
-        yield KeyedTable(id="t")
+        yield KeyedTable(id="t", marks=self._marks)
 
     def on_mount(self) -> None:
         t = self.query_one(KeyedTable)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import email.utils
 import json
 import random
 import ssl
@@ -17,6 +18,7 @@ import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -220,6 +222,9 @@ class BatchClient:
         self.account = account
         #: refuse every request but GET and HEAD before it is sent (--readonly)
         self.readonly = readonly
+        #: the service's clock (its Date header) at the last answer: "changed since" reads are
+        #: asked on the service's clock, never the machine's (which may be off by minutes)
+        self.service_time: datetime | None = None
         self.api_version = api_version
         self.stats = ClientStats()
         self.retry = retry or RetryPolicy()
@@ -629,6 +634,7 @@ class BatchClient:
                 self.stats.bytes_received += len(body)
                 if 200 <= status < 300:
                     self._emit(method, url, status, request_id, crid, attempt, started, None, None)
+                    self._note_service_time(response.headers.get("date"))
                     return Reply(status, response.headers, body, request_id, crid)
                 retry_after = parse_retry_after(response.headers)
                 failure = self._service_error(status, body, response, retry_after)
@@ -651,6 +657,15 @@ class BatchClient:
                 raise failure
             self.stats.retries += 1
             await self.retry_sleep(delay)
+
+    def _note_service_time(self, header: str | None) -> None:
+        if not header:
+            return
+        try:
+            when = email.utils.parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            return  # a proxy's odd Date: keep the last good one
+        self.service_time = when if when.tzinfo else when.replace(tzinfo=UTC)
 
     @staticmethod
     def _describe(exc: Exception) -> str:

@@ -143,7 +143,10 @@ class Simulator:
         except BatchHTTPError as exc:
             response = self._error(request, request_id, exc)
         self._record(request, response.status)
-        await write_response(send, request, request_id, response, self._wall(), receive)
+        # The Date header is on the world's clock, as the service's Date and its entities' times
+        # share one clock: a client asking "changed since" on the service's time (issue 15.1)
+        # must find the world's times on it. Shared Key's ocp-date check stays on wall time.
+        await write_response(send, request, request_id, response, self.clock.now().timestamp(), receive)
 
     def _error(self, request: Request, request_id: str, exc: BatchHTTPError) -> Response:
         return error_response(request, request_id, iso_wall(self._wall()), exc)

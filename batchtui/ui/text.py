@@ -99,15 +99,15 @@ def when_text(node: Any, when: datetime | None, *, date: bool = False) -> str:
 
     ``node`` is any widget or screen of the app; outside a BatchApp it is local time today.
     """
+    from batchtui.ui.app import BatchApp  # here: the app's module imports the screens that import this
+
     try:
         app = node.app
     except Exception:  # noqa: BLE001 - not mounted in an app (yet): no setting to read
         app = None
-    clock = getattr(app, "now", None)
-    now = clock() if callable(clock) else None
-    return fmt_when(
-        when, now if isinstance(now, datetime) else None, utc=bool(getattr(app, "utc", False)), date=date
-    )
+    if isinstance(app, BatchApp):
+        return fmt_when(when, app.now(), utc=app.utc, date=date)
+    return fmt_when(when, None, utc=False, date=date)
 
 
 def runtime(start: datetime | None, end: datetime | None, now: datetime) -> timedelta | None:

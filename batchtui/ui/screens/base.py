@@ -77,12 +77,12 @@ class PollingScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", tooltip="Filter the table by text (k9s style)"),
         Binding("ctrl+z", "trouble", "Trouble", tooltip="Show only rows in trouble (again: all rows)"),
-        Binding("s", "sort", "Sort", tooltip="Cycle the sort order"),
+        Binding("s", "sort", "Sort", tooltip="Next sort order; again: the same sort reversed"),
         Binding("ctrl+r", "refresh_now", "Refresh", tooltip="Refresh now", show=False),
         Binding("r", "refresh_now", "Refresh", show=False),
         Binding("p", "pause", "Pause", tooltip="Pause or resume the automatic refresh"),
         Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("escape", "back", "Back / clear filter", show=False),
+        Binding("escape", "back", "Back / clear filter, marks", show=False),
         Binding("q", "quit_or_back", "Quit/back"),
     ]
 
@@ -247,7 +247,9 @@ class PollingScreen(Screen[None]):
         if t.trouble_only:
             parts.append("trouble only")
         if t.sort_name:
-            parts.append(f"sort: {t.sort_name}")
+            parts.append(f"sort: {t.sort_label}")
+        if t.marked_keys:
+            parts.append(f"{len(t.marked_keys):,} marked")
         return " · ".join(parts)
 
     def update_title(self) -> None:
@@ -316,7 +318,7 @@ class PollingScreen(Screen[None]):
         return len(self.app.screen_stack) <= 1
 
     def action_back(self) -> None:
-        """escape: leave the filter box, then clear the filter, then trouble-only, then go back."""
+        """escape: leave the filter box, clear the filter, trouble-only, the marks, then go back."""
         table = self.table
         if self.has_class("-filtering"):
             table.filter_text = ""
@@ -325,6 +327,8 @@ class PollingScreen(Screen[None]):
             table.filter_text = ""
         elif table.trouble_only:
             table.trouble_only = False
+        elif table.marked_keys:
+            table.clear_marks()
         elif not self.is_home:
             self.app.pop_screen()
             return
@@ -343,5 +347,5 @@ class PollingScreen(Screen[None]):
         yield SystemCommand("Pause / resume refresh", "Freeze the screen to read it (p)", self.action_pause)
         yield SystemCommand("Filter", f"Filter the {where} by text (/)", self.action_filter)
         yield SystemCommand("Trouble only", "Show only rows in trouble (ctrl+z)", self.action_trouble)
-        yield SystemCommand("Cycle sort", "Change the sort order (s)", self.action_sort)
+        yield SystemCommand("Cycle sort", "Next sort order, or the same one reversed (s)", self.action_sort)
         yield SystemCommand("Keys", f"The keys of the {where} screen (?)", self.action_help)

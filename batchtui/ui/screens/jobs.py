@@ -10,7 +10,6 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable
 
 from batchtui.batch.errors import BatchClientError
 from batchtui.batch.models import Job, TaskCounts
@@ -88,7 +87,7 @@ def fit_columns(width: int, widths: dict[str, int] | None = None) -> list[str]:
 
 
 def measure(rows: Iterable[Row]) -> dict[str, int]:
-    """Cells needed per column (content + DataTable's padding of 1 either side)."""
+    """Cells needed per column (content + the table's padding of 1 either side)."""
     widths = {k: len(label) for k, label in COLUMNS}
     keys = [k for k, _ in COLUMNS]
     for row in rows:
@@ -149,7 +148,7 @@ class JobsScreen(PollingScreen):
         return ("jobs",) if not self.state else ("jobs", f"state {self.state}")
 
     def compose_body(self) -> ComposeResult:
-        yield KeyedTable(id="jobs")
+        yield KeyedTable(id="jobs", marks=True)
         yield CountBar(id="count-bar")
 
     def make_poller(self) -> JobsMonitor:
@@ -227,7 +226,7 @@ class JobsScreen(PollingScreen):
         if problem is not None:
             self.status.failed(problem, snap.fetched_at)
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_keyed_table_highlighted(self, _message: KeyedTable.Highlighted) -> None:
         if self.monitor is None:
             return
         table = self.table

@@ -20,7 +20,7 @@ from rich.text import Text
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from batchtui.batch.errors import BatchServiceError
 from batchtui.batch.models import Subtask, Task
@@ -255,7 +255,7 @@ class SubtasksScreen(PollingScreen):
         cache: dict[str, _RankRow] = {}
         ran_cells: dict[str, Text] = {}
         rows: list[Row] = []
-        utc = bool(getattr(self.app, "utc", False))
+        utc = self.batch_app.utc
 
         def clock(when: datetime | None) -> str:
             # Ranks start and end within minutes of each other: mostly the time of day (the
@@ -440,7 +440,7 @@ class SubtasksScreen(PollingScreen):
             detail.show_subtask(sub, now)
         detail.border_title = f"rank {key}" if key is not None else "detail"
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_keyed_table_highlighted(self, _message: KeyedTable.Highlighted) -> None:
         if self.mpi_task is not None:
             self._show_detail()
 

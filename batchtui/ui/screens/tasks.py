@@ -16,7 +16,7 @@ from rich.text import Text
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from batchtui.batch.models import Job, Task, TaskCountsResult
 from batchtui.refresh.task_query import (
@@ -157,7 +157,7 @@ class TasksScreen(PollingScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="tasks-header")
-        yield KeyedTable(id="tasks")
+        yield KeyedTable(id="tasks", marks=True)
 
     def on_mount(self) -> None:
         table = self.table
@@ -397,13 +397,11 @@ class TasksScreen(PollingScreen):
         self.status.note(f"loading up to {self.query_state.cap:,} tasks…")
         self.refresh_now("more")
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_keyed_table_highlighted(self, _message: KeyedTable.Highlighted) -> None:
         table = self.table
         # Only a full, unfiltered view has a meaningful bottom; a narrowed one would keep
         # asking for more without the operator ever getting there.
-        if table.visible_count == table.total_count and near_bottom(
-            table.cursor_coordinate.row, table.visible_count
-        ):
+        if table.visible_count == table.total_count and near_bottom(table.cursor_row, table.visible_count):
             self.action_more()
 
     def on_keyed_table_chosen(self, message: KeyedTable.Chosen) -> None:
