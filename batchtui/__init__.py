@@ -1,8 +1,13 @@
 """batchtui: a keyboard-driven terminal dashboard for Azure Batch."""
 
+import logging
 import sys
 
 __version__ = "0.1.0"
+
+# A library's loggers stay silent unless someone listens (--log does): without this, Python's
+# last-resort handler would print batchtui's warnings (a refused action) onto the terminal.
+logging.getLogger("batchtui").addHandler(logging.NullHandler())
 
 
 def _skip_httpx_command_line() -> None:

@@ -119,7 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
             "Account settings are taken, in this order, from: the flags below; the environment "
             "(AZURE_BATCH_ENDPOINT, AZURE_BATCH_ACCOUNT, AZURE_BATCH_ACCESS_KEY, AZURE_BATCH_AUTH_MODE); "
             "the [batch] section written by `az batch account login`; batchtui's config.toml. "
-            "`batchtui sim --help` serves a simulated account; `batchtui logs --help` reads a task's stdout and stderr."
+            "`batchtui sim --help` serves a simulated account; `batchtui logs --help` reads a task's "
+            "stdout and stderr; `batchtui exporter --help` serves metrics for Prometheus; "
+            "`batchtui serve --help` the dashboard in a browser."
         ),
     )
     p.add_argument("--version", action="version", version=f"batchtui {__version__}")
@@ -442,6 +444,14 @@ def main(argv: list[str] | None = None) -> int:
         from batchtui.logs_cli import main as logs_main
 
         return logs_main(argv[1:])
+    if argv[:1] == ["exporter"]:
+        from batchtui.exporter.cli import main as exporter_main
+
+        return exporter_main(argv[1:])
+    if argv[:1] == ["serve"]:
+        from batchtui.serve import main as serve_main
+
+        return serve_main(argv[1:])
 
     args = build_parser().parse_args(argv)
     from batchtui.batch.errors import BatchClientError, ConfigError

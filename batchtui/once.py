@@ -2,7 +2,8 @@
 
 Kept free of any UI import so that a cron job or a CI step pays only for httpx: the job
 list is one paged call, then every listed job's task counts are fetched concurrently
-(the client bounds how many are in flight).
+(the client bounds how many are in flight). The pools' node counts are one more paged call
+(``/nodecounts``), printed with the counts spelled as that call spells them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from batchtui.batch.client import BatchClient
 from batchtui.batch.errors import BatchClientError
 from batchtui.batch.models import Job, TaskCounts, TaskCountsResult
+from batchtui.batch.pools import PoolNodeCounts
 from batchtui.job_order import default_job_order, state_filter
 from batchtui.sanitize import clean
 
@@ -36,6 +38,8 @@ class OnceResult:
     account: str | None
     fetched_at: datetime
     jobs: tuple[JobCounts, ...]
+    pools: tuple[PoolNodeCounts, ...] = ()
+    pools_error: str | None = None  # the node counts could not be read (the jobs still print)
 
 
 async def _counts(client: BatchClient, job: Job) -> JobCounts:
@@ -45,15 +49,29 @@ async def _counts(client: BatchClient, job: Job) -> JobCounts:
         return JobCounts(job, None, str(exc))
 
 
+async def _pools(client: BatchClient) -> tuple[tuple[PoolNodeCounts, ...], str | None]:
+    try:
+        counts = await client.list_pool_node_counts(max_results=1000)
+    except BatchClientError as exc:
+        return (), str(exc)
+    return tuple(sorted(counts, key=lambda c: c.pool_id or "")), None
+
+
 async def collect(client: BatchClient, *, state: str | None = None) -> OnceResult:
     jobs = await client.list_jobs(filter=state_filter(state), select=JOB_SELECT)
     jobs = default_job_order(jobs)
+    # The node counts go with the counts, not before the job list: an account (or a proxy)
+    # that cannot list jobs is not asked for more.
+    pools = asyncio.ensure_future(_pools(client))
     rows = await asyncio.gather(*(_counts(client, job) for job in jobs))
+    pool_counts, pools_error = await pools
     return OnceResult(
         endpoint=client.endpoint,
         account=client.account,
         fetched_at=datetime.now(UTC),
         jobs=tuple(rows),
+        pools=pool_counts,
+        pools_error=pools_error,
     )
 
 
@@ -85,7 +103,13 @@ def render_json(result: OnceResult) -> str:
             }
             for row in result.jobs
         ],
+        "pools": [
+            {"id": c.pool_id, "dedicated": c.dedicated.to_wire(), "lowPriority": c.low_priority.to_wire()}
+            for c in result.pools
+        ],
     }
+    if result.pools_error is not None:
+        doc["poolsError"] = result.pools_error
     return json.dumps(doc, indent=2, ensure_ascii=False)
 
 
@@ -111,17 +135,55 @@ def _cell(value: object, limit: int = 64) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def render_table(result: OnceResult) -> str:
-    rows = [list(_COLUMNS), *(_table_row(r) for r in result.jobs)]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(_COLUMNS))]
-    right = {3, 4, 5, 6, 7}
+def _aligned(rows: Sequence[Sequence[str]], right: set[int]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for r in rows:
-        cells = [r[i].rjust(widths[i]) if i in right else r[i].ljust(widths[i]) for i in range(len(_COLUMNS))]
+        cells = [r[i].rjust(widths[i]) if i in right else r[i].ljust(widths[i]) for i in range(len(r))]
         lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+_POOL_COLUMNS = ("POOL", "DEDICATED", "SPOT", "IDLE", "RUNNING", "STARTING", "SICK", "NOTE")
+#: /nodecounts keys of nodes on their way up, and of sick nodes with how the note words them
+_STARTING = ("creating", "starting", "waitingForStartTask", "rebooting", "reimaging")
+_SICK = (
+    ("startTaskFailed", "start task failed"),
+    ("unusable", "unusable"),
+    ("unknown", "lost contact"),
+    ("offline", "offline"),
+    ("preempted", "preempted"),
+)
+
+
+def _pool_row(c: PoolNodeCounts) -> Sequence[str]:
+    note = ", ".join(f"{n} {word}" for key, word in _SICK if (n := c.get(key)))
+    return [
+        _cell(c.pool_id),
+        str(c.dedicated.total),
+        str(c.low_priority.total),
+        str(c.get("idle")),
+        str(c.get("running")),
+        str(sum(c.get(k) for k in _STARTING)),
+        str(c.sick),
+        _cell(note, 200),
+    ]
+
+
+def render_table(result: OnceResult) -> str:
+    lines = _aligned([list(_COLUMNS), *(_table_row(r) for r in result.jobs)], {3, 4, 5, 6, 7})
+    if result.pools:
+        lines.append("")
+        lines.extend(
+            _aligned([list(_POOL_COLUMNS), *(_pool_row(c) for c in result.pools)], {1, 2, 3, 4, 5, 6})
+        )
     failed = sum(1 for r in result.jobs if r.counts is None)
     footer = f"{len(result.jobs)} jobs · {clean(result.account or result.endpoint)}"
     if failed:
         footer += f" · counts unavailable for {failed}"
+    sick = sum(c.sick for c in result.pools)
+    footer += f" · {len(result.pools)} pools" + (f" ({sick} sick nodes)" if sick else "")
+    if result.pools_error is not None:
+        footer += f" · node counts unavailable: {_cell(result.pools_error, 200)}"
     lines.append(footer)
     return "\n".join(lines)

@@ -6,12 +6,15 @@ simulator over HTTPS (the certificate of ``batchtui sim --tls``), both in this p
 is sped up except the simulator's world (--time-scale, so jobs start, run and finish). The
 handshakes are counted at the server (one per ClientHello), after a warm-up, and put per hour.
 
-Two cases run side by side, each in its own process: **now** (the client keeps idle
-connections batchtui.batch.transport.KEEPALIVE_SECONDS, the simulator
-batchtui.sim.server.KEEPALIVE_SECONDS) and **5 s** (both set back to 5 s, what the client and
-uvicorn's default kept before issue 15; the same code otherwise).
+Cases run side by side, each in its own process: **now** (the client keeps idle connections
+batchtui.batch.transport.KEEPALIVE_SECONDS, the simulator batchtui.sim.server.KEEPALIVE_SECONDS)
+and **5 s** (both set back to 5 s, what the client and uvicorn's default kept before issue 15;
+the same code otherwise), for each --time-scales value (0: an account at rest; 60: an hour of
+the world a minute, so jobs start and finish and bursts of counts reads come and go). For
+"now", every second in which new handshakes happened after the warm-up is listed with the
+requests served in that second and the seconds since the last request before it.
 
-    python bench/handshakes.py [--minutes 10] [--jobs 1000] [--refresh 5] [--warmup 60]
+    python bench/handshakes.py [--minutes 10] [--jobs 1000] [--refresh 5] [--warmup 60] [--time-scales 0,60]
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ async def run_case(args: argparse.Namespace, keepalive: float | None) -> dict[st
     if keepalive is not None:  # both read at construction, below
         transport.KEEPALIVE_SECONDS = keepalive
         sim_server.KEEPALIVE_SECONDS = int(keepalive)
-    sim = Simulator(SimConfig(jobs=args.jobs, time_scale=args.time_scale, seed=1))
+    sim = Simulator(SimConfig(jobs=args.jobs, time_scale=args.scale, seed=1))
     folder = Path(tempfile.mkdtemp(prefix="bench-handshakes-"))
     tls = make_server_certificate(folder, "127.0.0.1")
     os.environ["SSL_CERT_FILE"] = str(tls.ca_file)
@@ -82,6 +85,24 @@ async def run_case(args: argparse.Namespace, keepalive: float | None) -> dict[st
     }
 
 
+def bursts(result: dict[str, Any], warmup: float) -> list[str]:
+    """The seconds after warm-up in which new handshakes happened, with what was asked then."""
+    out = []
+    samples = result["samples"]
+    last_busy = 0.0
+    for before, now in zip(samples, samples[1:], strict=False):
+        asked = now["requests"] - before["requests"]
+        new = now["handshakes"] - before["handshakes"]
+        if new and now["s"] >= warmup:
+            out.append(
+                f"  t={now['s']:.0f}s: +{new} handshakes, {asked} requests that second, "
+                f"{before['s'] - last_busy:.0f} s after the last request before it"
+            )
+        if asked:
+            last_busy = now["s"]
+    return out
+
+
 def summarize(name: str, result: dict[str, Any], warmup: float) -> list[object]:
     samples = result["samples"]
     warm = next((s for s in samples if s["s"] >= warmup), samples[-1])
@@ -107,21 +128,25 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--jobs", type=int, default=1000)
     ap.add_argument("--refresh", type=float, default=5.0)
-    ap.add_argument("--time-scale", type=float, default=60.0)
+    ap.add_argument("--time-scales", default="0,60", help="the simulator's clock speeds, one run each")
     ap.add_argument("--warmup", type=float, default=60.0, help="seconds before handshakes are counted")
     ap.add_argument("--case", choices=sorted(CASES), help=argparse.SUPPRESS)  # a child's one case
+    ap.add_argument("--scale", type=float, default=0.0, help=argparse.SUPPRESS)  # ... at this clock
     args = ap.parse_args()
     if args.case:
         print(json.dumps(asyncio.run(run_case(args, CASES[args.case]))))
         return
-    argv = [a for a in sys.argv[1:]]
+    argv = list(sys.argv[1:])
+    runs = [(name, float(scale)) for scale in args.time_scales.split(",") for name in CASES]
     children = {
-        name: subprocess.Popen(
-            [sys.executable, __file__, *argv, "--case", name], stdout=subprocess.PIPE, text=True
+        (name, scale): subprocess.Popen(
+            [sys.executable, __file__, *argv, "--case", name, "--scale", str(scale)],
+            stdout=subprocess.PIPE,
+            text=True,
         )
-        for name in CASES
+        for name, scale in runs
     }
-    results = {name: json.loads(child.communicate()[0]) for name, child in children.items()}
+    results = {key: json.loads(child.communicate()[0]) for key, child in children.items()}
     print()
     print(
         table(
@@ -138,9 +163,17 @@ def main() -> None:
                 "handshakes per hour after warm-up",
                 "per 100 requests",
             ],
-            [summarize(name, results[name], args.warmup) for name in CASES],
+            [
+                summarize(f"{name}, time scale {scale:g}", results[name, scale], args.warmup)
+                for name, scale in runs
+            ],
         )
     )
+    for scale in sorted({scale for _name, scale in runs}):
+        lines = bursts(results["now", scale], args.warmup)
+        print(f"now, time scale {scale:g}: new handshakes after warm-up" + (":" if lines else ": none"))
+        for line in lines:
+            print(line)
 
 
 if __name__ == "__main__":

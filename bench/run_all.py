@@ -27,6 +27,8 @@ FULL: list[list[str]] = [
     ["apply_cost.py"],
     ["ten_thousand.py"],
     ["log_tail.py"],
+    ["log_view.py"],
+    ["pools_nodes.py"],
 ]
 QUICK: list[list[str]] = [
     ["once_vs_sdk.py", "--sizes", "50", "--repeat", "1"],
@@ -40,6 +42,8 @@ QUICK: list[list[str]] = [
     ["apply_cost.py", "--runs", "5", "--jobs", "1000", "--ranks", "200"],
     ["ten_thousand.py", "--jobs", "2000", "--repeat", "1", "--seconds", "5"],
     ["log_tail.py", "--ticks", "6", "--repeat", "1"],
+    ["log_view.py", "--frames", "10", "--lines", "20000"],
+    ["pools_nodes.py", "--nodes", "200", "--tasks", "10000", "--repeat", "2"],
 ]
 
 

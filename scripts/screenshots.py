@@ -19,14 +19,24 @@ from textual.pilot import Pilot
 from batchtui.batch.auth import SharedKeyAuth
 from batchtui.batch.client import BatchClient
 from batchtui.sim import SimConfig, Simulator
+from batchtui.sim.app import numbered_request_ids
 from batchtui.ui.app import BatchApp, make_app
+from batchtui.ui.screens.action_history import ActionHistoryScreen
+from batchtui.ui.screens.confirm import ConfirmAction
+from batchtui.ui.screens.file_list import FileListScreen
 from batchtui.ui.screens.help import HelpScreen
 from batchtui.ui.screens.jobs import JobsScreen
+from batchtui.ui.screens.logs import LogScreen
+from batchtui.ui.screens.node_detail import NodeDetailScreen
+from batchtui.ui.screens.nodes import NodesScreen
+from batchtui.ui.screens.pools import PoolsScreen
 from batchtui.ui.screens.subtasks import SubtasksScreen
 from batchtui.ui.screens.tasks import TasksScreen
 from batchtui.ui.widgets.count_bar import CountBar
 
 MPI_JOB = "mpi-cfd-0001"
+MIXED_JOB = "render-shot-0018"
+BAD_JOB = "etl-nightly-0011"  # most of its failures on the etl pool's bad node
 BIG = (120, 40)
 SMALL = (80, 24)
 
@@ -96,13 +106,152 @@ async def subtasks(pilot: Pilot[Any]) -> None:
     )
 
 
+async def confirm_dialog(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    await until(
+        pilot, lambda: isinstance(app.screen, ConfirmAction) and bool(app.screen.query("#confirm-keys"))
+    )
+    await pilot.pause()
+
+
+async def confirm(pilot: Pilot[Any]) -> None:
+    """ctrl+k on the ranks of the MPI task whose rank 4 failed while the others keep running."""
+    await tasks(pilot)
+    app = pilot.app
+    assert app.screen.table.select_key("solver-00")
+    await pilot.pause()
+    await pilot.press("enter")
+    await until(
+        pilot, lambda: isinstance(app.screen, SubtasksScreen) and app.screen.status.last_ok is not None
+    )
+    await pilot.press("ctrl+k")
+    await confirm_dialog(pilot)
+
+
+async def confirm_destructive(pilot: Pilot[Any]) -> None:
+    """ctrl+k on a job with running tasks: its id must be typed."""
+    await home(pilot)
+    assert pilot.app.screen.table.select_key(MIXED_JOB)
+    await pilot.pause()
+    await pilot.press("ctrl+k")
+    await confirm_dialog(pilot)
+    await pilot.press(*"render")
+
+
+async def history(pilot: Pilot[Any]) -> None:
+    """Two terminations (one accepted, one refused in the service's words), then H."""
+    await home(pilot)
+    app = pilot.app
+    assert isinstance(app, BatchApp)
+    assert app.screen.table.select_key(MIXED_JOB)
+    await pilot.pause()
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, TasksScreen) and app.screen.status.last_ok is not None)
+    screen = app.screen
+    running = sorted(k for k, t in screen.tasks.items() if t.state == "running")[0]
+    done = sorted(k for k, t in screen.tasks.items() if t.state == "completed" and t.result == "success")[0]
+    for task in (running, done):
+        assert screen.table.select_key(task)
+        await pilot.pause()
+        await pilot.press("ctrl+k")
+        await confirm_dialog(pilot)
+        await pilot.press("y")
+        await until(pilot, lambda task=task: any(task in r.target for r in app.actions.history))
+    app.clear_notifications()  # they time out in real seconds: not part of a stable picture
+    await pilot.press("H")
+    await until(pilot, lambda: isinstance(app.screen, ActionHistoryScreen))
+
+
+async def rank_stderr(pilot: Pilot[Any]) -> None:
+    """l on the rank that failed, then o: its stderr, with the backtrace."""
+    await subtasks(pilot)
+    app = pilot.app
+    screen = app.screen
+    assert isinstance(screen, SubtasksScreen)
+    failed = [key for key, rank in screen.ranks.items() if rank.failed]
+    assert failed and screen.table.select_key(failed[0])
+    await pilot.pause()
+    await pilot.press("l")
+    await until(pilot, lambda: isinstance(app.screen, LogScreen) and app.screen.snapshot is not None)
+    await pilot.press("o")
+    await until(
+        pilot,
+        lambda: (
+            isinstance(app.screen, LogScreen)
+            and app.screen.snapshot is not None
+            and app.screen.file.path.endswith("stderr.txt")
+        ),
+    )
+
+
+async def log_files(pilot: Pilot[Any]) -> None:
+    """f on the log: the files of the rank's directory."""
+    await rank_stderr(pilot)
+    await pilot.press("f")
+    await until(
+        pilot, lambda: isinstance(pilot.app.screen, FileListScreen) and bool(pilot.app.screen.entries)
+    )
+
+
+async def command(pilot: Pilot[Any], text: str) -> None:
+    """``:`` then ``text`` then enter, as an operator types it."""
+    await pilot.press("colon")
+    await pilot.pause()
+    await pilot.press(*("space" if c == " " else c for c in text))
+    await pilot.press("enter")
+
+
+async def pools(pilot: Pilot[Any]) -> None:
+    await home(pilot)
+    await command(pilot, "pools")
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, PoolsScreen) and app.screen.status.last_ok is not None)
+
+
+async def nodes(pilot: Pilot[Any]) -> None:
+    await pools(pilot)
+    app = pilot.app
+    assert app.screen.table.select_key("pool-hpc-a")
+    await pilot.pause()
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, NodesScreen) and app.screen.status.last_ok is not None)
+
+
+async def bad_node(pilot: Pilot[Any]) -> None:
+    """The tasks of a job whose failures sit on one node, then ``b``: that node."""
+    await home(pilot)
+    await command(pilot, f"job {BAD_JOB}")
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, TasksScreen) and app.screen.failures is not None)
+    await pilot.press("b")
+    await until(pilot, lambda: isinstance(app.screen, NodeDetailScreen) and app.screen.node is not None)
+
+
+async def failed_start(pilot: Pilot[Any]) -> None:
+    """Enter on the node of pool-hpc-a whose start task failed."""
+    await nodes(pilot)
+    app = pilot.app
+    failed = next(k for k in app.screen.table.visible_keys if app.screen.nodes[k].state == "starttaskfailed")
+    assert app.screen.table.select_key(failed)
+    await pilot.pause()
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, NodeDetailScreen) and app.screen.node is not None)
+
+
+async def bad_job(pilot: Pilot[Any]) -> None:
+    await home(pilot)
+    await command(pilot, f"job {BAD_JOB}")
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, TasksScreen) and app.screen.failures is not None)
+
+
 class Frozen:
     def __call__(self) -> float:
         return 1000.0
 
 
 def build(theme: str | None = None) -> BatchApp:
-    sim = Simulator(SimConfig(seed=7, jobs=20, time_scale=0))
+    sim = Simulator(SimConfig(seed=7, jobs=20, time_scale=0), request_ids=numbered_request_ids())
     client = BatchClient(
         "http://127.0.0.1:8765",
         SharedKeyAuth(sim.config.account, sim.config.key),
@@ -122,6 +271,16 @@ SCENES: list[tuple[str, str | None, tuple[int, int], Callable[[Pilot[Any]], Awai
     ("help", None, BIG, help_screen),
     ("tasks", None, BIG, tasks),
     ("subtasks", None, BIG, subtasks),
+    ("confirm", None, BIG, confirm),
+    ("confirm-destructive", None, BIG, confirm_destructive),
+    ("history", None, BIG, history),
+    ("logs-rank-stderr", None, BIG, rank_stderr),
+    ("logs-files", None, BIG, log_files),
+    ("tasks-failures", None, BIG, bad_job),
+    ("pools", None, BIG, pools),
+    ("nodes", None, BIG, nodes),
+    ("node", None, BIG, bad_node),
+    ("node-start-task-failed", None, BIG, failed_start),
 ]
 
 

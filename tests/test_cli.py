@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from batchtui.cli import main
+from tests.conftest import load_data
 
 KEY = base64.b64encode(b"k" * 64).decode()
 ENDPOINT = "https://acct.eastus.batch.azure.com"
@@ -95,7 +96,7 @@ def test_once_json_against_the_demo(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_cli(capsys, "--demo", "--once", "-o", "json")
     assert code == 0, err
     doc = json.loads(out)
-    assert set(doc) == {"endpoint", "account", "fetched_at", "jobs"}
+    assert set(doc) == {"endpoint", "account", "fetched_at", "jobs", "pools"}
     assert doc["account"] == "demo"
     assert doc["fetched_at"].endswith("Z")
     assert len(doc["jobs"]) > 5
@@ -122,6 +123,17 @@ def test_once_json_against_the_demo(capsys: pytest.CaptureFixture[str]) -> None:
         assert set(c) == {"active", "running", "completed", "succeeded", "failed"}
         assert c["succeeded"] + c["failed"] == c["completed"]
         assert job["taskSlotCounts"]["completed"] >= c["completed"]
+    # every pool with its node counts spelled exactly as /nodecounts spells them
+    recorded = load_data("recorded_js_Pools_ListPoolNodeCounts.json")["Entries"][0]["ResponseBody"]["value"][
+        0
+    ]
+    assert [p["id"] for p in doc["pools"]] == sorted(p["id"] for p in doc["pools"]) and len(doc["pools"]) == 6
+    for pool in doc["pools"]:
+        assert set(pool) == {"id", "dedicated", "lowPriority"}
+        assert list(pool["dedicated"]) == list(recorded["dedicated"])
+        assert list(pool["lowPriority"]) == list(recorded["lowPriority"])
+    hpc = next(p for p in doc["pools"] if p["id"] == "pool-hpc-a")
+    assert hpc["dedicated"]["startTaskFailed"] == 1 and hpc["dedicated"]["total"] == 64
 
 
 def test_once_state_filter(capsys: pytest.CaptureFixture[str]) -> None:
@@ -137,7 +149,20 @@ def test_once_table(capsys: pytest.CaptureFixture[str]) -> None:
     lines = out.splitlines()
     header = ["JOB", "STATE", "POOL", "ACTIVE", "RUNNING", "SUCCEEDED", "FAILED", "DONE%", "NOTE"]
     assert lines[0].split() == header
-    assert "jobs · demo" in lines[-1]
+    assert "jobs · demo · 6 pools" in lines[-1]
+    pools = lines.index("") + 1
+    assert lines[pools].split() == [
+        "POOL",
+        "DEDICATED",
+        "SPOT",
+        "IDLE",
+        "RUNNING",
+        "STARTING",
+        "SICK",
+        "NOTE",
+    ]
+    stuck = next(line for line in lines[pools:] if line.startswith("pool-hpc-a"))
+    assert "start task failed" in stuck
 
 
 def test_once_does_not_import_the_ui() -> None:

@@ -59,7 +59,7 @@ async def test_a_job_id_with_a_lone_surrogate_blocks_nothing() -> None:
         assert not any(p.startswith(f"/jobs/{BAD}") for p in seen)  # never put on the wire
 
         # Open the bad job: its screen says why it cannot load, and nothing crashes.
-        table.move_cursor(row=table.get_row_index(BAD))
+        assert table.select_key(BAD)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, TasksScreen))
         tasks = app.screen

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -117,10 +116,9 @@ async def test_garbage_gives_one_clear_line_keeps_the_rows_and_the_next_good_ref
         screen = await home(pilot, app)
         before = rows(screen)
         garble.mode = mode
-        started = time.monotonic()
         await pilot.press("ctrl+r")
+        # A slow answer is cut at the client's timeout: the wait below would time out otherwise.
         await wait_for(pilot, lambda: screen.status.error is not None)
-        assert time.monotonic() - started < 5  # a slow answer is cut at the timeout
         plain = screen.status.plain
         assert plain.startswith(f"{head} · updated 0s ago · {reason}"), plain
         assert "\n" not in plain and "<html>" not in plain and "internal error" not in plain
@@ -146,23 +144,19 @@ async def test_a_one_megabyte_display_name_is_cut_to_fit_and_the_dashboard_stays
     garble.edit = enlarge
     garble.only = lambda path: path.startswith("/jobs") and "/tasks" not in path and "taskcounts" not in path
     async with app.run_test(size=SIZE) as pilot:
-        started = time.monotonic()
         screen = await home(pilot, app)
-        assert time.monotonic() - started < 5
         key = screen.table.selected_key
         assert key is not None
         name = screen.table.get_row(key)[1].plain
         assert name.endswith("…") and set(name[:-1]) == {"N"} and len(name) <= 24
         assert all(screen.table.get_row(k)[1].plain == name for k in screen.table.rows_by_key)
         # The tasks screen's header carries the name too: still one bounded header, no stall.
-        started = time.monotonic()
         await pilot.press("enter")
         await wait_for(pilot, lambda: getattr(app.screen, "job", None) is not None)
         tasks = app.screen
         header = tasks.query_one("#tasks-header")
         await pilot.pause()
-        assert header.outer_size.height <= 3
-        assert time.monotonic() - started < 5
+        assert header.outer_size.height <= 4  # name, counts, failures, filter keys
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen)
         assert app.is_running
@@ -179,11 +173,10 @@ async def test_a_one_megabyte_error_message_is_cut_on_the_status_line() -> None:
         plain = screen.status.plain
         assert "service error: HTTP 500 InternalError: EEEE" in plain and "…" in plain
         assert len(plain) < 600
-        started = time.monotonic()
+        # What keeps it quick is the bound above (len < 600), not a wall clock: bench/ times.
         for _ in range(3):
             screen.status._tick()
             await pilot.press("j")
-        assert time.monotonic() - started < 1.0
         garble.mode = None
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: screen.status.error is None)
@@ -209,9 +202,10 @@ def test_once_table_stays_narrow_with_a_one_megabyte_pool_id(
     monkeypatch.setattr("batchtui.demo.demo_client", demo_client)
     assert main(["--demo", "--once", "-o", "table"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == len(sim.job_ids()) + 2
+    jobs = lines[: lines.index("")]  # then the pools' table, then the footer
+    assert len(jobs) == len(sim.job_ids()) + 1
     assert max(len(line) for line in lines) < 250
-    assert all(("P" * 63 + "…") in line for line in lines[1:-1])
+    assert all(("P" * 63 + "…") in line for line in jobs[1:])
 
 
 async def test_a_one_megabyte_failure_message_opens_in_the_task_details_without_a_stall() -> None:

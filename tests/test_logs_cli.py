@@ -68,11 +68,11 @@ def run(
 
 def test_a_pipe_gets_the_services_bytes_exactly() -> None:
     sim = make_sim()
-    code, out, _ = run(sim, ["etl-nightly-0003", "shard-0001", "--stderr"])
-    assert code == 0 and out == truth(sim, "etl-nightly-0003", "shard-0001", "stderr.txt")
+    code, out, _ = run(sim, ["etl-nightly-0003", "shard-0015", "--stderr"])
+    assert code == 0 and out == truth(sim, "etl-nightly-0003", "shard-0015", "stderr.txt")
     assert out.startswith(b"Traceback (most recent call last):")
-    code, out, _ = run(sim, ["etl-nightly-0003", "shard-0001"])
-    assert out == truth(sim, "etl-nightly-0003", "shard-0001", "stdout.txt") and b"\x1b[" in out
+    code, out, _ = run(sim, ["etl-nightly-0003", "shard-0015"])
+    assert out == truth(sim, "etl-nightly-0003", "shard-0015", "stdout.txt") and b"\x1b[" in out
 
 
 def test_tail_reads_back_from_the_end_and_never_the_whole_file() -> None:
@@ -84,8 +84,8 @@ def test_tail_reads_back_from_the_end_and_never_the_whole_file() -> None:
     assert code == 0 and out.count(b"\n") == 3 and out.startswith(b"t=")
     assert client.stats.bytes_received < 64 * 1024  # of a file of hundreds of MB
     for n in (0, 1, 7, 5000):
-        code, out, _ = run(sim, ["etl-nightly-0003", "shard-0001", "--stderr", "--tail", str(n)])
-        lines = truth(sim, "etl-nightly-0003", "shard-0001", "stderr.txt").splitlines(keepends=True)
+        code, out, _ = run(sim, ["etl-nightly-0003", "shard-0015", "--stderr", "--tail", str(n)])
+        lines = truth(sim, "etl-nightly-0003", "shard-0015", "stderr.txt").splitlines(keepends=True)
         assert out == b"".join(lines[-n:] if n else [])
 
 
@@ -143,7 +143,7 @@ def test_refusals_are_one_line_and_exit_1_usage_exits_2(capsys: object) -> None:
     assert "no rank 99" in err.getvalue()
     err = io.StringIO()
     assert (
-        main(["--demo", "etl-nightly-0003", "shard-0001", "--file", "wd/none.txt"], stdout=out, stderr=err)
+        main(["--demo", "etl-nightly-0003", "shard-0015", "--file", "wd/none.txt"], stdout=out, stderr=err)
         == 1
     )
     assert "FileNotFound" in err.getvalue()
@@ -163,6 +163,6 @@ def test_refusals_are_one_line_and_exit_1_usage_exits_2(capsys: object) -> None:
 def test_the_demo_writes_a_completed_tasks_stderr() -> None:
     out = io.BytesIO()
     assert (
-        main(["--demo", "etl-nightly-0003", "shard-0001", "--stderr"], stdout=out, stderr=io.StringIO()) == 0
+        main(["--demo", "etl-nightly-0003", "shard-0015", "--stderr"], stdout=out, stderr=io.StringIO()) == 0
     )
     assert out.getvalue().startswith(b"Traceback (most recent call last):")

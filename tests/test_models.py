@@ -259,6 +259,14 @@ def test_every_data_file_is_covered() -> None:
         "recorded_py_errors_PoolNotFound_JobExists.json",
         "recorded_js_error_InvalidQueryParameterValue.json",
         "recorded_js_error_JobPreparationTaskOrReleaseTaskNotSpecified.json",
+        # pools and nodes: tests/test_pools_models.py
+        "recorded_js_Pools_ListPools.json",
+        "recorded_js_Pools_GetPool.json",
+        "recorded_js_Pools_ListPoolNodeCounts.json",
+        "recorded_js_Nodes_GetNode.json",
+        "recorded_js_Nodes_ListNodes.json",
+        "recorded_net_Nodes_ListNodes_recentTasks.json",
+        "recorded_net_Nodes_GetNode_rebooting_then_starting.json",
         # file APIs: tests/test_files_client.py
         "Tasks_ListTaskFiles.json",
         "Tasks_GetTaskFileProperties.json",

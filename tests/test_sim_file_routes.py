@@ -16,7 +16,7 @@ from batchtui.sim.file_tree import RETENTION
 
 V = "api-version=2025-06-01"
 RUNNING = ("mpi-cfd-0001", "solver-00")  # rank 5 died (exit 139), the others hang
-FAILED = ("etl-nightly-0003", "shard-0001")  # ended in a Python traceback
+FAILED = ("etl-nightly-0003", "shard-0015")  # ended in a Python traceback (not on the bad node)
 ACTIVE = ("etl-nightly-0003", "shard-0048")  # not started: no node yet
 
 

@@ -16,7 +16,7 @@ from test_sim_support import API, BASE, SharedKey, client, sign
 
 from batchtui.sim import SimConfig, Simulator
 from batchtui.sim.asgi import MAX_REQUEST_BODY, BatchHTTPError, Request, Response
-from batchtui.sim.routes import build_router
+from batchtui.sim.routes import jobs, tasks
 from batchtui.sim.routing import Router
 from batchtui.sim.server import BackgroundServer
 
@@ -58,7 +58,10 @@ def gone(sim: Simulator, request: Request, job_id: str) -> Response:
 
 
 def make_sim() -> Simulator:
-    router = build_router()
+    # The real read routes, and these test handlers where the real actions would be.
+    router = Router()
+    jobs.register(router)
+    tasks.register(router)
     router.get("/jobs/{job_id}/files/{file_path:path}", file_content)
     router.head("/jobs/{job_id}/files/{file_path:path}", file_properties)
     router.get("/blob", blob)

@@ -324,7 +324,7 @@ async def test_query_names_are_case_insensitive(sim: Simulator) -> None:
 async def test_other_verbs_and_paths(sim: Simulator) -> None:
     async with client(sim) as c:
         post = await c.post("/jobs", params={"api-version": API})
-        unknown = await c.get("/pools/p/nodes", params={"api-version": API})
+        unknown = await c.get("/certificates", params={"api-version": API})  # removed in 2025-06-01
     assert post.status_code == 405 and post.json()["code"] == "UnsupportedHttpVerb"
     assert unknown.status_code == 404 and unknown.json()["code"] == "ResourceNotFound"
 

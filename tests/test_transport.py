@@ -142,7 +142,8 @@ async def test_once_over_loopback_reads_every_jobs_counts() -> None:
             result = await collect(client)
     assert len(result.jobs) >= 50
     assert all(row.counts is not None and row.error is None for row in result.jobs)
-    assert client.stats.requests == len(result.jobs) + 1  # one list page, one counts call each
+    # one list page, one counts call each, and the pools' node counts
+    assert client.stats.requests == len(result.jobs) + 2
 
 
 async def test_over_tls_a_second_burst_needs_no_new_handshake(

@@ -11,6 +11,7 @@ from textual.widgets import Input
 from ui_support import make_client, make_sim, wait_for
 
 from batchtui.batch.client import RequestEvent
+from batchtui.refresh.failures import FAILURE_SELECT
 from batchtui.sim import Simulator
 from batchtui.ui.app import BatchApp, make_app
 from batchtui.ui.screens.jobs import JobsScreen
@@ -35,12 +36,14 @@ def recording_app(sim: Simulator, **kw: Any) -> tuple[BatchApp, list[RequestEven
 
 
 def task_lists(events: list[RequestEvent], job_id: str) -> list[dict[str, list[str]]]:
-    """The query of every List Tasks request for ``job_id``, in order."""
+    """The query of every List Tasks request of the task list for ``job_id``, in order (the
+    failures' own read, once the job has failures, is tests/test_ui_pools.py's to count)."""
     out = []
     for e in events:
         url = urlsplit(e.url)
-        if url.path == f"/jobs/{job_id}/tasks":
-            out.append(parse_qs(url.query))
+        query = parse_qs(url.query)
+        if url.path == f"/jobs/{job_id}/tasks" and query.get("$select") != [",".join(FAILURE_SELECT)]:
+            out.append(query)
     return out
 
 

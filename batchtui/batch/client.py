@@ -25,6 +25,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from batchtui.batch import files as _files
+from batchtui.batch import pools as _pools
 from batchtui.batch.auth import EntraIdAuth, SharedKeyAuth, check_endpoint, ocp_date_now
 from batchtui.batch.errors import (
     BatchClientError,
@@ -109,6 +110,7 @@ class RequestEvent:
     error: str | None  # why the attempt failed, if it did
     retry_in: float | None  # set when this attempt will be retried after that delay
     kind: str | None = None  # the failure's short cause ("throttled", "offline", "auth", ...)
+    call: str = ""  # which client call sent it ("list_jobs", "get_task_counts", ...)
 
 
 @dataclass
@@ -438,6 +440,62 @@ class BatchClient:
         """Bytes ``[start, end)`` of a task or node file (one ranged GET, capped)."""
         return await _files.read_range(self, ref, start, end, total=total)
 
+    # ------------------------------------------------------------------ pools and nodes (batch/pools.py)
+
+    async def list_pools(
+        self,
+        *,
+        filter: str | None = None,
+        select: Sequence[str] | None = None,
+        max_results: int | None = None,
+        limit: int | None = _pools.MAX_ITEMS,
+    ) -> list[_pools.Pool]:
+        """The account's pools (every page, up to ``limit``)."""
+        pages = _pools.iter_pool_pages(self, filter=filter, select=select, max_results=max_results)
+        return await self._collect(pages, limit)
+
+    async def get_pool(self, pool_id: str, *, select: Sequence[str] | None = None) -> _pools.Pool:
+        return await _pools.get_pool(self, pool_id, select=select)
+
+    async def list_nodes(
+        self,
+        pool_id: str,
+        *,
+        filter: str | None = None,
+        select: Sequence[str] | None = None,
+        max_results: int | None = None,
+        limit: int | None = _pools.MAX_ITEMS,
+    ) -> list[_pools.Node]:
+        """The compute nodes of a pool (every page, up to ``limit``)."""
+        pages = _pools.iter_node_pages(self, pool_id, filter=filter, select=select, max_results=max_results)
+        return await self._collect(pages, limit)
+
+    def iter_node_pages(
+        self,
+        pool_id: str,
+        *,
+        filter: str | None = None,
+        select: Sequence[str] | None = None,
+        max_results: int | None = None,
+    ) -> AsyncGenerator[Page[_pools.Node], None]:
+        return _pools.iter_node_pages(self, pool_id, filter=filter, select=select, max_results=max_results)
+
+    async def get_node(
+        self, pool_id: str, node_id: str, *, select: Sequence[str] | None = None
+    ) -> _pools.Node:
+        return await _pools.get_node(self, pool_id, node_id, select=select)
+
+    async def list_pool_node_counts(
+        self,
+        *,
+        filter: str | None = None,
+        max_results: int | None = None,
+        limit: int | None = _pools.MAX_ITEMS,
+    ) -> list[_pools.PoolNodeCounts]:
+        """Node counts by state of every pool (``filter``: ``poolId eq '...'``), all pages."""
+        pages = _pools.iter_node_count_pages(self, filter=filter, max_results=max_results)
+        return await self._collect(pages, limit)
+
     # ------------------------------------------------------------------ plumbing
 
     def _url(self, path: str, params: Mapping[str, object]) -> str:
@@ -598,7 +656,7 @@ class BatchClient:
                         finally:
                             await response.aclose()
             except BatchClientError as exc:  # an auth flow (AuthError, ConfigError) or the cap
-                self._emit(method, url, None, None, crid, attempt, started, str(exc), None, exc.kind)
+                self._emit(call, method, url, None, None, crid, attempt, started, str(exc), None, exc.kind)
                 self.stats.errors += 1
                 if isinstance(exc, ResponseTooLarge):
                     raise ResponseTooLarge(f"{call}: {exc}") from None
@@ -633,7 +691,7 @@ class BatchClient:
                 request_id = response.headers.get("request-id")
                 self.stats.bytes_received += len(body)
                 if 200 <= status < 300:
-                    self._emit(method, url, status, request_id, crid, attempt, started, None, None)
+                    self._emit(call, method, url, status, request_id, crid, attempt, started, None, None)
                     self._note_service_time(response.headers.get("date"))
                     return Reply(status, response.headers, body, request_id, crid)
                 retry_after = parse_retry_after(response.headers)
@@ -650,7 +708,17 @@ class BatchClient:
             if retryable and attempt < policy.max_attempts:
                 delay = policy.delay(attempt - 1, retry_after, self._rand)
             self._emit(
-                method, url, status, request_id, crid, attempt, started, str(failure), delay, failure.kind
+                call,
+                method,
+                url,
+                status,
+                request_id,
+                crid,
+                attempt,
+                started,
+                str(failure),
+                delay,
+                failure.kind,
             )
             if delay is None:
                 self.stats.errors += 1
@@ -731,6 +799,7 @@ class BatchClient:
 
     def _emit(
         self,
+        call: str,
         method: str,
         url: str,
         status: int | None,
@@ -755,6 +824,7 @@ class BatchClient:
             error=error,
             retry_in=retry_in,
             kind=kind,
+            call=call,
         )
         for listener in tuple(self._listeners):
             try:

@@ -106,7 +106,11 @@ def trust_store(env: Mapping[str, str] = os.environ) -> ssl.SSLContext:
     if bundle is not None:
         sources.append(bundle)
     context: ssl.SSLContext | None = None
+    loaded: set[str] = set()
     for name, path in sources:
+        if os.path.realpath(path) in loaded:  # machines often point both at the system bundle
+            continue
+        loaded.add(os.path.realpath(path))
         capath = path if os.path.isdir(path) else None
         cafile = None if capath else path
         try:

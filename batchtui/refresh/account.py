@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from batchtui.batch.errors import BatchClientError
+from batchtui.refresh.actions import ActionRunner
 from batchtui.refresh.clock import utcnow
 from batchtui.refresh.engine import PollHandle, PollOutcome, RefreshEngine
 from batchtui.refresh.events import Event, EventDetector
@@ -92,6 +93,9 @@ class Account:
         self.now = now
         self.state_filter = state_filter
         self.engine = RefreshEngine(client, interval=interval, timer=timer, now=now)
+        #: every state change of this account goes through here: sent once, logged, kept in a
+        #: history, and the open views re-read at once afterwards
+        self.actions = ActionRunner(client, self.engine, now)
         if client.retry_sleep is asyncio.sleep:
             # A retry's wait that ctrl+r can cut short (a client built with its own sleep keeps it).
             client.retry_sleep = self.engine.retry_sleep

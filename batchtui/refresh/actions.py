@@ -53,7 +53,7 @@ class ActionPlan:
             if len(self.targets) == 1
             else f"{len(self.targets)} {self.verb.split()[-1]}s"
         )
-        verb = self.verb.split()[0]
+        verb = doing(self.verb)
         return f"{verb} {what}: {self.consequence}" if self.consequence else f"{verb} {what}"
 
 
@@ -69,9 +69,14 @@ class ActionRecord:
     request_id: str | None = None
 
     @property
+    def action(self) -> str:
+        """What was done to the target: the verb without its noun (the target names it)."""
+        return doing(self.verb)
+
+    @property
     def line(self) -> str:
         rid = f" (request-id {self.request_id})" if self.request_id else ""
-        return f"{self.at:%H:%M:%S} {self.verb} {self.target}: {self.outcome}, {self.message}{rid}"
+        return f"{self.at:%H:%M:%S} {self.action} {self.target}: {self.outcome}, {self.message}{rid}"
 
 
 class ActionRunner:
@@ -139,6 +144,12 @@ def _service_words(exc: BatchServiceError) -> str:
     if exc.status == 403 and exc.code not in (None, "AuthenticationFailed"):
         return f"{exc.code}: {exc.message} (the identity may only read this account)"
     return f"{exc.code or exc.status}: {exc.message}" if exc.message else str(exc.code or exc.status)
+
+
+def doing(verb: str) -> str:
+    """ "terminate task" -> "terminate", "disable (requeue) job" -> "disable (requeue)"."""
+    head, _, _noun = verb.rpartition(" ")
+    return head or verb
 
 
 def plural(n: int, word: str) -> str:

@@ -183,6 +183,10 @@ class JobsMonitor:
     def jobs(self) -> tuple[Job, ...]:
         return self._jobs or ()
 
+    def list_filter(self) -> str | None:
+        """The job list's ``$filter``, asked before each read (the exporter narrows it by time)."""
+        return state_filter(self.state)
+
     # ------------------------------------------------------------------ the engine's side
 
     def interval(self, base: float) -> float:
@@ -244,7 +248,7 @@ class JobsMonitor:
                 requests += 1
                 try:
                     jobs = await self.client.list_jobs(
-                        filter=state_filter(self.state), select=list(JOB_LIST_SELECT)
+                        filter=self.list_filter(), select=list(JOB_LIST_SELECT)
                     )
                     self._list_error = None
                 except ListingTooLong as exc:
@@ -361,7 +365,7 @@ class JobsMonitor:
         self._list_error = None
         try:
             async for page in self.client.iter_job_pages(
-                filter=state_filter(self.state), select=list(JOB_LIST_SELECT)
+                filter=self.list_filter(), select=list(JOB_LIST_SELECT)
             ):
                 pages += 1
                 jobs.extend(page.items)

@@ -10,6 +10,7 @@ BatchError bodies included, is written by asgi.write_response.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 import uuid
 from collections.abc import Callable
@@ -41,6 +42,12 @@ from batchtui.sim.wire import Timebase, iso_wall
 MAX_REQUEST_LOG = 200_000
 
 
+def numbered_request_ids() -> Callable[[], str]:
+    """request-ids 00000000-0000-0000-0000-000000000001, ...002, ...: in order, every run."""
+    count = itertools.count(1)
+    return lambda: f"00000000-0000-0000-0000-{next(count):012d}"
+
+
 class ServedRequest(NamedTuple):
     method: str
     path: str
@@ -57,7 +64,10 @@ class Simulator:
         now: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
         router: Router | None = None,
+        request_ids: Callable[[], str] | None = None,
     ) -> None:
+        """``request_ids``: where each answer's request-id comes from (default: a fresh uuid4;
+        pictures and snapshots number them, so that what shows them is the same every run)."""
         if config.max_page < 1 or config.time_scale < 0 or config.count_lag < 0:
             raise ValueError("SimConfig: max_page must be >= 1, time_scale and count_lag >= 0")
         self.config = config
@@ -84,6 +94,7 @@ class Simulator:
         # connect would; the HTTP server turns this off and closes its listener instead.
         self.refuse_by_raising = True
         self._wall = wall
+        self._request_id = request_ids or (lambda: str(uuid.uuid4()))
 
     # ---------------------------------------------------------------- helpers for tests and demos
 
@@ -101,7 +112,8 @@ class Simulator:
         return self.world.delete_task(job_id, task_id)
 
     def remove_node(self, pool_id: str, node_id: str) -> bool:
-        return self.world.remove_node(pool_id, node_id)
+        """The node leaves its pool now (leavingpool, then gone; its files go with it)."""
+        return self.world.remove_node(pool_id, node_id, self.clock.seconds())
 
     def _record(self, request: Request, status: int) -> None:
         self.requests.append(ServedRequest(request.method, request.path, status))
@@ -121,7 +133,7 @@ class Simulator:
         if body is None:
             return  # the client went away before it finished sending
         request = Request(scope, body)
-        request_id = str(uuid.uuid4())
+        request_id = self._request_id()
         if self.faults.latency_ms > 0:
             await asyncio.sleep(self.faults.latency_ms / 1000)
         fault = self.faults.decide()

@@ -47,6 +47,24 @@ MESSAGES = {
     # code names from the service's error code list; their exact texts are UNCONFIRMED
     "InvalidRequestBody": "The specified Request Body is not syntactically valid.",
     "RequestBodyTooLarge": "The request body is too large and exceeds the maximum permissible limit.",
+    # state conflicts of the write actions, as the service's error code list words them (only
+    # TaskCompleted's text is confirmed by a real body; NEXT-APIS §4, §8.4)
+    "MissingRequiredProperty": "A required property was not specified in the request body.",
+    "InvalidPropertyValue": "The value provided for one of the properties in the request body is invalid.",
+    "JobCompleted": "The specified job is already in a completed state.",
+    "JobBeingTerminated": "The specified job is being terminated.",
+    "JobBeingDeleted": "The specified job has been marked for deletion and is being garbage collected.",
+    "JobNotActive": "The specified job is not in active state.",
+    "TaskCompleted": "The specified task is already in a completed state.",
+    "TaskNotCompleted": (
+        "The specified task is not in a completed state, and the requested operation can be "
+        "performed only on completed tasks."
+    ),
+    "TaskSucceeded": (
+        "The specified task has already completed successfully, and the requested operation "
+        "cannot be performed on successful tasks."
+    ),
+    "OperationInvalidForCurrentState": "The specified operation is not valid for the current state of the resource.",
 }
 
 

@@ -1,10 +1,8 @@
-"""What the simulated account is made of: its pools and nodes, and the kinds of job it runs."""
+"""What the simulated account runs: the kinds of job, and the seeds everything is drawn from."""
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 _MASK = (1 << 64) - 1
 
@@ -18,40 +16,7 @@ def mix(*parts: int) -> int:
     return h
 
 
-# --------------------------------------------------------------------------- pools
-
-
-@dataclass(frozen=True, slots=True)
-class Pool:
-    id: str
-    vm_size: str
-    node_ids: tuple[str, ...]
-
-
-def _node_stamp(t: datetime) -> str:
-    return t.strftime("%Y%m%dt%H%M%Sz")
-
-
-def build_pools(seed: int, start: datetime, instances: int) -> dict[str, Pool]:
-    rng = random.Random(mix(seed, 0x9001))
-    specs = [
-        ("pool-hpc-a", "standard_hb120rs_v3", max(64, instances)),
-        ("pool-hpc-b", "standard_hc44rs", 32),
-        ("pool-render-spot", "standard_d16as_v5", 48),
-        ("pool-etl-d16", "standard_d16ds_v5", 16),
-        ("pool-gpu-nc24", "standard_nc24ads_a100_v4", 8),
-    ]
-    pools: dict[str, Pool] = {}
-    for pool_id, vm_size, size in specs:
-        base = rng.randint(1_000_000_000, 4_294_967_295)
-        allocated = start - timedelta(hours=rng.uniform(2, 30))
-        ids = []
-        for k in range(size):
-            # nodes come up in batches, each batch with its own allocation stamp
-            stamp = _node_stamp(allocated + timedelta(seconds=(k // 16) * 41 + (k % 16) // 5))
-            ids.append(f"tvm-{base}_{k + 1}-{stamp}")
-        pools[pool_id] = Pool(pool_id, vm_size, tuple(ids))
-    return pools
+# (the pools and their nodes are in fleet.py)
 
 
 # --------------------------------------------------------------------------- job kinds
@@ -125,6 +90,19 @@ KINDS: dict[str, Kind] = {
         (1,),
         ("CFD {t} (OpenFOAM)", "LAMMPS {t} production run", "WRF {t} ensemble"),
         "/bin/bash -c 'mpirun -np $AZ_BATCH_NODE_COUNT --hostfile $AZ_BATCH_HOST_LIST ./solver case_{n}.cfg'",
+    ),
+    # Only the ladder places these (KIND_WEIGHTS never draws it): a job queued on a pool that
+    # never got its nodes.
+    "gpu": Kind(
+        "llm-train",
+        "pool-gpu-h100",
+        "shard",
+        False,
+        (20, 40),
+        (4, 8),
+        (1,),
+        ("Pre-train {t} on H100",),
+        "python3 -m torch.distributed.run --nproc-per-node 8 pretrain.py --shard {n}",
     ),
 }
 KIND_WEIGHTS = (("render", 0.3), ("genomics", 0.2), ("etl", 0.2), ("ml", 0.1), ("mpi", 0.2))

@@ -100,6 +100,12 @@ ANCHORS: tuple[Anchor, ...] = (
         ((0.5, PLANNED), (3600, SECONDS)),
         wall_clock_frac=0.5,
     ),
+    Anchor(
+        "queued: its pool never got a node (the resize hit AccountCoreQuotaReached)",
+        "gpu",
+        OPEN,
+        ((2400, SECONDS),),
+    ),
 )
 
 

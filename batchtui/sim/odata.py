@@ -8,6 +8,7 @@ reason, because a filter that is silently ignored returns a wrong answer that lo
     atom    := "(" expr ")" | "startswith(" path "," string ")" [ "eq" ("true"|"false") ]
              | path ("eq"|"ne") string
              | path ("eq"|"ne"|"gt"|"ge"|"lt"|"le") "DateTime" string    (date-time fields)
+             | path ("eq"|"ne"|"gt"|"ge"|"lt"|"le") integer              (int fields)
     string  := "'" ( [^'] | "''" )* "'"
 
 Date-times are written as the service's docs write them (batch-efficient-list-queries:
@@ -50,7 +51,7 @@ class Field:
     path: str  # canonical wire path, e.g. executionInfo/result
     ops: tuple[str, ...]  # eq, ne, startswith (and gt, ge, lt, le for date-times)
     values: tuple[str, ...] | None  # allowed literals (enums), or None for free text
-    kind: str = "string"  # or "datetime": compared as instants
+    kind: str = "string"  # or "datetime": compared as instants; or "int" (a bare number)
 
 
 TIME_OPS = ("eq", "ne", "gt", "ge", "lt", "le")
@@ -74,7 +75,8 @@ TASK_FILTER_FIELDS = (
 )
 
 _TOKEN = re.compile(
-    r"\s*(?:(?P<lp>\()|(?P<rp>\))|(?P<comma>,)|(?P<str>'(?:[^']|'')*')|(?P<word>[A-Za-z_][\w/]*))"
+    r"\s*(?:(?P<lp>\()|(?P<rp>\))|(?P<comma>,)|(?P<str>'(?:[^']|'')*')|(?P<num>-?\d+)"
+    r"|(?P<word>[A-Za-z_][\w/]*))"
 )
 
 
@@ -211,6 +213,8 @@ class _Parser:
         f = self.field(name, op)
         if f.kind == "datetime":
             return self.time_test(f, op)
+        if f.kind == "int":
+            return self.int_test(f, op)
         value = self.literal(f)
         fold = f.path == "id"
         if fold:
@@ -225,6 +229,17 @@ class _Parser:
         if op == "eq":
             return test
         return lambda e: not test(e)
+
+    def int_test(self, f: Field, op: str) -> Predicate:
+        """An integer property (``startTaskInfo/exitCode ne 0``); an absent one never matches."""
+        number = float(self.take("num"))
+        compare = _COMPARE[op]
+
+        def test(e: Mapping[str, Any]) -> bool:
+            got = _get(e, f.path)
+            return isinstance(got, int) and not isinstance(got, bool) and compare(float(got), number)
+
+        return test
 
     def time_test(self, f: Field, op: str) -> Predicate:
         if self.at_word("datetime"):

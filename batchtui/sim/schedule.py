@@ -23,7 +23,8 @@ EXIT = "exit"  # FailureExitCode
 BLOB = "blob"  # ResourceFileDownloadFailed / BlobNotFound
 CMD = "cmd"  # CommandProgramNotFound
 TIMEOUT = "timeout"  # TaskEnded: the task's maxWallClockTime
-TERMINATED = "terminated"  # TaskEnded: the job was terminated under it
+TERMINATED = "terminated"  # TaskEnded: the job (or the operator) terminated it
+REQUEUED = "requeued"  # cut short by a disable (requeue): the task waits to run again, no retry
 
 # Multi-instance modes.
 MI_OK = "ok"
@@ -40,8 +41,9 @@ class Attempt:
     prep: float  # becomes preparing
     run: float  # becomes running
     end: float  # becomes completed (or active again, awaiting a retry)
-    outcome: str  # SUCCESS / EXIT / BLOB / CMD / TIMEOUT / TERMINATED
+    outcome: str  # SUCCESS / EXIT / BLOB / CMD / TIMEOUT / TERMINATED / REQUEUED
     exit_code: int | None
+    ran: bool = True  # False: terminated while waiting to run (it never reached a node)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +142,8 @@ class TaskView:
     retry_count: int
     last_retry: float | None
     node: int | None
+    requeue_count: int = 0
+    modified: float | None = None  # lastModified, once an operator changed the task
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,11 @@ A task's schedule (when it is prepared, runs, retries and ends, and how) is draw
 RNG, seeded by (world seed, job, task), so any one task can be built without the others: the
 failing task of a TaskFailed job fixes when the job terminates without building thousands of
 siblings. As in job_plans, the draw order is part of the world.
+
+Where a task runs is its lane's node unless that node is down for any part of the task's span
+(fleet windows: rebooting, preempted, unusable, ...), then the next one that is up; a rank never
+shares a node with another rank of its task. A pool's bad node also draws work to itself (it
+fails fast, so it is free again at once) and most of what it runs fails with exit code 137.
 """
 
 from __future__ import annotations
@@ -11,11 +16,13 @@ from __future__ import annotations
 import math
 import random
 
-from batchtui.sim.catalog import Pool, mix
+from batchtui.sim.catalog import mix
+from batchtui.sim.fleet import Pool
 from batchtui.sim.schedule import (
     BLOB,
     CMD,
     EXIT,
+    INF,
     MI_ALL_FAIL,
     MI_OK,
     MI_RANK_FAILS,
@@ -31,6 +38,9 @@ from batchtui.sim.schedule import (
 )
 
 RETRY_GAP = 3.0  # at most this long between a failed attempt and its retry
+BAD_GRAB = 0.2  # the bad node takes this share of its pool's tasks...
+BAD_FAILS = 0.85  # ...and this share of what it runs fails (killed: exit 137)
+RANK_MARGIN = 30.0  # ranks start a few seconds after the primary and end by its end
 
 
 def random_outcome(roll: float) -> str:
@@ -58,13 +68,25 @@ def plan_task(seed: int, pool: Pool, instances: int, plan: JobPlan, j: int) -> T
     slots = plan.slots if rng.random() < 0.85 else rng.choice((1, 2, 4))
     if kind.mpi:
         return _plan_solver(plan, j, task_id, command, created, prep, prep_dur, budget, rng, pool, instances)
+    n_nodes = len(pool.node_ids)
+    candidate = (plan.node_offset + lane) % n_nodes if n_nodes else -1
+    side = random.Random(mix(seed, plan.index, j, 0xBAD0))  # its own dice: the task's draws stay
+    if pool.bad_node >= 0 and wave_start >= pool.bad_since and side.random() < BAD_GRAB:
+        candidate = pool.bad_node
+    # A TaskFailed job ends at its first failure: the bad node is not what ends it.
+    on_bad = 0 <= pool.bad_node == candidate and prep >= pool.bad_since and plan.fate != TASK_FAILED
+    killed = on_bad and side.random() < BAD_FAILS
     roll = rng.random()
     if plan.fate == TASK_FAILED:
         outcome = EXIT if j == plan.failing_task else SUCCESS
     else:
         outcome = random_outcome(roll)
+    if killed:
+        outcome = EXIT
     retry_roll = rng.random()
     run_total = rng.uniform(0.6, 0.93) * budget
+    if killed:
+        run_total *= 0.25  # it dies early in every attempt
     wall_clock: float | None = None
     resource_file: tuple[str, str] | None = None
     run_at = prep + prep_dur
@@ -80,7 +102,13 @@ def plan_task(seed: int, pool: Pool, instances: int, plan: JobPlan, j: int) -> T
         attempts = (Attempt(prep, run_at, run_at + wall_clock, TIMEOUT, 137),)
     else:
         failures = _failures(outcome, plan.max_retries, retry_roll)
-        attempts = _attempts(rng, prep, prep_dur, run_total, failures, succeeds=outcome != EXIT)
+        attempts = _attempts(
+            rng, prep, prep_dur, run_total, failures, succeeds=outcome != EXIT, code=137 if killed else None
+        )
+    if not n_nodes:
+        attempts = ()  # a pool without nodes runs nothing: the task stays active
+    span = effective_span(plan, attempts)
+    node = pool.place(candidate, *span) if span is not None and not on_bad else candidate
     return TaskSpec(
         index=j,
         id=task_id,
@@ -91,9 +119,23 @@ def plan_task(seed: int, pool: Pool, instances: int, plan: JobPlan, j: int) -> T
         max_retries=plan.max_retries,
         wall_clock=wall_clock,
         attempts=attempts,
-        node=(plan.node_offset + lane) % len(pool.node_ids),
+        node=node,
         resource_file=resource_file,
     )
+
+
+def effective_span(plan: JobPlan, attempts: tuple[Attempt, ...]) -> tuple[float, float] | None:
+    """From the first preparing to the last end, shifted as disabling the job shifts it (as
+    views.effective_attempts does); None when it never runs."""
+    if not attempts:
+        return None
+    a, b = attempts[0].prep, attempts[-1].end
+    if plan.disable_at < INF and a >= plan.disable_at:
+        if plan.enable_at == INF:
+            return None
+        shift = plan.enable_at + plan.disable_delay - plan.disable_at
+        a, b = a + shift, b + shift
+    return a, b
 
 
 def _failures(outcome: str, max_retries: int, retry_roll: float) -> int:
@@ -106,9 +148,17 @@ def _failures(outcome: str, max_retries: int, retry_roll: float) -> int:
 
 
 def _attempts(
-    rng: random.Random, prep: float, prep_dur: float, run_total: float, failures: int, *, succeeds: bool
+    rng: random.Random,
+    prep: float,
+    prep_dur: float,
+    run_total: float,
+    failures: int,
+    *,
+    succeeds: bool,
+    code: int | None = None,
 ) -> tuple[Attempt, ...]:
-    """``failures`` failed attempts, then one success if ``succeeds``, sharing ``run_total``."""
+    """``failures`` failed attempts (exit ``code``, else a drawn one), then one success if
+    ``succeeds``, sharing ``run_total``."""
     n_attempts = failures + (1 if succeeds else 0)
     each = max(1.0, (run_total - (n_attempts - 1) * (RETRY_GAP + 1.0)) / n_attempts)
     out: list[Attempt] = []
@@ -118,8 +168,8 @@ def _attempts(
         a_run = t0 + a_prep_dur
         a_end = a_run + each * rng.uniform(0.8, 1.0)
         if a < failures:
-            code = rng.choice((1, 1, 2, 137, 139, 255))
-            out.append(Attempt(t0, a_run, a_end, EXIT, code))
+            drawn = rng.choice((1, 1, 2, 137, 139, 255))
+            out.append(Attempt(t0, a_run, a_end, EXIT, drawn if code is None else code))
         else:
             out.append(Attempt(t0, a_run, a_end, SUCCESS, 0))
         t0 = a_end + rng.uniform(1.0, RETRY_GAP)
@@ -162,6 +212,9 @@ def _plan_solver(
         frac = rng.uniform(0.6, 0.75) if long else rng.uniform(0.22, 0.32)
         end, outcome, code = run_at + budget * frac + 25.0, SUCCESS, 0
     node_base = (plan.node_offset + j * 997) % len(pool.node_ids)
+    attempts = (Attempt(prep, run_at, end, outcome, code),)
+    span = effective_span(plan, attempts)
+    node = pool.place(node_base, span[0], span[1] + RANK_MARGIN) if span is not None else node_base
     return TaskSpec(
         index=j,
         id=task_id,
@@ -171,8 +224,8 @@ def _plan_solver(
         slots=1,  # multi-instance tasks must use one slot
         max_retries=0,
         wall_clock=wall_clock,
-        attempts=(Attempt(prep, run_at, end, outcome, code),),
-        node=node_base,
+        attempts=attempts,
+        node=node,
         resource_file=None,
         mi=MultiInstance(instances, mode, bad_rank, node_base),
     )
@@ -184,8 +237,9 @@ def plan_subtasks(seed: int, pool: Pool, plan: JobPlan, spec: TaskSpec) -> tuple
     if mi is None:
         return ()
     rng = random.Random(mix(seed, plan.index, spec.index, 0x5B7))
-    n_nodes = len(pool.node_ids)
     a = spec.attempts[0]
+    span = effective_span(plan, spec.attempts)
+    taken = {spec.node}
     normal_span = (a.end - 25.0 - a.run) if mi.mode == MI_OK else (a.end - a.run) * 0.3
     out = []
     for rank in range(1, mi.instances):
@@ -205,5 +259,28 @@ def plan_subtasks(seed: int, pool: Pool, plan: JobPlan, spec: TaskSpec) -> tuple
         else:
             end, outcome, code = a.end, TIMEOUT, 137
         end = max(end, run + 0.5)
-        out.append(SubtaskSpec(rank, (mi.node_base + rank) % n_nodes, prep, run, end, outcome, code))
+        node = (mi.node_base + rank) % len(pool.node_ids)
+        if span is not None:  # every rank on its own node, one that is up while the task runs
+            node = pool.place(node, span[0], span[1] + RANK_MARGIN, frozenset(taken))
+        taken.add(node)
+        out.append(SubtaskSpec(rank, node, prep, run, end, outcome, code))
     return tuple(out)
+
+
+def plan_rerun(seed: int, plan: JobPlan, spec: TaskSpec, earliest: float, n: int) -> tuple[Attempt, ...]:
+    """The run an operator's reactivation (the ``n``-th run of the task) starts: one attempt, a
+    moment after ``earliest``, as long as the task's last planned attempt. What failed by its
+    exit code or its wall clock may not fail again (a seeded roll); a missing blob or program
+    does, every time."""
+    rng = random.Random(mix(seed, plan.index, spec.index, 0x2EAC, n))
+    last = spec.attempts[-1]
+    prep = earliest + rng.uniform(1.0, RETRY_GAP)
+    run = prep + rng.uniform(0.3, 2.0)
+    length = last.end - last.run
+    healed = rng.random() < 0.75
+    outcome, code = last.outcome, last.exit_code
+    if outcome in (EXIT, TIMEOUT) and healed:
+        if outcome == TIMEOUT:
+            length *= 0.7
+        outcome, code = SUCCESS, 0
+    return (Attempt(prep, run, run + max(length, 0.5), outcome, code),)

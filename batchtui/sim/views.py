@@ -1,19 +1,19 @@
-"""The world seen at sim time t: a job, task or rank's state read off its plan and schedule.
+"""The world seen at sim time t: a job, task or rank's state read off its timeline and schedule.
 
-Pure functions: nothing here draws, caches or remembers. ``term`` is when the job starts
-terminating (INF: never), which the world works out (a TaskFailed job's depends on its
-failing task's schedule).
+Pure functions: nothing here draws, caches or remembers. A job is read off its timeline and a
+task off its effective attempts (history.py builds both: the plan, bent by what operators did);
+``term`` is when the job starts terminating (INF: never).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from batchtui.sim.schedule import (
-    INF,
+    REQUEUED,
     SUCCESS,
     TERMINATED,
-    USER_TERMINATE,
     Attempt,
     Counts,
     JobPlan,
@@ -24,27 +24,13 @@ from batchtui.sim.schedule import (
     TaskView,
 )
 
-
-def job_transitions(plan: JobPlan, term: float) -> list[tuple[float, str]]:
-    """Every (instant, state) the job goes through, in order; a delete cuts what follows it."""
-    transitions: list[tuple[float, str]] = [(plan.start, "active")]
-    if plan.disable_at < INF:
-        transitions.append((plan.disable_at, "disabling"))
-        transitions.append((plan.disable_at + plan.disable_delay, "disabled"))
-        if plan.enable_at < INF:
-            transitions.append((plan.enable_at, "enabling"))
-            transitions.append((plan.enable_at + plan.disable_delay / 2, "active"))
-    if term < INF:
-        transitions.append((term, "terminating"))
-        transitions.append((term + plan.term_delay, "completed"))
-    if plan.delete_at < INF:
-        transitions = [tr for tr in transitions if tr[0] < plan.delete_at]
-        transitions.append((plan.delete_at, "deleting"))
-    return transitions
+if TYPE_CHECKING:
+    from batchtui.sim.history import Timeline
 
 
-def job_view(plan: JobPlan, term: float, t: float) -> JobView:
-    transitions = job_transitions(plan, term)
+def job_view(timeline: Timeline, plan: JobPlan, t: float) -> JobView:
+    """The job at ``t`` on its timeline (history.job_timeline: the plan, bent by operators)."""
+    transitions = timeline.transitions
     k = 0
     for idx, (when, _) in enumerate(transitions):
         if when <= t:
@@ -53,15 +39,10 @@ def job_view(plan: JobPlan, term: float, t: float) -> JobView:
     prev = transitions[k - 1] if k > 0 else None
     # lastModified moves only on changes made through the API (disable, enable, terminate, delete)
     last_modified = plan.created + 0.6
-    for tr_time, tr_state in transitions[1 : k + 1]:
-        if tr_state in ("disabling", "enabling", "deleting") or (
-            tr_state == "terminating" and plan.fate == USER_TERMINATE
-        ):
-            last_modified = tr_time
-    end_time = reason = None
-    if any(s == "completed" for _, s in transitions[: k + 1]):
-        end_time = term + plan.term_delay
-        reason = plan.fate
+    for change in timeline.changes:
+        if change <= t:
+            last_modified = change
+    done = timeline.end is not None and timeline.end <= t
     return JobView(
         plan=plan,
         state=state if when <= t else "active",
@@ -69,54 +50,86 @@ def job_view(plan: JobPlan, term: float, t: float) -> JobView:
         previous_state=prev[1] if prev else None,
         previous_time=prev[0] if prev else None,
         last_modified=last_modified,
-        end_time=end_time,
-        terminate_reason=reason,
+        end_time=timeline.end if done else None,
+        terminate_reason=timeline.reason if done else None,
     )
 
 
-def effective_attempts(plan: JobPlan, term: float, spec: TaskSpec) -> tuple[Attempt, ...]:
-    """The schedule as the job's own history bends it: disabling delays, termination cuts."""
-    attempts = spec.attempts
-    if plan.disable_at < INF and attempts and attempts[0].prep >= plan.disable_at:
-        if plan.enable_at == INF:
-            return ()
-        shift = plan.enable_at + plan.disable_delay - plan.disable_at
-        attempts = tuple(
-            Attempt(a.prep + shift, a.run + shift, a.end + shift, a.outcome, a.exit_code) for a in attempts
-        )
-    if term < INF and attempts and attempts[-1].end > term:
-        cut: list[Attempt] = []
-        for a in attempts:
-            if a.prep >= term:
-                break
-            if a.end > term:
-                cut.append(Attempt(a.prep, min(a.run, term), term, TERMINATED, 137))
-                break
-            cut.append(a)
-        attempts = tuple(cut)
-    return attempts
+def task_view(
+    spec: TaskSpec,
+    attempts: tuple[Attempt, ...],
+    t: float,
+    *,
+    since: float | None = None,
+    after: float | None = None,
+    modified: float | None = None,
+) -> TaskView:
+    """The task at ``t`` under its effective ``attempts``.
 
-
-def task_view(spec: TaskSpec, attempts: tuple[Attempt, ...], t: float) -> TaskView:
-    """The task at ``t`` under its effective ``attempts``."""
+    ``since``/``after``: a run that began with a reactivation at ``since`` (the task had
+    completed at ``after``); ``modified``: when an operator last changed the task.
+    """
+    origin = spec.created if since is None else since
     started = [a for a in attempts if a.prep <= t]
-    retry_count = max(0, len(started) - 1)
-    last_retry = started[-1].prep if retry_count else None
+    # A restart after a requeue is not a retry, nor is a termination that never ran.
+    retries = [a for i, a in enumerate(started) if i and a.ran and started[i - 1].outcome != REQUEUED]
+    retry_count = len(retries)
+    last_retry = retries[-1].prep if retries else None
+    requeues = sum(1 for a in started if a.outcome == REQUEUED and a.end <= t)
+    mod = modified if modified is not None and modified <= t else None
     if not started:
-        return TaskView(spec, "active", spec.created, None, None, None, None, None, None, 0, None, None)
+        if after is None:
+            return TaskView(spec, "active", spec.created, None, None, None, None, None, None, 0, None, None)
+        return TaskView(
+            spec, "active", origin, "completed", after, None, None, None, None, 0, None, None, requeues, mod
+        )
     a = started[-1]
     k = len(started) - 1
 
     def view(state: str, since: float, prev: str, prev_since: float, start: float | None) -> TaskView:
         return TaskView(
-            spec, state, since, prev, prev_since, start, None, None, None, retry_count, last_retry, spec.node
+            spec,
+            state,
+            since,
+            prev,
+            prev_since,
+            start,
+            None,
+            None,
+            None,
+            retry_count,
+            last_retry,
+            spec.node,
+            requeues,
+            mod,
         )
 
+    if not a.ran:  # terminated while it waited: completed without running (again)
+        ran_before = [x for x in started[:-1] if x.ran]
+        return TaskView(
+            spec,
+            "completed",
+            a.end,
+            "active",
+            started[-2].end if k else origin,
+            ran_before[-1].run if ran_before else None,
+            a.end,
+            None,
+            a.outcome,
+            retry_count,
+            last_retry,
+            spec.node if ran_before else None,
+            requeues,
+            mod,
+        )
     if t < a.run:
-        before = attempts[k - 1].end if k else spec.created
+        before = attempts[k - 1].end if k else origin
         return view("preparing", a.prep, "active", before, attempts[k - 1].run if k else None)
     if t < a.end:
         return view("running", a.run, "preparing", a.prep, a.run)
+    if a.outcome == REQUEUED:  # stopped by a disable: waits for the job to be enabled
+        ran = a.run < a.end
+        return view("active", a.end, "running" if ran else "preparing", a.run if ran else a.prep, a.run)
     if k < len(attempts) - 1:  # this attempt failed and a retry is queued
         return view("active", a.end, "running", a.run, a.run)
     return TaskView(
@@ -132,6 +145,8 @@ def task_view(spec: TaskSpec, attempts: tuple[Attempt, ...], t: float) -> TaskVi
         retry_count,
         last_retry,
         spec.node,
+        requeues,
+        mod,
     )
 
 

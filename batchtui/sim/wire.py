@@ -95,12 +95,13 @@ def job_version(view: w.JobView) -> float:
     return max(view.last_modified, view.state_time)
 
 
-def task_modified(spec: w.TaskSpec) -> float:
-    return spec.created + 0.31
+def task_modified(view: w.TaskView) -> float:
+    """lastModified: when the task was added, or last changed by an operator."""
+    return view.modified if view.modified is not None else view.spec.created + 0.31
 
 
 def task_version(view: w.TaskView) -> float:
-    return max(task_modified(view.spec), view.state_time)
+    return max(task_modified(view), view.state_time)
 
 
 # --------------------------------------------------------------------------- failure info
@@ -251,7 +252,7 @@ class Renderer:
             "url": f"{self.base}/jobs/{plan.id}/tasks/{s.id}",
             "eTag": self.tb.etag(task_version(view)),
             "creationTime": iso(s.created),
-            "lastModified": iso(task_modified(s)),
+            "lastModified": iso(task_modified(view)),
             "state": view.state,
             "stateTransitionTime": iso(view.state_time),
         }
@@ -290,7 +291,7 @@ class Renderer:
         info["retryCount"] = view.retry_count
         if view.last_retry is not None:
             info["lastRetryTime"] = iso(view.last_retry)
-        info["requeueCount"] = 0
+        info["requeueCount"] = view.requeue_count
         if view.outcome is not None:
             info["result"] = "success" if view.outcome == w.SUCCESS else "failure"
         d["executionInfo"] = info

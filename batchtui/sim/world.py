@@ -1,4 +1,4 @@
-"""The seeded world: pools, jobs and tasks as pure functions of (seed, config, sim time).
+"""The seeded world: pools, nodes, jobs and tasks as pure functions of (seed, config, sim time).
 
 Nothing here ticks. Each job gets a plan when the world is built (job_plans: a handful of
 random draws: its kind, pool, size, when it was created and what will happen to it); each task
@@ -6,7 +6,8 @@ gets a schedule the first time anyone looks at its job (task_plans: when it is p
 retries, ends and how). The state of anything at sim time ``t`` is then read off its schedule
 (views), so building a world of 1,000 jobs costs a few milliseconds and a request costs only
 what it returns. This module holds the plans, builds schedules on first use and keeps what the
-API changed (deletes).
+API changed: deletes, and the operator's actions (overlay.py), which bend a job's timeline and
+its tasks' runs from the instant they were made (history.py).
 
 Times are floats: simulated seconds since the world's start.
 """
@@ -16,9 +17,13 @@ from __future__ import annotations
 import bisect
 from datetime import UTC, datetime
 
-from batchtui.sim import views
-from batchtui.sim.catalog import COORDINATION, build_pools
+from batchtui.sim import history, views
+from batchtui.sim.catalog import COORDINATION
+from batchtui.sim.fleet import Pool, build_pools
+from batchtui.sim.history import Run, Timeline
 from batchtui.sim.job_plans import plan_job
+from batchtui.sim.nodes import Nodes
+from batchtui.sim.overlay import JobOp, Overlay, TaskOp
 from batchtui.sim.schedule import (
     ALL_TASKS,
     BLOB,
@@ -38,7 +43,7 @@ from batchtui.sim.schedule import (
     TaskSpec,
     TaskView,
 )
-from batchtui.sim.task_plans import plan_subtasks, plan_task
+from batchtui.sim.task_plans import plan_rerun, plan_subtasks, plan_task
 
 __all__ = [  # wire.py reads the outcome and fate names through this module
     "ALL_TASKS",
@@ -81,7 +86,7 @@ class World:
         self.instances = max(1, instances)
         self.start = start.astimezone(UTC)
         self.warmup = warmup
-        self.pools = build_pools(seed, self.start, self.instances)
+        self.pools: dict[str, Pool] = build_pools(seed, self.start, self.instances, warmup)
         self._plans: list[JobPlan] = []
         self._by_id: dict[str, JobPlan] = {}
         self._sorted_ids: list[str] = []
@@ -89,10 +94,16 @@ class World:
         self._task_index_cache: dict[int, dict[str, TaskSpec]] = {}
         self.deleted_jobs: set[str] = set()
         self.deleted_tasks: set[tuple[str, str]] = set()
-        self.removed_nodes: set[tuple[str, int]] = set()  # (pool id, node index): their files gone
         self._counts_memo: dict[str, tuple[float, tuple[Counts, Counts]]] = {}
+        # Moves when something changes what ran where (a delete): the node indexes rebuild.
+        self.revision = 0
+        self.overlay = Overlay()
+        # job id -> (how many operator records it had, its timeline): rebuilt when one is added
+        self._timelines: dict[str, tuple[int, Timeline]] = {}
         for i in range(self.n_initial):
             self._add_plan(self._plan(i))
+        #: pools and nodes at time t (and what the API changed on nodes)
+        self.nodes = Nodes(self)
 
     # ---------------------------------------------------------------- plans
 
@@ -153,6 +164,10 @@ class World:
 
     # ---------------------------------------------------------------- lookups
 
+    def all_plans(self) -> list[JobPlan]:
+        """Every job planned so far, visible or not, in submission order."""
+        return self._plans
+
     def plan(self, job_id: str) -> JobPlan | None:
         return self._by_id.get(job_id.lower())
 
@@ -197,19 +212,48 @@ class World:
 
     # ---------------------------------------------------------------- state at time t
 
+    def timeline(self, plan: JobPlan) -> Timeline:
+        """The job's states over time: its plan, and what operators did to it."""
+        touched = self.overlay.touched(plan.id)
+        hit = self._timelines.get(plan.id)
+        if hit is not None and hit[0] == touched:
+            return hit[1]
+        if len(self._timelines) > 50_000:
+            self._timelines.clear()  # a world left running for months: rebuilt on demand
+        timeline = history.job_timeline(plan, self.termination(plan), self.overlay.job_ops(plan.id))
+        self._timelines[plan.id] = (touched, timeline)
+        return timeline
+
     def job_view(self, plan: JobPlan, t: float) -> JobView:
-        return views.job_view(plan, self.termination(plan), t)
+        return views.job_view(self.timeline(plan), plan, t)
+
+    def runs(self, plan: JobPlan, spec: TaskSpec) -> tuple[Run, ...]:
+        """The task's runs: its schedule under the job's history, then what operators did to it."""
+        timeline = self.timeline(plan)
+        if not self.overlay.touched(plan.id):
+            return (Run(spec.created, history.effective_attempts(spec.attempts, timeline)),)
+
+        def rerun(_before: Run, earliest: float, n: int) -> tuple[Attempt, ...]:
+            return plan_rerun(self.seed, plan, spec, earliest, n)
+
+        return history.task_runs(spec, timeline, self.overlay.task_ops(plan.id, spec.id), rerun)
 
     def effective_attempts(self, plan: JobPlan, spec: TaskSpec) -> tuple[Attempt, ...]:
-        """The schedule as the job's own history bends it: disabling delays, termination cuts."""
-        return views.effective_attempts(plan, self.termination(plan), spec)
+        """Every attempt the task has made or will make, across its runs (for statistics)."""
+        return tuple(a for run in self.runs(plan, spec) for a in run.attempts if a.ran)
 
     def task_view(self, plan: JobPlan, spec: TaskSpec, t: float) -> TaskView:
-        return views.task_view(spec, self.effective_attempts(plan, spec), t)
+        if not self.overlay.touched(plan.id):  # the common path: one run, as planned
+            attempts = history.effective_attempts(spec.attempts, self.timeline(plan))
+            return views.task_view(spec, attempts, t)
+        return history.view_of(spec, self.runs(plan, spec), t)
 
     def task_state(self, plan: JobPlan, spec: TaskSpec, t: float) -> tuple[str, str | None]:
         """(state, outcome) only: the cheap path for task counts."""
-        return views.task_state(self.effective_attempts(plan, spec), t)
+        if not self.overlay.touched(plan.id):
+            return views.task_state(history.effective_attempts(spec.attempts, self.timeline(plan)), t)
+        view = self.task_view(plan, spec, t)
+        return view.state, view.outcome
 
     def counts(self, plan: JobPlan, t: float) -> tuple[Counts, Counts]:
         """(taskCounts, taskSlotCounts) for the tasks as they were at ``t``."""
@@ -219,14 +263,34 @@ class World:
         memo = self._counts_memo.get(plan.id)
         if memo is not None and memo[0] == t:
             return memo[1]
-        result = views.count_tasks(
-            (*self.task_state(plan, spec, t), spec.slots) for spec in self.visible_tasks(plan, t)
-        )
+        specs = self.visible_tasks(plan, t)
+        if self.overlay.touched(plan.id):
+            states = ((*self.task_state(plan, spec, t), spec.slots) for spec in specs)
+        else:  # the common path, resolved once per job rather than once per task
+            timeline = self.timeline(plan)
+            effective, state = history.effective_attempts, views.task_state
+            states = ((*state(effective(spec.attempts, timeline), t), spec.slots) for spec in specs)
+        result = views.count_tasks(states)
         self._counts_memo[plan.id] = (t, result)
         return result
 
     def subtask_views(self, plan: JobPlan, spec: TaskSpec, t: float) -> list[SubtaskView]:
-        return views.subtask_views(self.subtasks_of(plan, spec), self.termination(plan), t)
+        subtasks = self.subtasks_of(plan, spec)
+        if not self.overlay.touched(plan.id):
+            return views.subtask_views(subtasks, self.timeline(plan).term, t)
+        return history.rank_views(subtasks, spec, history.run_at(self.runs(plan, spec), t), t)
+
+    # ---------------------------------------------------------------- operator actions
+
+    def record_job_op(self, plan: JobPlan, op: JobOp) -> None:
+        self.overlay.add_job_op(plan.id, op)
+        self._counts_memo.pop(plan.id, None)
+        self.revision += 1  # what ran where changed: the node indexes rebuild
+
+    def record_task_op(self, plan: JobPlan, spec: TaskSpec, op: TaskOp) -> None:
+        self.overlay.add_task_op(plan.id, spec.id, op)
+        self._counts_memo.pop(plan.id, None)
+        self.revision += 1
 
     # ---------------------------------------------------------------- deletes (tests and demos)
 
@@ -236,6 +300,7 @@ class World:
             return False
         self.deleted_jobs.add(plan.id)
         self._counts_memo.pop(plan.id, None)
+        self.revision += 1
         return True
 
     def delete_task(self, job_id: str, task_id: str) -> bool:
@@ -247,15 +312,20 @@ class World:
             return False
         self.deleted_tasks.add((plan.id, spec.id))
         self._counts_memo.pop(plan.id, None)
+        self.revision += 1
         return True
 
-    def remove_node(self, pool_id: str, node_id: str) -> bool:
-        """The node leaves its pool (removed, resized away): its files go with it."""
-        pool = self.pools.get(pool_id)
-        if pool is None or node_id not in pool.node_ids:
+    def delete_pool(self, pool_id: str) -> bool:
+        """The pool is gone (its jobs stay, as the service keeps them)."""
+        if pool_id not in self.pools or pool_id in self.nodes.deleted_pools:
             return False
-        self.removed_nodes.add((pool_id, pool.node_ids.index(node_id)))
+        self.nodes.deleted_pools.add(pool_id)
         return True
 
-    def node_gone(self, pool_id: str, node: int) -> bool:
-        return (pool_id, node) in self.removed_nodes
+    def remove_node(self, pool_id: str, node_id: str, t: float) -> bool:
+        """The node leaves its pool at ``t`` (removed, resized away): its files go with it."""
+        return self.nodes.remove(pool_id, node_id, t)
+
+    def node_gone(self, pool_id: str, node: int, t: float | None = None) -> bool:
+        """Node number ``node`` of the pool is no longer in it at ``t`` (None: at all)."""
+        return self.nodes.gone(pool_id, node, t)

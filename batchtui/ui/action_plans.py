@@ -15,17 +15,28 @@ from batchtui.batch.models import Job, Task, TaskCounts
 from batchtui.refresh.actions import ActionPlan, Target, plural
 
 
+def _says(n: int, noun: str, one: str, many: str) -> str:
+    """'1 running task stops' / '3 running tasks stop'."""
+    return f"{plural(n, noun)} {one if n == 1 else many}"
+
+
 def terminate_jobs(jobs: Sequence[tuple[Job, TaskCounts | None]], reason: str | None = None) -> ActionPlan:
+    """Terminate each job (with ``reason`` as its terminateReason; the service's default is
+    UserTerminate). Destructive when tasks are running: they are killed."""
     running = sum(c.running for _, c in jobs if c is not None)
     active = sum(c.active for _, c in jobs if c is not None)
     parts = []
     if running:
-        parts.append(f"{plural(running, 'running task')} stop")
+        parts.append(_says(running, "running task", "stops", "stop"))
     if active:
-        parts.append(f"{plural(active, 'waiting task')} never run")
-    consequence = "; ".join(parts) or "no task is running"
+        parts.append(_says(active, "waiting task", "never runs", "never run"))
+    consequence = "; ".join(parts) or "no task of it is running"
     if len(jobs) == 1 and parts:
-        consequence = "its " + consequence.replace("1 running task stop", "1 running task stops")
+        consequence = "its " + consequence
+    elif len(jobs) > 1 and not parts:
+        consequence = "no task of theirs is running"
+    if reason:
+        consequence += f" (reason: {reason})"
     targets = tuple(_terminate_job(job.id or "", reason) for job, _ in jobs)
     ids = [j.id or "" for j, _ in jobs]
     return ActionPlan(
@@ -37,48 +48,78 @@ def terminate_jobs(jobs: Sequence[tuple[Job, TaskCounts | None]], reason: str | 
     )
 
 
-def disable_job(job: Job, counts: TaskCounts | None, mode: actions.DisableTasks) -> ActionPlan:
-    running = counts.running if counts else 0
+def disable_jobs(jobs: Sequence[tuple[Job, TaskCounts | None]], mode: actions.DisableTasks) -> ActionPlan:
+    """Disable each job: no new task starts; its running tasks are requeued, terminated or let be."""
+    running = sum(c.running for _, c in jobs if c is not None)
+    whose = "its" if len(jobs) == 1 else "their"
+    tasks = f"{whose} {plural(running, 'running task')}" if running else ""
     what = {
-        "requeue": f"its {plural(running, 'running task')} are stopped and queued again",
-        "terminate": f"its {plural(running, 'running task')} are stopped and fail",
-        "wait": f"its {plural(running, 'running task')} finish; no new task starts",
+        "requeue": f"{tasks} {'is' if running == 1 else 'are'} stopped and queued again",
+        "terminate": f"{tasks} {'is' if running == 1 else 'are'} stopped and fail",
+        "wait": f"{tasks} {'finishes' if running == 1 else 'finish'}",
     }[mode]
-    target = Target(
-        f"job {job.id}",
-        lambda c: actions.disable_job(c, job.id or "", mode),
-        lambda c: _job_state_in(c, job.id or "", ("disabling", "disabled")),
-    )
-    return ActionPlan(f"disable ({mode}) job", (target,), what)
+    consequence = "no new task starts" + (f"; {what}" if running else "")
+    targets = tuple(_disable_job(job.id or "", mode) for job, _ in jobs)
+    return ActionPlan(f"disable ({mode}) job", targets, consequence)
+
+
+def disable_job(job: Job, counts: TaskCounts | None, mode: actions.DisableTasks) -> ActionPlan:
+    return disable_jobs([(job, counts)], mode)
+
+
+def enable_jobs(jobs: Sequence[Job]) -> ActionPlan:
+    targets = tuple(_enable_job(job.id or "") for job in jobs)
+    whose = "its" if len(jobs) == 1 else "their"
+    return ActionPlan("enable job", targets, f"{whose} waiting tasks may start again")
 
 
 def enable_job(job: Job) -> ActionPlan:
-    target = Target(
-        f"job {job.id}",
-        lambda c: actions.enable_job(c, job.id or ""),
-        lambda c: _job_state_in(c, job.id or "", ("enabling", "active")),
-    )
-    return ActionPlan("enable job", (target,), "its waiting tasks may start again")
+    return enable_jobs([job])
 
 
 def terminate_tasks(job_id: str, tasks: Sequence[Task], running_ranks: int | None = None) -> ActionPlan:
+    """Terminate each of ``tasks``; ``running_ranks``: how many ranks of a lone MPI task run now."""
     targets = tuple(_terminate_task(job_id, t.id or "") for t in tasks)
-    if len(tasks) == 1 and tasks[0].is_multi_instance:
-        mis = tasks[0].multi_instance_settings
-        n = mis.number_of_instances if mis else None
-        ranks = f"its {n} ranks stop" if n else "its ranks stop"
-        consequence = f"{ranks}; {running_ranks} are running" if running_ranks is not None else ranks
-    else:
-        running = sum(1 for t in tasks if t.state in ("running", "preparing"))
-        consequence = f"{plural(running, 'running task')} stop" if running else "they complete"
-        if len(tasks) == 1:
+    running = sum(1 for t in tasks if t.state in ("running", "preparing"))
+    done = sum(1 for t in tasks if t.state == "completed")
+    waiting = len(tasks) - running - done
+    if len(tasks) == 1:
+        task = tasks[0]
+        mis = task.multi_instance_settings
+        if task.state == "completed":
+            consequence = "it has already completed (the service will refuse)"
+        elif task.is_multi_instance:
+            n = mis.number_of_instances if mis else None
+            ranks = f"its {n} ranks stop" if n else "its ranks stop"
+            if running_ranks is not None:
+                ranks += f"; {running_ranks} {'is' if running_ranks == 1 else 'are'} running"
+            consequence = ranks
+        else:
             consequence = "it stops" if running else "it completes without running"
+    else:
+        parts = [
+            f"{running} running {'stops' if running == 1 else 'stop'}" if running else "",
+            f"{waiting} waiting never {'runs' if waiting == 1 else 'run'}" if waiting else "",
+            f"{done} already completed (refused)" if done else "",
+        ]
+        consequence = "; ".join(p for p in parts if p)
     return ActionPlan("terminate task", targets, consequence)
 
 
-def reactivate_tasks(job_id: str, tasks: Sequence[Task]) -> ActionPlan:
+def failed_only(tasks: Sequence[Task]) -> tuple[list[Task], int]:
+    """The tasks that can be reactivated (completed and failed), and how many others were left out."""
+    from batchtui.ui.screens.tasks import task_failed
+
+    failed = [t for t in tasks if task_failed(t)]
+    return failed, len(tasks) - len(failed)
+
+
+def reactivate_tasks(job_id: str, tasks: Sequence[Task], skipped: int = 0) -> ActionPlan:
+    """Reactivate ``tasks`` (failed ones: see failed_only); ``skipped``: marked ones left out."""
     targets = tuple(_reactivate_task(job_id, t.id or "") for t in tasks)
     consequence = ("it runs" if len(tasks) == 1 else "they run") + " again, retry count reset to 0"
+    if skipped:
+        consequence += f"; {plural(skipped, 'task')} not failed {'is' if skipped == 1 else 'are'} skipped"
     return ActionPlan("reactivate task", targets, consequence)
 
 
@@ -105,6 +146,22 @@ def _terminate_job(job_id: str, reason: str | None) -> Target:
         f"job {job_id}",
         lambda c: actions.terminate_job(c, job_id, reason),
         lambda c: _job_state_in(c, job_id, ("terminating", "completed")),
+    )
+
+
+def _disable_job(job_id: str, mode: actions.DisableTasks) -> Target:
+    return Target(
+        f"job {job_id}",
+        lambda c: actions.disable_job(c, job_id, mode),
+        lambda c: _job_state_in(c, job_id, ("disabling", "disabled")),
+    )
+
+
+def _enable_job(job_id: str) -> Target:
+    return Target(
+        f"job {job_id}",
+        lambda c: actions.enable_job(c, job_id),
+        lambda c: _job_state_in(c, job_id, ("enabling", "active")),
     )
 
 

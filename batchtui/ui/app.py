@@ -24,6 +24,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 
 from batchtui.refresh.account import Account
+from batchtui.refresh.actions import ActionPlan, ActionRunner
 from batchtui.refresh.clock import utcnow
 from batchtui.refresh.engine import PollOutcome, RefreshEngine
 from batchtui.refresh.events import Event
@@ -68,6 +69,9 @@ class BatchApp(App[None]):
         ),
         Binding("e", "feed", "Change feed", show=False, tooltip="What changed lately, newest first (:feed)"),
         Binding("a", "acknowledge", "Acknowledge alerts", show=False, tooltip="Clear the alerts shown"),
+        Binding(
+            "H", "action_history", "Action history", show=False, tooltip="What this session did, newest first"
+        ),
     ]
 
     def __init__(
@@ -153,6 +157,11 @@ class BatchApp(App[None]):
     def engine(self) -> RefreshEngine:
         """Every poller of the current account; screens open theirs on mount, close on unmount."""
         return self.account.engine
+
+    @property
+    def actions(self) -> ActionRunner:
+        """Every state change of the current account: sent once, logged, kept in a history."""
+        return self.account.actions
 
     @property
     def account_label(self) -> str:
@@ -325,6 +334,35 @@ class BatchApp(App[None]):
         self.account = account
         self.push_screen(JobsScreen(state=self.state_filter))
 
+    # ------------------------------------------------------------------ actions
+
+    @property
+    def readonly(self) -> bool:
+        """Nothing but GET and HEAD goes on the wire (--readonly, BATCHTUI_READONLY, config)."""
+        return self.client.readonly
+
+    def run_plan(self, plan: ActionPlan) -> None:
+        """Send a confirmed plan in a worker; its outcome comes back as a notification."""
+        self.run_worker(
+            self._run_plan(plan), group="actions", exit_on_error=False, name=f"action: {plan.verb}"
+        )
+
+    async def _run_plan(self, plan: ActionPlan) -> None:
+        from batchtui.ui.acting import describe_outcome
+
+        records = await self.actions.run(plan)
+        title, text, severity = describe_outcome(plan, records)
+        self.notify(
+            text, title=title, severity=severity, markup=False, timeout=8 if severity == "information" else 15
+        )
+
+    def action_action_history(self) -> None:
+        from batchtui.ui.screens.action_history import ActionHistoryScreen
+
+        if self.kiosk or isinstance(self.screen, ActionHistoryScreen):
+            return  # the kiosk acts on nothing and opens no screen over its tiles
+        self.push_screen(ActionHistoryScreen(list(self.actions.history), readonly=self.readonly))
+
     # ------------------------------------------------------------------ the command line
 
     def action_command_line(self) -> None:
@@ -340,7 +378,7 @@ class BatchApp(App[None]):
         self.push_screen(CommandLine(lambda arg, before: known_ids(self, arg, before)), run)
 
     def go(self, text: str) -> None:
-        """Go to a view by ``:`` command (``jobs``, ``job JOB``, ``task JOB TASK``, ...)."""
+        """Go to a view by ``:`` command (``jobs``, ``job JOB``, ``task JOB TASK``, ``pools``, ...)."""
         from batchtui.ui.commands import CommandError
         from batchtui.ui.navigate import go
 
@@ -352,7 +390,17 @@ class BatchApp(App[None]):
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand(
-            "Go to… (:)", "Open a view by name: :jobs, :job JOB, :task JOB TASK", self.action_command_line
+            "Go to… (:)",
+            "Open a view by name: :jobs, :job JOB, :task JOB TASK, :pools, :nodes POOL, :node POOL NODE",
+            self.action_command_line,
+        )
+        yield SystemCommand(
+            "Pools", "The account's pools, their nodes and node counts (:pools)", lambda: self.go("pools")
+        )
+        yield SystemCommand(
+            "Action history (H)",
+            "What this session did to the account, newest first",
+            self.action_action_history,
         )
         yield SystemCommand("Change feed (e)", "What changed lately, newest first", self.action_feed)
         if self.alerts.shown:

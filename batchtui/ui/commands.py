@@ -1,5 +1,5 @@
 """The ``:`` command line's language, as in k9s: ``:jobs``, ``:job JOB``, ``:task JOB TASK``,
-``:feed``, ``:ctx ACCOUNT``, ``:accounts``.
+``:pools``, ``:nodes POOL``, ``:node POOL NODE``, ``:feed``, ``:ctx ACCOUNT``, ``:accounts``.
 
 Pure (no Textual): parsing, the list of commands with their arguments, and completion from
 ids the dashboard already knows (the engine's snapshots), so completing costs no request.
@@ -28,6 +28,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("jobs", (), "the account's jobs (home)", ("j",)),
     CommandSpec("job", ("JOB",), "the tasks of a job"),
     CommandSpec("task", ("JOB", "TASK"), "a task: its ranks if it is multi-instance, else its details"),
+    CommandSpec("pools", (), "the account's pools with their node counts", ("p",)),
+    CommandSpec("nodes", ("POOL",), "the nodes of a pool, sick ones first"),
+    CommandSpec("node", ("POOL", "NODE"), "one node: its errors, start task and recent tasks"),
     CommandSpec("feed", (), "what changed lately, newest first", ("events",)),
     CommandSpec("ctx", ("ACCOUNT",), "switch to another open account (--profile given twice)"),
     CommandSpec("accounts", (), "the accounts overview (several accounts open)"),

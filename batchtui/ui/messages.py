@@ -13,6 +13,8 @@ from datetime import datetime
 from textual.message import Message
 
 from batchtui.batch.models import TaskCountsResult
+from batchtui.refresh.failures import FailuresSnapshot
+from batchtui.refresh.pools import PoolHealth
 
 
 @dataclass
@@ -50,3 +52,20 @@ class RecountDone(Message):
 class RecountFailed(Message):
     job_id: str
     error: BaseException
+
+
+@dataclass
+class FailuresRead(Message):
+    """A job's failures, read and grouped (by code and exit code, and by node)."""
+
+    snapshot: FailuresSnapshot
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, FailuresRead)
+
+
+@dataclass
+class PoolHealthRead(Message):
+    """The pool under a job whose tasks wait, read to say why nothing of it runs."""
+
+    health: PoolHealth

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 def go(app: BatchApp, text: str | Command) -> None:
     """Run a ``:`` command (raises CommandError for bad words)."""
+    from batchtui.ui.screens.node_detail import NodeDetailScreen
+    from batchtui.ui.screens.nodes import NodesScreen
+    from batchtui.ui.screens.pools import PoolsScreen
     from batchtui.ui.screens.tasks import TasksScreen
 
     command = parse(text) if isinstance(text, str) else text
@@ -38,6 +41,14 @@ def go(app: BatchApp, text: str | Command) -> None:
         app.push_screen(TasksScreen(args[0]))
     elif name == "task":
         app.push_screen(TasksScreen(args[0], open_task=args[1]))
+    elif name in ("pools", "nodes", "node"):
+        # A pool's nodes are reached through the pools, a node through its pool's nodes: escape
+        # goes back the way an operator expects.
+        app.push_screen(PoolsScreen())
+        if name in ("nodes", "node"):
+            app.push_screen(NodesScreen(args[0]))
+        if name == "node":
+            app.push_screen(NodeDetailScreen(args[0], args[1]))
 
 
 def home(app: BatchApp) -> None:
@@ -54,6 +65,8 @@ def home(app: BatchApp) -> None:
 def known_ids(app: BatchApp, arg: str, before: Sequence[str]) -> Iterable[str]:
     """Ids the dashboard already holds, to complete an argument with (no request is made)."""
     from batchtui.ui.screens.jobs import JobsScreen
+    from batchtui.ui.screens.nodes import NodesScreen
+    from batchtui.ui.screens.pools import PoolsScreen
     from batchtui.ui.screens.tasks import TasksScreen
 
     if arg == "ACCOUNT":
@@ -63,3 +76,12 @@ def known_ids(app: BatchApp, arg: str, before: Sequence[str]) -> Iterable[str]:
             yield from (j.id for j in screen.snapshot.jobs if j.id)
         if arg == "TASK" and isinstance(screen, TasksScreen) and before and screen.job_id == before[-1]:
             yield from screen.tasks
+        if arg == "POOL":
+            if isinstance(screen, PoolsScreen):
+                yield from screen.pool_ids()
+            elif isinstance(screen, NodesScreen):
+                yield screen.pool_id
+            elif isinstance(screen, JobsScreen) and screen.snapshot is not None:
+                yield from (p for j in screen.snapshot.jobs if (p := j.effective_pool_id))
+        if arg == "NODE" and isinstance(screen, NodesScreen) and before and screen.pool_id == before[-1]:
+            yield from screen.nodes

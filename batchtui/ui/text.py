@@ -9,12 +9,10 @@ instead of acted upon, so a hostile payload cannot restyle, move or clear the te
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from rich.text import Text
 
 from batchtui.sanitize import clean
-from batchtui.timefmt import fmt_when
 
 __all__ = [
     "clean",
@@ -23,7 +21,6 @@ __all__ = [
     "fmt_duration",
     "fmt_interval",
     "fmt_age",
-    "when_text",
     "runtime",
 ]
 
@@ -92,22 +89,6 @@ def fmt_age(when: datetime | None, now: datetime) -> str:
     if when is None:
         return ""
     return fmt_duration(now - when)
-
-
-def when_text(node: Any, when: datetime | None, *, date: bool = False) -> str:
-    """:func:`fmt_when` in the app's zone setting (``app.utc``), "today" by the app's clock.
-
-    ``node`` is any widget or screen of the app; outside a BatchApp it is local time today.
-    """
-    from batchtui.ui.app import BatchApp  # here: the app's module imports the screens that import this
-
-    try:
-        app = node.app
-    except Exception:  # noqa: BLE001 - not mounted in an app (yet): no setting to read
-        app = None
-    if isinstance(app, BatchApp):
-        return fmt_when(when, app.now(), utc=app.utc, date=date)
-    return fmt_when(when, None, utc=False, date=date)
 
 
 def runtime(start: datetime | None, end: datetime | None, now: datetime) -> timedelta | None:

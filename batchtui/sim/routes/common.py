@@ -76,22 +76,39 @@ def find_task(sim: Simulator, plan: JobPlan, task_id: str, t: float) -> TaskSpec
     return spec
 
 
+def etags(header: str) -> set[str]:
+    """The ETags a conditional header names: azure-batch 15 quotes the one it is given
+    (``"0x8DE..."``) while the service sends it bare, so quotes (and a weak ``W/``) are dropped."""
+    out = set()
+    for part in header.split(","):
+        tag = part.strip()
+        tag = tag[2:] if tag.startswith(("W/", "w/")) else tag
+        out.add(tag.strip('"'))
+    return out
+
+
 def conditional(request: Request, etag: str, modified_epoch: float) -> Response | None:
     """A 304 for a read whose If-None-Match/If-Modified-Since holds; 412 for a failed If-Match."""
     h = request.headers
-    if "if-match" in h and h["if-match"].strip() not in ("*", etag):
+    if "if-match" in h and not etags(h["if-match"]) & {"*", etag}:
         raise BatchHTTPError(412, "ConditionNotMet")
     if "if-unmodified-since" in h:
         since = http_date(h["if-unmodified-since"])
         if since is not None and int(modified_epoch) > since:
             raise BatchHTTPError(412, "ConditionNotMet")
-    if "if-none-match" in h and h["if-none-match"].strip() in ("*", etag):
+    if "if-none-match" in h and etags(h["if-none-match"]) & {"*", etag}:
         return Response(304, None, {"ETag": etag})
     if "if-modified-since" in h:
         since = http_date(h["if-modified-since"])
         if since is not None and int(modified_epoch) <= since:
             return Response(304, None, {"ETag": etag})
     return None
+
+
+def write_conditions(request: Request, etag: str, modified_epoch: float) -> None:
+    """A state change goes ahead only if every conditional header holds; else 412 ConditionNotMet."""
+    if conditional(request, etag, modified_epoch) is not None:
+        raise BatchHTTPError(412, "ConditionNotMet")  # on a write, "not modified" is a failure too
 
 
 def http_date(text: str) -> int | None:

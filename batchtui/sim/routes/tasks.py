@@ -55,7 +55,7 @@ def get_task(sim: Simulator, request: Request, job_id: str, task_id: str) -> Res
     view = sim.world.task_view(plan, spec, t)
     d = r.task(plan, view, t, stats=common.expand(request))
     etag = d["eTag"]
-    headers = {"ETag": etag, "Last-Modified": sim.timebase.http_date(task_modified(spec))}
+    headers = {"ETag": etag, "Last-Modified": sim.timebase.http_date(task_modified(view))}
     cond = common.conditional(request, etag, sim.timebase.epoch(task_version(view)))
     if cond is not None:
         return cond

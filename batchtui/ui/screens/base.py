@@ -197,6 +197,10 @@ class PollingScreen(Screen[None]):
             self.handle.refresh_now(reason)
 
     def covered(self) -> bool:
+        """Another full screen is on top of this one (its pollers skip their turns)."""
+        return self._covered()
+
+    def _covered(self) -> bool:
         # Under a modal (help, palette) we keep refreshing; under another full screen we do not.
         try:
             top = self.app.screen
@@ -309,9 +313,28 @@ class PollingScreen(Screen[None]):
             self.post_message(KeyedTable.Chosen(self.table, key))
 
     def action_help(self) -> None:
+        from batchtui.ui.acting import ACTING
+
         budget = self.batch_app.engine.budget.budget()
         cost = budget.text if budget is not None else ""
-        self.app.push_screen(HelpScreen(f"Keys: {self.help_title}", help_entries(self), cost))
+        readonly = self.batch_app.readonly
+        entries = help_entries(self, skip=ACTING if readonly else ())
+        if readonly:
+            entries.append(("", "read-only (--readonly): no action can be sent from here"))
+        self.app.push_screen(HelpScreen(f"Keys: {self.help_title}", entries, cost))
+
+    def chosen_keys(self) -> list[str]:
+        """What an action acts on: the marked rows (filtered out or not), or else the selected one."""
+        table = self.table
+        if table.marked_keys:
+            return list(table.marked_keys)
+        key = table.selected_key
+        return [key] if key is not None else []
+
+    def marks_acted_on(self) -> None:
+        """A confirmed action took the marked rows: the marks are spent."""
+        if self.table.clear_marks():
+            self.update_title()
 
     @property
     def is_home(self) -> bool:

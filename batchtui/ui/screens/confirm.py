@@ -3,11 +3,14 @@
 `y` confirms and `n` or escape cancels. A destructive plan (delete a task, remove a node,
 terminate a job whose tasks are running) asks for more than one key: the operator types the
 entity's id (or, for several, their number), so a stray keystroke on a shared monitor cannot
-act. Nothing here sends anything: the dismissal value says whether to go ahead.
+act. A plan that takes a reason (terminate a job with a reason) has a box for it: enter goes
+ahead from there (and `y` types a y). Nothing here sends anything: the dismissal value says
+whether to go ahead, and with which reason.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -21,9 +24,17 @@ from batchtui.refresh.actions import ActionPlan
 from batchtui.ui.text import clean
 
 SHOWN_TARGETS = 8
+MAX_REASON = 200  # what the box takes: a reason is a line, not a document
 
 
-class ConfirmAction(ModalScreen[bool]):
+@dataclass(frozen=True)
+class Confirmed:
+    """The operator said go ahead (with this reason, if the plan asked for one)."""
+
+    reason: str | None = None
+
+
+class ConfirmAction(ModalScreen[Confirmed | None]):
     DEFAULT_CSS = """
     ConfirmAction { align: center middle; background: $background 60%; }
     ConfirmAction > Vertical {
@@ -46,9 +57,12 @@ class ConfirmAction(ModalScreen[bool]):
         Binding("escape", "cancel", "Cancel", show=False),
     ]
 
-    def __init__(self, plan: ActionPlan) -> None:
+    def __init__(self, plan: ActionPlan, *, ask_reason: bool = False, reason_hint: str = "") -> None:
+        """``ask_reason``: show a box for a free-text reason (``reason_hint`` is its placeholder)."""
         super().__init__(classes="-destructive" if plan.destructive else "")
         self.plan = plan
+        self.ask_reason = ask_reason
+        self.reason_hint = reason_hint or "a reason (optional)"
 
     def compose(self) -> ComposeResult:
         plan = self.plan
@@ -60,21 +74,38 @@ class ConfirmAction(ModalScreen[bool]):
                 names.append(f"and {more} more")
             if len(plan.targets) > 1:
                 yield Static(Content("\n".join(f"  · {n}" for n in names)), id="confirm-targets")
+            if self.ask_reason:
+                yield Input(placeholder=self.reason_hint, max_length=MAX_REASON, id="confirm-reason")
             if plan.destructive:
                 ask = f"This cannot be undone. Type {clean(plan.confirm_text)} and press enter to go ahead"
                 yield Static(Content(ask + "; escape cancels."), id="confirm-keys")
                 yield Input(placeholder=plan.confirm_text, id="confirm-typed")
+            elif self.ask_reason:
+                yield Static(Content("enter: go ahead    escape: cancel"), id="confirm-keys")
             else:
                 yield Static(Content("y: go ahead    n or escape: cancel"), id="confirm-keys")
 
     def on_mount(self) -> None:
-        if self.plan.destructive:
-            self.query_one(Input).focus()
+        if self.ask_reason:
+            self.query_one("#confirm-reason", Input).focus()
+        elif self.plan.destructive:
+            self.query_one("#confirm-typed", Input).focus()
+
+    def _reason(self) -> str | None:
+        if not self.ask_reason:
+            return None
+        return clean(self.query_one("#confirm-reason", Input).value).strip() or None
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if event.input.id == "confirm-reason":
+            if self.plan.destructive:
+                self.query_one("#confirm-typed", Input).focus()  # the id still has to be typed
+            else:
+                self.dismiss(Confirmed(self._reason()))
+            return
         if event.value.strip() == self.plan.confirm_text:
-            self.dismiss(True)
+            self.dismiss(Confirmed(self._reason()))
         else:
             self.query_one("#confirm-keys", Static).update(
                 Content(f"That is not {clean(self.plan.confirm_text)}: type it exactly, or escape to cancel.")
@@ -83,7 +114,7 @@ class ConfirmAction(ModalScreen[bool]):
     def action_confirm(self) -> None:
         # In a destructive plan `y` only types into the box: one key is not enough.
         if not self.plan.destructive:
-            self.dismiss(True)
+            self.dismiss(Confirmed(self._reason()))
 
     def action_cancel(self) -> None:
-        self.dismiss(False)
+        self.dismiss(None)

@@ -19,7 +19,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from batchtui.refresh.events import FEED_LEN, Event
-from batchtui.ui.text import clean, when_text
+from batchtui.ui.text import clean
+from batchtui.ui.when import when_text
 
 if TYPE_CHECKING:
     from batchtui.refresh.account import Account

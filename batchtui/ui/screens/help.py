@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, ClassVar
 
 from textual.app import ComposeResult
@@ -30,13 +30,14 @@ _NOISE = {
 }
 
 
-def help_entries(screen: Screen[Any]) -> list[tuple[str, str]]:
-    """(keys, description) for every described binding active on ``screen``, keys merged per action."""
+def help_entries(screen: Screen[Any], skip: Collection[str] = ()) -> list[tuple[str, str]]:
+    """(keys, description) for every described binding active on ``screen``, keys merged per
+    action; ``skip``: actions left out (the account-changing ones under read-only)."""
     app = screen.app
     merged: dict[tuple[int, str], tuple[list[str], str]] = {}
     for active in screen.active_bindings.values():
         binding = active.binding
-        if not binding.description or binding.system or binding.action in _NOISE:
+        if not binding.description or binding.system or binding.action in _NOISE or binding.action in skip:
             continue
         ident = (id(active.node), binding.action)
         keys, _ = merged.setdefault(ident, ([], binding.description))

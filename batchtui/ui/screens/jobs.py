@@ -12,14 +12,18 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 
 from batchtui.batch.errors import BatchClientError
-from batchtui.batch.models import Job, TaskCounts
+from batchtui.batch.models import Job, TaskCounts, TaskCountsResult
 from batchtui.job_order import job_rank
 from batchtui.refresh.history import trend
 from batchtui.refresh.jobs import CountsEntry, JobsMonitor, JobsSnapshot, completions_per_minute
-from batchtui.ui.messages import RecountDone, RecountFailed, RecountProgress
+from batchtui.refresh.pools import queued_hint
+from batchtui.ui import action_plans
+from batchtui.ui.acting import confirm_then_run, job_commands, say_read_only
+from batchtui.ui.messages import PoolHealthRead, RecountDone, RecountFailed, RecountProgress
 from batchtui.ui.pinning import pin_row
 from batchtui.ui.screens.base import PollingScreen, Refreshed
 from batchtui.ui.text import clean, fmt_age, fmt_count, literal
+from batchtui.ui.watches import PoolWatch
 from batchtui.ui.widgets.count_bar import BAR_ORDER, BarData, CountBar, Recount, allocate, bar_values
 from batchtui.ui.widgets.keyed_table import KeyedTable, Row
 from batchtui.ui.widgets.status_line import describe_error
@@ -131,6 +135,13 @@ class JobsScreen(PollingScreen):
             show=False,
             tooltip="Pin or unpin the selected job: kept at the top, read every refresh, remembered",
         ),
+        Binding(
+            "ctrl+k",
+            "terminate",
+            "Terminate",
+            show=False,
+            tooltip="Terminate the selected job, or the marked ones (asks first)",
+        ),
     ]
 
     def __init__(self, *, state: str | None = None) -> None:
@@ -143,6 +154,9 @@ class JobsScreen(PollingScreen):
         self._widths: dict[str, int] | None = None
         self._opened: str | None = None  # the job drilled into, until the first update back here
         self._filled = False  # a whole tick has been shown (before that, rows fill in: no highlight)
+        # the pool under the selected job, while that job waits with nothing running
+        self._pool = PoolWatch(self)
+        self._by_id: tuple[tuple[Job, ...], dict[str, Job]] = ((), {})
 
     def crumbs(self) -> tuple[str, ...]:
         return ("jobs",) if not self.state else ("jobs", f"state {self.state}")
@@ -349,6 +363,7 @@ class JobsScreen(PollingScreen):
         counts = entry.result.task_counts if entry and entry.result else None
         account = self.batch_app.account
         seen = trend(account.history.get(key), counts, self.now().timestamp())
+        queued = self._queued(key, entry.result if entry else None)
         bar.show(
             BarData(
                 job_id=key,
@@ -359,6 +374,7 @@ class JobsScreen(PollingScreen):
                 trend=seen,
                 recount=self._recount if self._recount and self._recount.job_id == key else None,
                 final=bool(entry and entry.final),
+                queued=queued,
             )
         )
 
@@ -373,6 +389,36 @@ class JobsScreen(PollingScreen):
         self.notify(f"{'Pinned' if pinned else 'Unpinned'} {clean(key)}", timeout=3, markup=False)
         if pinned and self.monitor is not None and self.monitor.needs_counts():
             self.refresh_now("focus")
+
+    # ------------------------------------------------------------------ why is it queued?
+
+    def _queued(self, key: str, counts: TaskCountsResult | None) -> str | None:
+        """The hint for a job with active tasks and none running; watches its pool meanwhile."""
+        job = self._jobs_by_id().get(key)
+        tc = counts.task_counts if counts is not None else None
+        waiting = job is not None and tc is not None and tc.active > 0 and tc.running == 0
+        if job is None or not waiting or job.state not in ("active", "disabled", "disabling"):
+            self._pool.watch(None)
+            return None
+        pool_id = job.effective_pool_id if job.state == "active" else None
+        return queued_hint(job.state, self._pool.watch(pool_id))
+
+    def _jobs_by_id(self) -> dict[str, Job]:
+        snap = self.snapshot
+        if snap is None:
+            return {}
+        if self._by_id[0] is not snap.jobs:
+            self._by_id = (snap.jobs, {j.id: j for j in snap.jobs if j.id})
+        return self._by_id[1]
+
+    def on_pool_health_read(self, message: PoolHealthRead) -> None:
+        message.stop()
+        if self._pool.read(message.health):
+            self._show_bar()
+
+    def on_unmount(self) -> None:
+        super().on_unmount()
+        self._pool.close()
 
     # ------------------------------------------------------------------ exact recount
 
@@ -419,6 +465,31 @@ class JobsScreen(PollingScreen):
             self._recount = Recount(message.job_id, error=describe_error(message.error))
             self._show_bar()
 
+    # ------------------------------------------------------------------ actions
+
+    def chosen_jobs(self) -> list[tuple[Job, TaskCounts | None]]:
+        """The marked jobs (or the selected one) with their task counts, as last read."""
+        snap = self.snapshot
+        if snap is None:
+            return []
+        by_id = {job.id: job for job in snap.jobs if job.id}
+        out = []
+        for key in self.chosen_keys():
+            job = by_id.get(key)
+            if job is not None:
+                entry = snap.counts.get(key)
+                out.append((job, entry.result.task_counts if entry and entry.result else None))
+        return out
+
+    def action_terminate(self) -> None:
+        app = self.batch_app
+        if app.readonly:
+            say_read_only(app)
+            return
+        jobs = self.chosen_jobs()
+        if jobs:
+            confirm_then_run(app, action_plans.terminate_jobs(jobs), on_confirmed=self.marks_acted_on)
+
     # ------------------------------------------------------------------ drill in
 
     def on_keyed_table_chosen(self, message: KeyedTable.Chosen) -> None:
@@ -434,4 +505,7 @@ class JobsScreen(PollingScreen):
         )
         yield SystemCommand(
             "Pin / unpin job (*)", "Keep the selected job at the top, read every refresh", self.action_pin
+        )
+        yield from job_commands(
+            self.batch_app, self.chosen_jobs, where="selected (or marked)", on_confirmed=self.marks_acted_on
         )

@@ -25,7 +25,8 @@ from textual.widgets import Static
 from batchtui.job_order import default_job_order
 from batchtui.refresh.account import Account
 from batchtui.refresh.history import trend
-from batchtui.ui.text import clean, when_text
+from batchtui.ui.text import clean
+from batchtui.ui.when import when_text
 from batchtui.ui.widgets.alert_bar import AlertBar
 from batchtui.ui.widgets.count_bar import BarData, CountBar
 from batchtui.ui.widgets.count_tile import CountTile, TileData

@@ -24,12 +24,17 @@ from textual.widgets import Static
 
 from batchtui.batch.errors import BatchServiceError
 from batchtui.batch.models import Subtask, Task
+from batchtui.refresh.failures import Failure, FailureSummary
+from batchtui.refresh.failures import summarize as summarize_failures
 from batchtui.refresh.views import SubtasksPoller, SubtasksSnapshot, is_gone
 from batchtui.timefmt import fmt_when
+from batchtui.ui import action_plans
+from batchtui.ui.acting import confirm_then_run, say_read_only
 from batchtui.ui.messages import FetchFailed
 from batchtui.ui.ranks import Rank, RankAlert, collect_ranks, detect_alerts, summarize
 from batchtui.ui.screens.base import PollingScreen
 from batchtui.ui.text import clean, fmt_duration, literal, runtime
+from batchtui.ui.widgets.failure_line import failure_line
 from batchtui.ui.widgets.keyed_table import KeyedTable, Row
 from batchtui.ui.widgets.subtask_detail import SubtaskDetail
 
@@ -153,12 +158,22 @@ class SubtasksScreen(PollingScreen):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("l", "logs", "Logs", tooltip="The selected rank's stdout, through its node (o: stderr)"),
+        Binding("n", "node", "Node", tooltip="The node the selected rank ran or runs on"),
+        Binding("b", "bad_node", "Bad node", show=False, tooltip="Open the node holding most failed ranks"),
         Binding(
             "tab",
             "focus_detail",
             "Detail pane",
             show=False,
             tooltip="Move between the rank table and the detail pane (to scroll it)",
+        ),
+        Binding(
+            "ctrl+k",
+            "terminate",
+            "Terminate the task",
+            show=False,
+            tooltip="Terminate this multi-instance task: all its ranks stop (asks first)",
         ),
     ]
 
@@ -170,6 +185,7 @@ class SubtasksScreen(PollingScreen):
         self.subtasks: dict[str, Subtask] = {}
         self.ranks: dict[str, Rank] = {}
         self.alerts: list[RankAlert] = []
+        self.failures: FailureSummary | None = None
         self.is_finished = False
         self._gone = False
         self._rank_rows: dict[str, _RankRow] = {}  # by rank key: the rows of the last pass
@@ -210,6 +226,7 @@ class SubtasksScreen(PollingScreen):
         self.ranks = {str(r.id): r for r in ranks}
         self.subtasks = {str(s.id): s for s in message.subtasks if s.id is not None}
         self.alerts = detect_alerts(ranks, now)
+        self.failures = summarize_failures(self._rank_failures(ranks, task))
         self.is_finished = message.finished
         # The status line judges staleness against the interval the engine polls at.
         self.status.interval = self.refresh_interval()
@@ -413,13 +430,20 @@ class SubtasksScreen(PollingScreen):
         content = Content.assemble(*line1, "\n", *line2, "\n", *line3)
         self.query_one("#subtasks-header", Static).update(content)
 
+    def _rank_failures(self, ranks: Sequence[Rank], task: Task) -> list[Failure]:
+        pool = task.node_info.pool_id if task.node_info else None
+        return [Failure(str(r.id), r.failure_code, r.exit_code, pool, r.node_id) for r in ranks if r.failed]
+
     def _show_alerts(self) -> None:
         box = self.query_one("#subtasks-alerts", Static)
-        if not self.alerts:
+        # One failed rank is already in the header's summary and in its own alert below.
+        many = self.failures is not None and (self.failures.total > 1 or self.failures.bad_node is not None)
+        summary = failure_line(self.failures, label="ranks: ") if many else []
+        if not self.alerts and not summary:
             box.remove_class("-shown")
             box.update("")
             return
-        lines = []
+        lines = [Content.assemble(*summary)] if summary else []
         for alert in self.alerts:
             style = "bold $error" if alert.kind == "rank-failed" else "bold $warning"
             # The message quotes the service's failure code: control characters made visible.
@@ -444,6 +468,27 @@ class SubtasksScreen(PollingScreen):
         if self.mpi_task is not None:
             self._show_detail()
 
+    def action_node(self) -> None:
+        from batchtui.ui.screens.node_detail import open_node
+
+        key = self.table.selected_key
+        rank = self.ranks.get(key) if key is not None else None
+        if rank is None:
+            return
+        sub = self.subtasks.get(key or "")
+        task = self.mpi_task
+        info = (
+            sub.node_info
+            if sub is not None
+            else (task.node_info if task is not None and rank.primary else None)
+        )
+        open_node(self, info, f"Rank {rank.id}")
+
+    def action_bad_node(self) -> None:
+        from batchtui.ui.screens.node_detail import open_bad_node
+
+        open_bad_node(self, self.failures, "the failed ranks")
+
     def on_keyed_table_chosen(self, message: KeyedTable.Chosen) -> None:
         # enter on a rank: put the keyboard in its detail pane (to scroll a long failure).
         message.stop()
@@ -457,6 +502,15 @@ class SubtasksScreen(PollingScreen):
             return
         super().action_back()
 
+    def action_logs(self) -> None:
+        from batchtui.ui.screens.logs import open_rank_log
+
+        key = self.table.selected_key
+        if key is not None and key.isdigit():
+            open_rank_log(
+                self.app, self.job_id, self.mpi_task, self.task_id, int(key), self.subtasks.get(key)
+            )
+
     def action_focus_detail(self) -> None:
         if self.has_class("-filtering"):
             return  # the filter box has the keyboard until enter or escape
@@ -466,8 +520,29 @@ class SubtasksScreen(PollingScreen):
         else:
             detail.focus()
 
+    def action_terminate(self) -> None:
+        """ctrl+k: the ranks are not tasks of their own; terminating the MPI task stops them all."""
+        app = self.batch_app
+        if app.readonly:
+            say_read_only(app)
+            return
+        if self.mpi_task is None:
+            return
+        running = sum(1 for r in self.ranks.values() if r.category == "running")
+        confirm_then_run(
+            app, action_plans.terminate_tasks(self.job_id, [self.mpi_task], running_ranks=running)
+        )
+
     def system_commands(self) -> Iterator[SystemCommand]:
         yield from super().system_commands()
         yield SystemCommand(
             "Detail pane", "Move between the rank table and its detail (tab)", self.action_focus_detail
         )
+        if not self.batch_app.readonly:
+            yield SystemCommand(
+                "Terminate this MPI task (ctrl+k)",
+                f"Terminate {self.task_id}: every one of its ranks stops",
+                self.action_terminate,
+            )
+        yield SystemCommand("Node of the rank", "The node the selected rank ran on (n)", self.action_node)
+        yield SystemCommand("Likely bad node", "The node holding most failed ranks (b)", self.action_bad_node)

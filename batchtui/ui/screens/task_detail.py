@@ -100,6 +100,8 @@ class TaskDetailScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "close", "close", id="task-detail.close", tooltip="Back to the task list"),
         Binding("q", "close", "close", show=False, id="task-detail.q"),
+        Binding("l", "logs", "logs", id="task-detail.logs", tooltip="This task's stdout (o: stderr)"),
+        Binding("n", "node", "node", tooltip="The node this task ran or runs on"),
         Binding("j", "scroll_down", "down", show=False),
         Binding("k", "scroll_up", "up", show=False),
     ]
@@ -165,6 +167,17 @@ class TaskDetailScreen(ModalScreen[None]):
 
     def action_scroll_up(self) -> None:
         self.query_one(SubtaskDetail).scroll_up()
+
+    def action_logs(self) -> None:
+        from batchtui.ui.screens.logs import open_task_log
+
+        open_task_log(self.app, self.job_id, self.task_snapshot)
+
+    def action_node(self) -> None:
+        from batchtui.ui.screens.node_detail import open_node
+
+        task = self.task_snapshot
+        open_node(self, task.node_info, f"Task {clean(task.id)}")
 
     def action_close(self) -> None:
         self.dismiss(None)

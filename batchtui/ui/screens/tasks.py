@@ -19,6 +19,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from batchtui.batch.models import Job, Task, TaskCountsResult
+from batchtui.refresh.failures import FailureSummary
 from batchtui.refresh.task_query import (
     CAP_STEP,
     INITIAL_CAP,
@@ -29,9 +30,12 @@ from batchtui.refresh.task_query import (
     near_bottom,
 )
 from batchtui.refresh.views import TasksPoller, TasksSnapshot, is_gone
-from batchtui.ui.messages import FetchFailed
-from batchtui.ui.screens.base import PollingScreen
+from batchtui.ui.acting import job_commands
+from batchtui.ui.messages import FailuresRead, FetchFailed
+from batchtui.ui.screens.task_actions import TaskActionsScreen
 from batchtui.ui.text import clean, fmt_count, fmt_duration, literal, runtime
+from batchtui.ui.watches import FailuresWatch
+from batchtui.ui.widgets.failure_line import failure_line
 from batchtui.ui.widgets.keyed_table import KeyedTable, Row
 
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -90,7 +94,7 @@ def mpi_marker(task: Task) -> str:
     return f"MPI×{n}" if n is not None else "MPI"
 
 
-class TasksScreen(PollingScreen):
+class TasksScreen(TaskActionsScreen):
     """The tasks of one job, filtered by state and capped; enter drills in."""
 
     help_title: ClassVar[str] = "tasks"
@@ -98,7 +102,9 @@ class TasksScreen(PollingScreen):
     DEFAULT_CSS = """
     TasksScreen #tasks-header {
         height: auto;
-        max-height: 3;
+        max-height: 4;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
         padding: 0 1;
         background: $panel;
     }
@@ -108,6 +114,7 @@ class TasksScreen(PollingScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "choose", "Open", tooltip="Subtasks of an MPI task, or the task's details"),
         Binding("d", "details", "Details", tooltip="Everything about the selected task"),
+        Binding("l", "logs", "Logs", tooltip="The selected task's stdout (o: stderr, f: its other files)"),
         *[
             Binding(
                 f.key,
@@ -121,6 +128,10 @@ class TasksScreen(PollingScreen):
         ],
         Binding("0", "state('all')", "Show all tasks", show=False),
         Binding("m", "more", "Load more", show=False, tooltip="Load the next block of tasks"),
+        Binding("n", "node", "Node", tooltip="The node the selected task ran or runs on"),
+        Binding(
+            "b", "bad_node", "Bad node", show=False, tooltip="Open the node holding most of the failures"
+        ),
     ]
 
     def __init__(
@@ -142,6 +153,8 @@ class TasksScreen(PollingScreen):
         self._gone = False
         self._left = False
         self._loading = True
+        self.failures: FailureSummary | None = None
+        self._failures = FailuresWatch(self, job_id)
 
     @property
     def job_done(self) -> bool:
@@ -190,6 +203,7 @@ class TasksScreen(PollingScreen):
         # The status line judges staleness against the interval the engine polls at.
         self.status.interval = self.refresh_interval()
         self.counts = message.counts
+        self._failures.failed(self.counts.task_counts.failed if self.counts else 0)
         self.tasks = {t.id: t for t in message.tasks if t.id}
         self.has_more = message.has_more
         with self.app.batch_update():
@@ -240,6 +254,22 @@ class TasksScreen(PollingScreen):
         if not self._left:
             self._left = True
             self.app.pop_screen()
+
+    # ------------------------------------------------------------------ failures
+
+    def on_failures_read(self, message: FailuresRead) -> None:
+        message.stop()
+        if message.snapshot.job_id == self.job_id:
+            self.failures = message.snapshot.summary
+            self._show_header()
+
+    def on_unmount(self) -> None:
+        super().on_unmount()
+        self._failures.close()
+
+    def action_refresh_now(self) -> None:
+        super().action_refresh_now()
+        self._failures.refresh_now()  # ctrl+r reads the failures again too
 
     # ------------------------------------------------------------------ rows
 
@@ -351,7 +381,10 @@ class TasksScreen(PollingScreen):
                 keys.append(" ")
             label = f" {f.key} {f.label} "
             keys.append((label, "reverse bold $accent" if f.name == current else "$text-muted"))
-        content = Content.assemble(*parts, "\n", *line2, *(["\n"] if line2 else []), *keys)
+        line3 = failure_line(self.failures)
+        content = Content.assemble(
+            *parts, "\n", *line2, *(["\n"] if line2 else []), *line3, *(["\n"] if line3 else []), *keys
+        )
         self.query_one("#tasks-header", Static).update(content)
 
     def _show_note(self) -> None:
@@ -422,6 +455,27 @@ class TasksScreen(PollingScreen):
         if task is not None:
             self._open_details(task)
 
+    def action_logs(self) -> None:
+        from batchtui.ui.screens.logs import open_task_log
+
+        key = self.table.selected_key
+        task = self.tasks.get(key) if key is not None else None
+        if task is not None:
+            open_task_log(self.app, self.job_id, task)
+
+    def action_node(self) -> None:
+        from batchtui.ui.screens.node_detail import open_node
+
+        key = self.table.selected_key
+        task = self.tasks.get(key) if key is not None else None
+        if task is not None:
+            open_node(self, task.node_info, f"Task {clean(task.id)}")
+
+    def action_bad_node(self) -> None:
+        from batchtui.ui.screens.node_detail import open_bad_node
+
+        open_bad_node(self, self.failures, "this job's failures")
+
     def _open_details(self, task: Task) -> None:
         from batchtui.ui.screens.task_detail import TaskDetailScreen
 
@@ -429,6 +483,8 @@ class TasksScreen(PollingScreen):
 
     def system_commands(self) -> Iterator[SystemCommand]:
         yield from super().system_commands()
+        yield from self._task_commands()
+        yield from job_commands(self.batch_app, self.chosen_job, where="this")
         for f in STATE_FILTERS:
             yield SystemCommand(
                 f"Show {f.label} tasks",
@@ -436,4 +492,8 @@ class TasksScreen(PollingScreen):
                 lambda name=f.name: self.action_state(name),
             )
         yield SystemCommand("Task details", "Everything about the selected task (d)", self.action_details)
+        yield SystemCommand("Node of the task", "The node the selected task ran on (n)", self.action_node)
+        yield SystemCommand(
+            "Likely bad node", "The node holding most of the failures (b)", self.action_bad_node
+        )
         yield SystemCommand("Load more tasks", "Load the next block of tasks (m)", self.action_more)

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from textual.content import Content
 from textual.widgets import Static
 
-from batchtui.ui.text import clean, when_text
+from batchtui.ui.text import clean
+from batchtui.ui.when import when_text
 
 if TYPE_CHECKING:
     from batchtui.ui.alerts import Alert

@@ -18,7 +18,8 @@ from textual.widget import Widget
 
 from batchtui.batch.models import TaskCounts, TaskCountsResult
 from batchtui.refresh.history import Trend
-from batchtui.ui.text import clean, fmt_count, fmt_duration, when_text
+from batchtui.ui.text import clean, fmt_count, fmt_duration
+from batchtui.ui.when import when_text
 from batchtui.ui.widgets.sparkline import trend_line, worth_showing
 
 # Order of the segments in a bar (left to right) and of the numbers in the legend.
@@ -80,6 +81,7 @@ class BarData:
     final: bool = False  # the job completed; its counts will not be read again
     trend: Trend | None = None  # from the account's counts history (throughput, ETA, stall)
     recount_hint: bool = True  # say that c recounts exactly (not on the kiosk, which has no keys)
+    queued: str | None = None  # why a job with active tasks runs none of them (from its pool)
 
 
 class CountBar(Widget):
@@ -197,7 +199,10 @@ class CountBar(Widget):
                     title.append(f" · ETA {fmt_duration(trend.eta_seconds)}")
                 if trend.stalled:
                     title.append(("  ⚠ stalled", st("count-bar--warning")))
-            if self.compact and not d.recount and d.error is None:
+            if d.queued is not None and (self.compact or self.collapsed):
+                # No line of its own: the bar keeps its height (a taller bar re-lays the table).
+                title.append((f"  ⚠ nothing runs: {clean(d.queued)}", st("count-bar--warning")))
+            elif self.compact and not d.recount and d.error is None:
                 when = f"read {when_text(self, d.fetched_at)}, " if d.fetched_at else ""
                 title.append(
                     (f"  ({when}can lag{'; c: exact' if d.recount_hint else ''})", st("count-bar--dim"))
@@ -235,6 +240,10 @@ class CountBar(Widget):
                 parts.append((f"{name} {getattr(c, name):,}  ", st(f"count-bar--{name}")))
             parts.append((f"({rc.listed:,} tasks listed; c again)", st("count-bar--dim")))
             return Content.assemble(*parts)  # type: ignore[arg-type]
+        if d.queued is not None:  # why nothing runs says more than the caveat, in its place
+            return Content.assemble(
+                ("⚠ nothing runs: ", st("count-bar--warning")), (clean(d.queued), st("count-bar--warning"))
+            )
         when = f"counts read at {when_text(self, d.fetched_at)}" if d.fetched_at else "counts"
         tail = " (job completed: final)" if d.final else ""
         hint = ": c recounts exactly" if d.recount_hint else ""

@@ -17,7 +17,8 @@ from textual.content import Content
 from textual.widget import Widget
 
 from batchtui.batch.errors import BatchClientError, TransportError
-from batchtui.ui.text import clean, fmt_duration, fmt_interval, when_text
+from batchtui.ui.text import clean, fmt_duration, fmt_interval
+from batchtui.ui.when import when_text
 
 STALE_INTERVALS = 2.0
 #: longest error text shown: the service's (or a proxy's) message can be arbitrarily long

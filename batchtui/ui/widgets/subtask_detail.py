@@ -20,7 +20,8 @@ from textual.widgets import Static
 
 from batchtui.batch.models import ContainerInfo, FailureInfo, NodeInfo, Subtask, Task
 from batchtui.timefmt import fmt_when
-from batchtui.ui.text import clean, fmt_duration, runtime, when_text
+from batchtui.ui.text import clean, fmt_duration, runtime
+from batchtui.ui.when import when_text
 
 LABEL_WIDTH = 18
 HEADING_STYLE = "bold $accent"
