@@ -159,6 +159,27 @@ async def test_kiosk_never_sends_a_non_get_and_shows_no_footer(
         assert len(east.requests) > 3
 
 
+async def test_kiosk_tiles_follow_the_pins_when_they_change(
+    two_accounts: dict[str, tuple[Simulator, str]],
+) -> None:
+    # Unpinned, the kiosk shows the first active jobs; once a job is pinned the set of tiles
+    # changes under it (tiles removed and added in one go), in the order of the pins.
+    east = two_accounts["east"][0]
+    timer = ManualTimer()
+    app = dashboard(["--kiosk", "--profile", "east"], timer)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, KioskScreen) and len(app.screen.tiles) > 1)
+        kiosk = app.screen
+        assert isinstance(kiosk, KioskScreen)
+        shown = list(kiosk.keys)
+        pinned = [j for j in east.job_ids() if f"east\n{j}" not in shown][:2]
+        for job_id in pinned:
+            app.account.toggle_pin(job_id)
+        await step(pilot, app, timer, 5.0)
+        await wait_for(pilot, lambda: [t.key.split("\n")[1] for t in kiosk.query(CountTile)] == pinned)
+        assert kiosk.keys == [f"east\n{j}" for j in pinned]
+
+
 def test_kiosk_and_cycle_flags(capsys: pytest.CaptureFixture[str]) -> None:
     for bad in ("0", "soon", "nan"):
         with pytest.raises(SystemExit) as exited:

@@ -20,6 +20,7 @@ from batchtui.sim import Simulator
 from batchtui.ui.app import BatchApp, make_app
 from batchtui.ui.screens.feed import FeedScreen
 from batchtui.ui.screens.jobs import JobsScreen
+from batchtui.ui.screens.tasks import TasksScreen
 from batchtui.ui.widgets.alert_bar import AlertBar
 from batchtui.ui.widgets.count_bar import CountBar
 
@@ -232,3 +233,32 @@ async def test_star_pins_and_the_pin_survives_a_restart(tmp_path: Path, monkeypa
         await pilot.pause()
         assert screen.table.visible_keys[0] != last
     assert last not in app_for(sim, ManualTimer(), state_dir=user_state_dir()).account.pins
+
+
+async def test_on_the_tasks_screen_a_means_all_tasks_and_shift_a_acknowledges() -> None:
+    sim = make_sim()
+    timer = ManualTimer()
+    job = next(j for j in sim.job_ids() if j.startswith("etl"))
+    front = Failures(sim, job, failed=3)
+    app = app_for(sim, timer, app=front)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await home(pilot, app, timer)
+        assert screen.table.select_key(job)
+        await step(pilot, app, timer, 5.0)
+        front.failed = 40
+        await step(pilot, app, timer, 5.0)
+        await wait_for(pilot, lambda: bool(app.alerts.shown))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TasksScreen))
+        tasks = app.screen
+        bar = tasks.query_one(AlertBar)
+        assert "A: acknowledge" in str(bar.render())
+        await pilot.press("4", "a")  # failed only, then all again: `a` is the screen's own
+        await pilot.pause()
+        assert app.alerts.shown and bar.has_class("-shown")
+        await pilot.press("A")
+        await pilot.pause()
+        assert not app.alerts.shown and not bar.has_class("-shown")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen))
+        assert "a: acknowledge" not in str(app.screen.query_one(AlertBar).render())  # hidden: none left

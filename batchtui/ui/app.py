@@ -69,6 +69,8 @@ class BatchApp(App[None]):
         ),
         Binding("e", "feed", "Change feed", show=False, tooltip="What changed lately, newest first (:feed)"),
         Binding("a", "acknowledge", "Acknowledge alerts", show=False, tooltip="Clear the alerts shown"),
+        # For screens where ``a`` means something of their own (the tasks screen: all tasks).
+        Binding("A", "acknowledge", "Acknowledge alerts", show=False, tooltip="Clear the alerts shown"),
         Binding(
             "H", "action_history", "Action history", show=False, tooltip="What this session did, newest first"
         ),
@@ -405,7 +407,7 @@ class BatchApp(App[None]):
         yield SystemCommand("Change feed (e)", "What changed lately, newest first", self.action_feed)
         if self.alerts.shown:
             yield SystemCommand(
-                "Acknowledge alerts (a)",
+                "Acknowledge alerts (a, A)",
                 f"Clear the {len(self.alerts.shown)} alerts shown",
                 self.action_acknowledge,
             )

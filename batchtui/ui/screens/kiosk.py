@@ -126,7 +126,9 @@ class KioskScreen(Screen[None]):
                 if key not in self.tiles:
                     self.tiles[key] = CountTile(key)
                     grid.mount(self.tiles[key])
-            grid.sort_children(key=lambda w: keys.index(w.key) if isinstance(w, CountTile) else 0)
+            # A removed tile leaves the grid only once its removal is processed: it sorts last.
+            place = {k: n for n, k in enumerate(keys)}
+            grid.sort_children(key=lambda w: place.get(w.key, len(keys)) if isinstance(w, CountTile) else -1)
             self.keys = keys
             self.current = keys.index(current) if current in keys else 0
         for n, (account, job_id) in enumerate(chosen):

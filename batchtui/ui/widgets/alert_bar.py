@@ -1,5 +1,8 @@
 """The alerts not yet acknowledged, on every screen, until ``a`` (or the palette) clears them.
 
+On a screen where ``a`` already means something (the tasks screen's "all tasks"), ``A``
+acknowledges, and the bar names the key that works where it is shown.
+
 One line: how many, the newest with its time and account, and the key that clears them. Hidden
 while there are none. It listens to the app's alert signal, so it needs no refresh of its own.
 """
@@ -9,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from textual.binding import Binding, BindingType
 from textual.content import Content
+from textual.screen import Screen
 from textual.widgets import Static
 
 from batchtui.ui.text import clean
@@ -17,6 +22,20 @@ from batchtui.ui.when import when_text
 
 if TYPE_CHECKING:
     from batchtui.ui.alerts import Alert
+
+
+def _keys(binding: BindingType) -> list[str]:
+    keys = binding.key if isinstance(binding, Binding) else binding[0]
+    return [k.strip() for k in keys.split(",")]
+
+
+def acknowledge_key(screen: Screen[object]) -> str:
+    """``a``, unless the screen binds it to something of its own (then ``A``)."""
+    for cls in type(screen).__mro__:
+        for binding in getattr(cls, "BINDINGS", ()):
+            if "a" in _keys(binding):
+                return "A"
+    return "a"
 
 
 class AlertBar(Static):
@@ -62,7 +81,7 @@ class AlertBar(Static):
                 (head, "bold"),
                 (f"{when_text(self, e.at)} ", "dim"),
                 f"{where}{clean(e.message)}",
-                ("   a: acknowledge · e: feed", "dim"),
+                (f"   {acknowledge_key(self.screen)}: acknowledge · e: feed", "dim"),
             )
         )
 
