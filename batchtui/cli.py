@@ -85,6 +85,30 @@ def _cycle(value: str) -> float:
     return seconds
 
 
+def _rise(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--alert-rise wants a whole number of failures, not {value!r}"
+        ) from None
+    if not 1 <= n <= 1_000_000:
+        raise argparse.ArgumentTypeError(f"--alert-rise must be from 1 to 1000000, not {value}")
+    return n
+
+
+def _offline(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--alert-offline wants a number of seconds, not {value!r}"
+        ) from None
+    if not 0 <= seconds <= 86_400:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"--alert-offline must be from 0 to 86400 seconds, not {value}")
+    return seconds
+
+
 def add_account_arguments(p: argparse.ArgumentParser, *, several: bool = False) -> None:
     """The account flags, shared by the dashboard, --once and ``batchtui logs`` (``several``:
     the dashboard, where ``--profile`` may be given once per account)."""
@@ -143,6 +167,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--alerts",
         choices=("all", "pinned"),
         help='which jobs alert: all, or only the pinned ones (or alerts = "..." in config.toml; default all)',
+    )
+    wall.add_argument(
+        "--alert-rise",
+        type=_rise,
+        metavar="N",
+        help="a job alerts again once its failures rose by N since its last alert "
+        "(or alert_rise = N in config.toml; default 1)",
+    )
+    wall.add_argument(
+        "--alert-offline",
+        type=_offline,
+        metavar="SECONDS",
+        help="alert when the account has been unreachable this long "
+        "(or alert_offline = SECONDS in config.toml; default 60)",
     )
     wall.add_argument(
         "--on-event",
@@ -409,6 +447,8 @@ def _dashboard(args: argparse.Namespace, logging_on: bool, prefs: DashboardPrefs
         "warnings": warnings,
         "state_dir": user_state_dir(),
         "alerts": args.alerts or prefs.alerts,
+        "alert_rise": args.alert_rise if args.alert_rise is not None else prefs.alert_rise,
+        "alert_offline": args.alert_offline if args.alert_offline is not None else prefs.alert_offline,
         "notify": prefs.notify,
         "on_event": args.on_event,
         "kiosk": args.kiosk,

@@ -46,7 +46,9 @@ _AUTH_ALIASES: dict[str, AuthMode] = {
 
 _ACCOUNT_KEYS = frozenset({"endpoint", "account", "key", "auth", "api_version", "readonly"})
 _BOOL_KEYS = frozenset({"readonly"})
-_TOP_KEYS = frozenset({"default_account", "accounts", "utc", "alerts", "notify"})
+_TOP_KEYS = frozenset(
+    {"default_account", "accounts", "utc", "alerts", "notify", "alert_rise", "alert_offline"}
+)
 ALERT_CHOICES = ("all", "pinned")
 NOTIFY_CHOICES = ("auto", "off", "osc9", "osc777", "osc99")
 
@@ -154,7 +156,7 @@ def _toml_accounts(doc: Mapping[str, Any], path: Path) -> dict[str, Mapping[str,
         if name not in _TOP_KEYS:
             raise ConfigError(
                 f"{path}: unknown setting {name!r} "
-                "(expected default_account, utc, alerts, notify or [accounts.<name>])"
+                "(expected default_account, utc, alerts, notify, alert_rise, alert_offline or [accounts.<name>])"
             )
     accounts = doc.get("accounts", {})
     if not isinstance(accounts, Mapping):
@@ -181,6 +183,12 @@ def _toml_accounts(doc: Mapping[str, Any], path: Path) -> dict[str, Mapping[str,
     for key, choices in (("alerts", ALERT_CHOICES), ("notify", NOTIFY_CHOICES)):
         if key in doc and doc[key] not in choices:
             raise ConfigError(f"{path}: {key} must be one of {', '.join(repr(c) for c in choices)}")
+    rise = doc.get("alert_rise", 1)
+    if isinstance(rise, bool) or not isinstance(rise, int) or not 1 <= rise <= 1_000_000:
+        raise ConfigError(f"{path}: alert_rise must be a whole number from 1 to 1000000")
+    offline = doc.get("alert_offline", 60)
+    if isinstance(offline, bool) or not isinstance(offline, int | float) or not 0 <= offline <= 86_400:
+        raise ConfigError(f"{path}: alert_offline must be a number of seconds from 0 to 86400")
     return dict(accounts)
 
 
@@ -277,6 +285,8 @@ class DashboardPrefs:
     utc: bool = False
     alerts: str = "all"  # "all" jobs alert, or only the "pinned" ones
     notify: str = "auto"  # desktop notifications: the terminal's protocol, "off", or one named
+    alert_rise: int = 1  # a job alerts again once its failures rose by this many
+    alert_offline: float = 60.0  # seconds unreachable before the account alerts as offline
     profiles: tuple[str, ...] = ()  # every [accounts.<name>], in file order (--all-profiles)
 
 
@@ -294,6 +304,8 @@ def dashboard_prefs(
         utc=bool(doc.get("utc", False)),
         alerts=str(doc.get("alerts", "all")),
         notify=str(doc.get("notify", "auto")),
+        alert_rise=int(doc.get("alert_rise", 1)),
+        alert_offline=float(doc.get("alert_offline", 60)),
         profiles=tuple(accounts),
     )
 

@@ -199,3 +199,28 @@ def test_alerts_setting_in_config_toml(tmp_path: Path, monkeypatch: pytest.Monke
     (config / "config.toml").write_text('alerts = "some"\n')
     code = main(["--demo"])
     assert code == 2
+
+
+def test_how_much_failures_rise_and_how_long_offline_before_an_alert(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "c"
+    config.mkdir()
+    monkeypatch.setenv("BATCHTUI_CONFIG_DIR", str(config))
+    detector = make_dashboard(["--demo"]).account.detector
+    assert (detector.rise_by, detector.offline_after) == (1, 60.0)
+    (config / "config.toml").write_text("alert_rise = 25\nalert_offline = 300\n")
+    detector = make_dashboard(["--demo"]).account.detector
+    assert (detector.rise_by, detector.offline_after) == (25, 300.0)
+    detector = make_dashboard(["--demo", "--alert-rise", "5", "--alert-offline", "0"]).account.detector
+    assert (detector.rise_by, detector.offline_after) == (5, 0.0)  # flags win over the file
+    for bad in (["--alert-rise", "0"], ["--alert-rise", "many"], ["--alert-offline", "nan"]):
+        with pytest.raises(SystemExit) as exited:
+            main(["--demo", *bad])
+        assert exited.value.code == 2
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and bad[0] in err
+    (config / "config.toml").write_text('alert_rise = "ten"\n')
+    assert main(["--demo"]) != 0
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "alert_rise must be a whole number" in err

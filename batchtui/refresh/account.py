@@ -85,6 +85,8 @@ class Account:
         keep_history: bool = True,
         state_filter: str | None = None,
         utc: bool = False,
+        rise_by: int = 1,
+        offline_after: float = 60.0,
         on_events: Callable[[Account, list[Event]], object] | None = None,
     ) -> None:
         self.name = name  # the profile (or account) name: :ctx NAME, the hooks' "account"
@@ -109,7 +111,9 @@ class Account:
         self.history_path = folder / "history.json" if folder and keep_history else None
         self.history = HistoryStore.load(self.history_path) if self.history_path else HistoryStore()
         self.pins = PinStore.load(folder / "pins.json") if folder else PinStore()
-        self.detector = EventDetector(name, utc=utc, filtered=state_filter is not None)
+        self.detector = EventDetector(
+            name, rise_by=rise_by, offline_after=offline_after, utc=utc, filtered=state_filter is not None
+        )
         self.latest: JobsSnapshot | None = None
         self.status = "waiting"
         self.problem: str | None = None

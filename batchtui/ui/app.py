@@ -93,6 +93,8 @@ class BatchApp(App[None]):
         warnings: Sequence[str] = (),
         state_dir: Path | None = None,
         alerts: AlertMode = "all",
+        alert_rise: int = 1,
+        alert_offline: float = 60.0,
         on_event: str | None = None,
         notify: NotifyMode = "auto",
         kiosk: bool = False,
@@ -138,6 +140,8 @@ class BatchApp(App[None]):
                 keep_history=spec.keep_history,
                 state_filter=state,
                 utc=utc,
+                rise_by=alert_rise,
+                offline_after=alert_offline,
                 on_events=self._account_events,
             )
             account.engine.observers.append(functools.partial(self._observed, account))
