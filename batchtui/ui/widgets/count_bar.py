@@ -84,6 +84,24 @@ class BarData:
     queued: str | None = None  # why a job with active tasks runs none of them (from its pool)
 
 
+#: the styles of the counts' colours, shared by the bar and the kiosk's tiles (the theme's
+#: semantic state colours), as component classes so that themes and ``:light`` apply to both
+COUNT_CLASSES = frozenset(
+    f"count-bar--{name}"
+    for name in ("active", "running", "succeeded", "failed", "track", "title", "dim", "warning")
+)
+COUNT_RULES = """
+        & > .count-bar--active { color: $state-active; }
+        & > .count-bar--running { color: $state-running; }
+        & > .count-bar--succeeded { color: $state-succeeded; }
+        & > .count-bar--failed { color: $state-failed; text-style: bold; }
+        & > .count-bar--track { color: $foreground-disabled; }
+        & > .count-bar--title { text-style: bold; }
+        & > .count-bar--dim { color: $foreground-muted; }
+        & > .count-bar--warning { color: $warning; text-style: bold; }
+"""
+
+
 class CountBar(Widget):
     DEFAULT_CSS = """
     CountBar {
@@ -94,26 +112,10 @@ class CountBar(Widget):
         border-top: solid $primary 40%;
         background: $surface;
         &.-collapsed { border-top: none; }
-        & > .count-bar--active { color: $state-active; }
-        & > .count-bar--running { color: $state-running; }
-        & > .count-bar--succeeded { color: $state-succeeded; }
-        & > .count-bar--failed { color: $state-failed; text-style: bold; }
-        & > .count-bar--track { color: $foreground-disabled; }
-        & > .count-bar--title { text-style: bold; }
-        & > .count-bar--dim { color: $foreground-muted; }
-        & > .count-bar--warning { color: $warning; text-style: bold; }
+        COUNT_RULES
     }
-    """
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "count-bar--active",
-        "count-bar--running",
-        "count-bar--succeeded",
-        "count-bar--failed",
-        "count-bar--track",
-        "count-bar--title",
-        "count-bar--dim",
-        "count-bar--warning",
-    }
+    """.replace("COUNT_RULES", COUNT_RULES)
+    COMPONENT_CLASSES: ClassVar[set[str]] = set(COUNT_CLASSES)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)

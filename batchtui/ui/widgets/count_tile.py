@@ -19,7 +19,15 @@ from textual.widgets import Digits
 from batchtui.batch.models import TaskCounts
 from batchtui.refresh.history import Trend
 from batchtui.ui.text import clean, fmt_count, fmt_duration
-from batchtui.ui.widgets.count_bar import BAR_ORDER, EMPTY, FULL, allocate, bar_values
+from batchtui.ui.widgets.count_bar import (
+    BAR_ORDER,
+    COUNT_CLASSES,
+    COUNT_RULES,
+    EMPTY,
+    FULL,
+    allocate,
+    bar_values,
+)
 from batchtui.ui.widgets.sparkline import rate_text, sparkline, worth_showing
 
 
@@ -41,24 +49,10 @@ class _TileLines(Widget):
         height: auto;
         text-wrap: nowrap;
         text-overflow: ellipsis;
-        & > .count-bar--active { color: $state-active; }
-        & > .count-bar--running { color: $state-running; }
-        & > .count-bar--succeeded { color: $state-succeeded; }
-        & > .count-bar--failed { color: $state-failed; text-style: bold; }
-        & > .count-bar--track { color: $foreground-disabled; }
-        & > .count-bar--dim { color: $foreground-muted; }
-        & > .count-bar--warning { color: $warning; text-style: bold; }
+        COUNT_RULES
     }
-    """
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "count-bar--active",
-        "count-bar--running",
-        "count-bar--succeeded",
-        "count-bar--failed",
-        "count-bar--track",
-        "count-bar--dim",
-        "count-bar--warning",
-    }
+    """.replace("COUNT_RULES", COUNT_RULES)
+    COMPONENT_CLASSES: ClassVar[set[str]] = set(COUNT_CLASSES)
 
     def __init__(self) -> None:
         super().__init__()
