@@ -8,6 +8,7 @@ rest of batchtui, so the simulator's command line may use them too.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import math
 from collections.abc import Callable
 
@@ -63,3 +64,13 @@ def whole(flag: str, lo: int, hi: int | None = None, *, what: str = "a whole num
         return n
 
     return parse
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a --host binds only this machine (servers refuse others unless told)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -14,13 +14,12 @@ The command every tab runs is built here from validated flags and quoted with :f
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
 import shlex
 import sys
 from typing import Any, NoReturn
 
-from batchtui.cli_args import seconds, whole
+from batchtui.cli_args import is_loopback, seconds, whole
 
 PROG = "batchtui serve"
 EXIT_USAGE = 2
@@ -121,15 +120,6 @@ def dashboard_argv(args: argparse.Namespace) -> list[str]:
 def tab_command(args: argparse.Namespace) -> str:
     """The shell command line textual-serve runs per tab, every word quoted."""
     return shlex.join([sys.executable, "-m", "batchtui", *dashboard_argv(args)])
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def check_account(args: argparse.Namespace) -> list[str]:

@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
-from batchtui.cli_args import seconds
+from batchtui.cli_args import is_loopback, seconds
 from batchtui.exporter.service import DEFAULT_COMPLETED_FOR, DEFAULT_REFRESH, Account, Exporter
 
 PROG = "batchtui exporter"
@@ -63,15 +63,6 @@ def parse_listen(value: str) -> tuple[str, int]:
     if not 0 <= port <= 65535:
         raise UsageError(f"--listen: the port must be from 0 to 65535, not {port}")
     return host, port
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _NoKeyHere(argparse.Action):
