@@ -9,6 +9,12 @@ connection outage, a mix. At cycle 0 and every ``--every`` cycles it prints this
 RSS, asyncio tasks, Textual timers, widgets and Python objects (after a gc), requests and what
 the status line says. Goal: flat (RSS end - start < 5 MB; tasks, timers, widgets unchanged).
 
+Beside the jobs screen (and the counts history its monitor records into, per account), the
+pollers the later issues added run on the same engine the whole time (issue 14's last
+paragraph): a log tail following a running task's stdout (moved to another running task every
+``--tail-every`` cycles, so tails are opened and closed along the way), the pools list, and
+one pool's nodes. ``--no-extras`` runs the jobs screen alone, as the soak did before.
+
     python bench/soak.py [--cycles 10000] [--refresh 0.2] [--jobs 200] [--every 1000]
 """
 
@@ -36,6 +42,77 @@ EPISODES: tuple[tuple[str, str, float], ...] = (
 )
 
 
+class Extras:
+    """The pollers beside the jobs screen: a followed log tail, the pools, one pool's nodes."""
+
+    def __init__(self, app: Any, client: Any, now: Any) -> None:
+        self.app, self.client, self.now = app, client, now
+        self.handles: list[Any] = []
+        self.tail: Any = None
+        self.tail_handle: Any = None
+        self.tails_opened = 0
+        self.polls_done = 0  # polls of the handles already closed
+        self.failed = 0  # errors the extra pollers were told of
+
+    def _open(self, poller: Any) -> Any:
+        return self.app.engine.open(poller, lambda _snap: None, self._failed)
+
+    def _failed(self, _error: BaseException, _at: object) -> None:
+        self.failed += 1
+
+    async def start(self) -> None:
+        from batchtui.refresh.pools import NodesPoller, PoolsPoller
+
+        self.handles.append(self._open(PoolsPoller(self.client, self.now)))
+        pools = await self.client.list_pools(select=["id"])
+        if pools and pools[0].id:
+            self.handles.append(self._open(NodesPoller(self.client, pools[0].id, self.now)))
+        await self.move_tail()
+
+    async def move_tail(self) -> bool:
+        """Follow the stdout of a task running now (the last tail is closed); False: none found."""
+        from batchtui.batch.errors import BatchClientError
+        from batchtui.batch.files import TaskFileRef
+        from batchtui.refresh.logs import LogTail
+
+        try:
+            jobs = await self.client.list_jobs(filter="state eq 'active'", select=["id"], limit=20)
+            for job in jobs:
+                tasks = await self.client.list_tasks(
+                    job.id or "", filter="state eq 'running'", select=["id"], limit=1
+                )
+                if tasks and tasks[0].id:
+                    break
+            else:
+                return False
+        except BatchClientError:
+            return False  # a fault episode: keep the tail there is
+        if self.tail_handle is not None:
+            self.polls_done += self.tail_handle.polls
+            self.tail_handle.close()
+        self.tail = LogTail(
+            self.client, TaskFileRef(job.id or "", tasks[0].id, "stdout.txt"), task_state="running"
+        )
+        self.tail_handle = self._open(self.tail)
+        self.tails_opened += 1
+        return True
+
+    @property
+    def polls(self) -> int:
+        live = [*self.handles, *([self.tail_handle] if self.tail_handle is not None else [])]
+        return self.polls_done + sum(h.polls for h in live)
+
+    def close(self) -> None:
+        for handle in [*self.handles, self.tail_handle]:
+            if handle is not None:
+                handle.close()
+
+
+def history_samples(app: Any) -> int:
+    """Samples the account's counts history holds (each job's bounded: 60 + 144)."""
+    return sum(len(h.samples) for h in app.account.history.jobs.values())
+
+
 def _status_text(app: Any) -> str:
     screen = jobs_screen(app)
     if screen is None:
@@ -55,6 +132,7 @@ async def soak(args: argparse.Namespace) -> int:
         client = make_client(sim.url, sim.account, sim.key)
         app = make_app(client, refresh=args.refresh, now=sim_clock(args.time_scale))
         started = time.monotonic()
+        extras = Extras(app, client, app.now) if args.extras else None
         episode_end: float | None = None
         phase = "clean"
 
@@ -68,6 +146,9 @@ async def soak(args: argparse.Namespace) -> int:
             if screen is None:
                 print("soak: the jobs screen never appeared", file=sys.stderr)
                 return 1
+            if extras is not None:
+                await extras.start()
+            next_tail = args.tail_every
 
             def measure(note: str) -> None:
                 settle_gc()
@@ -85,6 +166,16 @@ async def soak(args: argparse.Namespace) -> int:
                         client.stats.requests,
                         int(sim_stats["requests"]),
                         client.stats.errors,
+                        *(
+                            [
+                                extras.polls,
+                                extras.tails_opened,
+                                history_samples(app),
+                                app.engine.throttle.probes,
+                            ]
+                            if extras is not None
+                            else []
+                        ),
                         _status_text(app),
                     ]
                 )
@@ -115,6 +206,9 @@ async def soak(args: argparse.Namespace) -> int:
                         flush=True,
                     )
                     next_episode += 1
+                if extras is not None and screen.fetches >= next_tail:
+                    await extras.move_tail()
+                    next_tail += args.tail_every
                 if screen.fetches >= next_mark:
                     measure(phase)
                     next_mark += args.every
@@ -130,6 +224,8 @@ async def soak(args: argparse.Namespace) -> int:
             if episode_end is not None:
                 sim.send("clear")
             measure("end")
+            if extras is not None:
+                extras.close()
 
     first, last = rows[0], rows[-1]
     # The baseline is the first mark after warm-up (first full list, caches, the highlight timer).
@@ -146,13 +242,15 @@ async def soak(args: argparse.Namespace) -> int:
         "requests",
         "served",
         "errors",
+        *(["extra polls", "tails", "history samples", "probes"] if extras is not None else []),
         "status line",
     ]
     print()
     print(
         table(
             f"Soak: {args.jobs} jobs, refresh {args.refresh:g} s, time scale {args.time_scale:g}, "
-            f"latency {args.latency_ms:g} ms",
+            f"latency {args.latency_ms:g} ms"
+            + (", with a log tail, the pools and a pool's nodes" if extras is not None else ""),
             header,
             rows,
         )
@@ -203,6 +301,8 @@ def main() -> int:
     ap.add_argument("--first-episode", type=int, default=1000, help="cycle of the first fault episode")
     ap.add_argument("--episode-gap", type=int, default=2000, help="cycles between fault episodes")
     ap.add_argument("--episode-scale", type=float, default=1.0, help="scale each episode's duration")
+    ap.add_argument("--no-extras", dest="extras", action="store_false", help="the jobs screen alone")
+    ap.add_argument("--tail-every", type=int, default=500, help="cycles between moves of the log tail")
     args = ap.parse_args()
     return asyncio.run(soak(args))
 
