@@ -15,7 +15,7 @@ paragraph): a log tail following a running task's stdout (moved to another runni
 ``--tail-every`` cycles, so tails are opened and closed along the way), the pools list, and
 one pool's nodes. ``--no-extras`` runs the jobs screen alone, as the soak did before.
 
-    python bench/soak.py [--cycles 10000] [--refresh 0.2] [--jobs 200] [--every 1000]
+    python bench/soak.py [--cycles 10000] [--hours H] [--refresh 0.2] [--jobs 200] [--every 1000]
 """
 
 from __future__ import annotations
@@ -185,7 +185,9 @@ async def soak(args: argparse.Namespace) -> int:
             next_mark = args.every
             next_episode = 0
             last_progress = (screen.fetches, time.monotonic())
-            while screen.fetches < args.cycles:
+            # The world's clock runs time_scale times faster than the wall's: --hours of it.
+            until = started + args.hours * 3600.0 / args.time_scale if args.hours else None
+            while screen.fetches < args.cycles and (until is None or time.monotonic() < until):
                 await asyncio.sleep(0.1)
                 now = time.monotonic()
                 if episode_end is not None and now >= episode_end:
@@ -272,6 +274,13 @@ async def soak(args: argparse.Namespace) -> int:
                     f">= {args.cycles:,}",
                     f"{last[0]:,}",
                     "ok" if int(last[0]) >= args.cycles else "SHORT",
+                ]
+                if not args.hours
+                else [
+                    "simulated hours",
+                    f">= {args.hours:g}",
+                    f"{float(last[1]) * args.time_scale / 3600:.1f} ({last[0]:,} cycles)",
+                    "ok" if float(last[1]) * args.time_scale / 3600 >= args.hours * 0.999 else "SHORT",
                 ],
                 [
                     f"RSS growth cycle {base[0]} -> end",
@@ -301,6 +310,7 @@ def main() -> int:
     ap.add_argument("--first-episode", type=int, default=1000, help="cycle of the first fault episode")
     ap.add_argument("--episode-gap", type=int, default=2000, help="cycles between fault episodes")
     ap.add_argument("--episode-scale", type=float, default=1.0, help="scale each episode's duration")
+    ap.add_argument("--hours", type=float, default=None, help="end after this many simulated hours")
     ap.add_argument("--no-extras", dest="extras", action="store_false", help="the jobs screen alone")
     ap.add_argument("--tail-every", type=int, default=500, help="cycles between moves of the log tail")
     args = ap.parse_args()
