@@ -15,6 +15,7 @@ from batchtui.batch.auth import SharedKeyAuth
 from batchtui.refresh.account import Account, state_slug
 from batchtui.refresh.engine import PollHandle
 from batchtui.refresh.events import Event
+from batchtui.refresh.throttle import ThrottleGate
 from batchtui.refresh.timer import ManualTimer
 
 
@@ -26,11 +27,14 @@ async def until(condition: Callable[[], object], within: float = 10.0) -> None:
     raise AssertionError(f"timed out waiting for {condition}")
 
 
-async def tick(handle: PollHandle[object], timer: ManualTimer, seconds: float = 5.0) -> None:
+async def tick(
+    handle: PollHandle[object], timer: ManualTimer, seconds: float = 5.0, gate: ThrottleGate | None = None
+) -> None:
+    """One turn of the watch: a poll, or (``gate`` given) the throttle's probe instead."""
     await until(lambda: timer.sleeping >= 1)
-    polls = handle.polls
+    polls, probes = handle.polls, gate.probes if gate else 0
     timer.advance(seconds)
-    await until(lambda: handle.polls > polls)
+    await until(lambda: handle.polls > polls or (gate is not None and gate.probes > probes))
 
 
 async def test_the_watch_feeds_history_events_and_the_overview_row(tmp_path: Path) -> None:
@@ -121,8 +125,8 @@ async def test_health_ok_throttled_offline_and_sign_in_failed() -> None:
         assert account.summary().problem
         sim.faults.outage(0)
         sim.faults.throttle_rate = 1.0
-        for _ in range(3):
-            await tick(handle, timer, 600)
+        for _ in range(3):  # the first poll meets the throttle; then a probe a turn instead
+            await tick(handle, timer, 600, account.engine.throttle)
         statuses.append(account.summary().status)
         sim.faults.throttle_rate = 0.0
         for _ in range(3):

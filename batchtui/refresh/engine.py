@@ -140,6 +140,7 @@ class PollHandle(Generic[S]):
     async def _loop(self) -> None:
         timer = self.engine.timer
         reason: Reason = "timer"
+        deferred: Reason | None = None
         wait = self.poller.interval(self.engine.interval)
         while True:
             self._wake.clear()
@@ -148,9 +149,13 @@ class PollHandle(Generic[S]):
                 # (not held while it asks: the probe it may send wakes only the others).
                 self.held = False
                 if reason != "now" and not await self.engine.throttle.admit():
+                    # An intent (a filter, load more) waits with the view and is read once
+                    # the gate lets it through.
+                    deferred = reason if reason != "timer" else deferred
                     wait = self._hold()
                 else:
-                    wait = await self._poll_once(reason)
+                    wait = await self._poll_once(deferred if reason == "timer" and deferred else reason)
+                    deferred = None
             elif not self.pacer.steps:
                 # Skipped (paused, or covered by another screen): wait a normal interval; a
                 # backed-off wait stays as it was.
