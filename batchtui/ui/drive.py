@@ -31,7 +31,9 @@ async def until(pilot: Pilot[Any], condition: Callable[[], object], *, within: f
             return
         await pilot.pause(0.02)
     if not condition():
-        raise NotReached(f"timed out after {within}s waiting for {getattr(condition, '__qualname__', condition)}")
+        raise NotReached(
+            f"timed out after {within}s waiting for {getattr(condition, '__qualname__', condition)}"
+        )
 
 
 def is_read(screen: Screen[Any]) -> bool:
