@@ -29,6 +29,7 @@ FULL: list[list[str]] = [
     ["log_tail.py"],
     ["log_view.py"],
     ["pools_nodes.py"],
+    ["throttle_recovery.py"],
 ]
 QUICK: list[list[str]] = [
     ["once_vs_sdk.py", "--sizes", "50", "--repeat", "1"],
@@ -44,6 +45,7 @@ QUICK: list[list[str]] = [
     ["log_tail.py", "--ticks", "6", "--repeat", "1"],
     ["log_view.py", "--frames", "10", "--lines", "20000"],
     ["pools_nodes.py", "--nodes", "200", "--tasks", "10000", "--repeat", "2"],
+    ["throttle_recovery.py", "--jobs", "20", "--calm", "4", "--storm", "8"],
 ]
 
 
@@ -69,7 +71,17 @@ def main() -> int:
                 "0.1",
             ]
             if args.quick
-            else ["soak.py"]
+            else [
+                "soak.py",
+                "--hours",
+                "24",
+                "--every",
+                "150",
+                "--first-episode",
+                "100",
+                "--episode-gap",
+                "150",
+            ]
         )
     failed = 0
     for script, *rest in plan:
