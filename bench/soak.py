@@ -60,26 +60,30 @@ class Extras:
     def _failed(self, _error: BaseException, _at: object) -> None:
         self.failed += 1
 
-    async def start(self) -> None:
+    async def start(self, screen: Any) -> None:
         from batchtui.refresh.pools import NodesPoller, PoolsPoller
 
         self.handles.append(self._open(PoolsPoller(self.client, self.now)))
         pools = await self.client.list_pools(select=["id"])
         if pools and pools[0].id:
             self.handles.append(self._open(NodesPoller(self.client, pools[0].id, self.now)))
-        await self.move_tail()
+        await self.move_tail(screen)
 
-    async def move_tail(self) -> bool:
-        """Follow the stdout of a task running now (the last tail is closed); False: none found."""
+    async def move_tail(self, screen: Any) -> bool:
+        """Follow the stdout of a task running now (the last tail is closed); False: none found.
+
+        The job is one the jobs screen's counts say has tasks running (no request to find it)."""
         from batchtui.batch.errors import BatchClientError
         from batchtui.batch.files import TaskFileRef
         from batchtui.refresh.logs import LogTail
 
+        snap = screen.snapshot
+        counts = snap.counts if snap is not None else {}
+        running = [k for k, e in counts.items() if e.result is not None and e.result.task_counts.running > 0]
         try:
-            jobs = await self.client.list_jobs(filter="state eq 'active'", select=["id"], limit=20)
-            for job in jobs:
+            for job_id in running[:5]:
                 tasks = await self.client.list_tasks(
-                    job.id or "", filter="state eq 'running'", select=["id"], limit=1
+                    job_id, filter="state eq 'running'", select=["id"], limit=1
                 )
                 if tasks and tasks[0].id:
                     break
@@ -90,9 +94,7 @@ class Extras:
         if self.tail_handle is not None:
             self.polls_done += self.tail_handle.polls
             self.tail_handle.close()
-        self.tail = LogTail(
-            self.client, TaskFileRef(job.id or "", tasks[0].id, "stdout.txt"), task_state="running"
-        )
+        self.tail = LogTail(self.client, TaskFileRef(job_id, tasks[0].id, "stdout.txt"), task_state="running")
         self.tail_handle = self._open(self.tail)
         self.tails_opened += 1
         return True
@@ -147,7 +149,7 @@ async def soak(args: argparse.Namespace) -> int:
                 print("soak: the jobs screen never appeared", file=sys.stderr)
                 return 1
             if extras is not None:
-                await extras.start()
+                await extras.start(screen)
             next_tail = args.tail_every
 
             def measure(note: str) -> None:
@@ -209,7 +211,7 @@ async def soak(args: argparse.Namespace) -> int:
                     )
                     next_episode += 1
                 if extras is not None and screen.fetches >= next_tail:
-                    await extras.move_tail()
+                    await extras.move_tail(screen)
                     next_tail += args.tail_every
                 if screen.fetches >= next_mark:
                     measure(phase)
