@@ -20,6 +20,7 @@ from batchtui.refresh.timer import ManualTimer
 from batchtui.sim import Simulator
 from batchtui.sim.file_tree import node_file
 from batchtui.ui.app import BatchApp, make_app
+from batchtui.ui.screens.file_list import FileListScreen
 from batchtui.ui.screens.jobs import JobsScreen
 from batchtui.ui.screens.node_detail import NodeDetailScreen
 from batchtui.ui.screens.node_log import NodeLogScreen
@@ -118,6 +119,13 @@ async def test_l_on_a_node_whose_start_task_failed_opens_its_stderr_and_o_its_st
         assert screen.file.path == "startup/stderr.txt" and texts(screen) == [
             line.text for line in decode(stderr)
         ]
+        # f: the start task's directory, listed through the node (names relative to startup/)
+        await pilot.press("f")
+        await wait_for(pilot, lambda: isinstance(app.screen, FileListScreen) and bool(app.screen.entries))
+        listing = app.screen
+        assert isinstance(listing, FileListScreen)
+        assert set(listing.entries) == {"stderr.txt", "stdout.txt", "wd"}
+        await pilot.press("escape")
         await pilot.press("q")
         assert isinstance(app.screen, NodeDetailScreen)
 
