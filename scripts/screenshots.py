@@ -28,6 +28,7 @@ from batchtui.ui.screens.help import HelpScreen
 from batchtui.ui.screens.jobs import JobsScreen
 from batchtui.ui.screens.logs import LogScreen
 from batchtui.ui.screens.node_detail import NodeDetailScreen
+from batchtui.ui.screens.node_log import NodeLogScreen
 from batchtui.ui.screens.nodes import NodesScreen
 from batchtui.ui.screens.pools import PoolsScreen
 from batchtui.ui.screens.subtasks import SubtasksScreen
@@ -238,6 +239,14 @@ async def failed_start(pilot: Pilot[Any]) -> None:
     await until(pilot, lambda: isinstance(app.screen, NodeDetailScreen) and app.screen.node is not None)
 
 
+async def start_task_log(pilot: Pilot[Any]) -> None:
+    """l on that node: its start task's stderr, where it says why it failed."""
+    await failed_start(pilot)
+    app = pilot.app
+    await pilot.press("l")
+    await until(pilot, lambda: isinstance(app.screen, NodeLogScreen) and app.screen.snapshot is not None)
+
+
 async def bad_job(pilot: Pilot[Any]) -> None:
     await home(pilot)
     await command(pilot, f"job {BAD_JOB}")
@@ -281,6 +290,7 @@ SCENES: list[tuple[str, str | None, tuple[int, int], Callable[[Pilot[Any]], Awai
     ("nodes", None, BIG, nodes),
     ("node", None, BIG, bad_node),
     ("node-start-task-failed", None, BIG, failed_start),
+    ("node-start-task-log", None, BIG, start_task_log),
 ]
 
 

@@ -90,6 +90,8 @@ def test_a_failed_start_task_says_why_on_stderr_and_its_exit_code_agrees(
     stderr = b"".join(sdk.download_node_file(POOL, failed.id, "startup/stderr.txt"))  # type: ignore[attr-defined]
     # apt-get exits 100 when it cannot take the dpkg lock: once per try (the first and 2 retries)
     assert stderr.count(b"E: Could not get lock /var/lib/dpkg/lock-frontend") == 1 + info.retry_count
+    written = sdk.get_node_file_properties(POOL, failed.id, "startup/stderr.txt")  # type: ignore[attr-defined]
+    assert abs((written.last_modified - info.last_retry_time).total_seconds()) < 2  # the last try's words
     stdout = sdk.get_node_file_properties(POOL, failed.id, "startup/stdout.txt")  # type: ignore[attr-defined]
     assert stdout.content_length == 0  # `apt-get ... && ./mount-scratch.sh`: nothing ran after it
 

@@ -100,7 +100,7 @@ async def test_l_on_a_node_whose_start_task_failed_opens_its_stderr_and_o_its_st
         assert texts(screen) == [line.text for line in decode(stderr)]
         assert any("Could not get lock /var/lib/dpkg/lock-frontend" in t for t in texts(screen))
         top = header(screen)
-        assert top.startswith("stderr.txt") and f"start task · node {node} · pool {POOL}" in top
+        assert top.startswith("stderr.txt") and f"start task · node {node}" in top
         assert f"{len(stderr):,} B" in top and "modified" in top and "■ complete" in top
         assert screen.crumbs() == ("pools", POOL, "nodes", node, "start task", "stderr.txt")
         # through the node-files API: a HEAD, then a GET of the bytes

@@ -28,6 +28,7 @@ from batchtui.sim.fleet import NodePlan, Pool, Window
 #: apt-get's exit code when it cannot take the dpkg lock (the failed start task's exitCode).
 APT_LOCK_EXIT = 100
 TRIES_WHEN_FAILING = 3  # the first run and maxTaskRetryCount (2) retries
+LAST_RETRY_BEFORE_END = 20.0
 _APT = re.compile(r"apt-get\s+install\s+(?:-\S+\s+)*([A-Za-z0-9][\w.+-]*)")
 _ARCHIVE = "http://azure.archive.ubuntu.com/ubuntu"
 
@@ -130,10 +131,17 @@ def start_task_streams(pool: Pool, node: NodePlan, window: Window) -> tuple[Writ
             )
         return out, err
     # Every try stops at the lock: apt-get prints only to stderr, and `&&` runs nothing after it.
-    span = (st_end - st_start) / TRIES_WHEN_FAILING
-    for k in range(TRIES_WHEN_FAILING):
-        err.append((st_start + k * span + rng.uniform(0.3, 0.9), _lock_failure(rng)))
+    for at in tries(st_start, st_end):
+        err.append((at + rng.uniform(0.3, 0.9), _lock_failure(rng)))
     return out, err
+
+
+def tries(st_start: float, st_end: float) -> list[float]:
+    """When each try of a failing start task began: the first, then the retries, the last
+    at the ``lastRetryTime`` the node reports (20 s before its end)."""
+    last = max(st_start, st_end - LAST_RETRY_BEFORE_END)
+    step = (last - st_start) / (TRIES_WHEN_FAILING - 1)
+    return [st_start + k * step for k in range(TRIES_WHEN_FAILING)]
 
 
 def start_task_files(pool: Pool, node: NodePlan, window: Window | None) -> list[SimFile]:

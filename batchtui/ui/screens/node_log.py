@@ -47,7 +47,8 @@ class NodeLogScreen(LogScreen):
         return ("pools", self.pool_id, "nodes", self.node_id, "start task", file_name(self.file))
 
     def _where(self) -> str:
-        return f"start task · node {self.node_id} · pool {self.pool_id}"
+        # The pool is in the title: a header line this long would lose its end (● following).
+        return f"start task · node {self.node_id}"
 
     def state_poller(self) -> Poller[TaskState | StartTaskState]:
         return StartTaskStatePoller(self.batch_app.client, self.pool_id, self.node_id)
