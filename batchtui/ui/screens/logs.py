@@ -7,7 +7,8 @@ its directory to open any other. The file is read by a :class:`~batchtui.refresh
 :class:`~batchtui.ui.widgets.log_view.LogView`; the task's state is read alongside
 (:class:`~batchtui.refresh.task_state.TaskStatePoller`) so following ends when it completes.
 The service's refusals (not started, no such file, node gone, cleaned up) are shown in place,
-in its words with what to do, above the lines already read.
+in its words with what to do, above the lines already read. A node's start task output is the
+same screen over a node file (:mod:`batchtui.ui.screens.node_log`).
 """
 
 from __future__ import annotations
