@@ -20,6 +20,7 @@ from batchtui.refresh.timer import ManualTimer
 from batchtui.sim import Simulator
 from batchtui.sim.file_tree import node_file
 from batchtui.ui.app import BatchApp, make_app
+from batchtui.ui.drive import command, home, reach
 from batchtui.ui.screens.file_list import FileListScreen
 from batchtui.ui.screens.jobs import JobsScreen
 from batchtui.ui.screens.node_detail import NodeDetailScreen
@@ -51,31 +52,16 @@ def shown(screen: Any, selector: str) -> str:
 
 
 async def node_details(pilot: Pilot[Any], app: BatchApp, pool: str, node: str) -> NodeDetailScreen:
-    # (from any screen: the command line is everywhere)
-    await wait_for(pilot, lambda: not isinstance(app.screen, JobsScreen) or app.screen.table.total_count > 0)
-    await pilot.press("colon")
-    await pilot.pause()
-    for ch in f"node {pool} {node}":
-        await pilot.press("space" if ch == " " else ch)
-    await pilot.press("enter")
-    await wait_for(
-        pilot,
-        lambda: (
-            isinstance(app.screen, NodeDetailScreen)
-            and app.screen.node_id == node
-            and app.screen.node is not None
-        ),
-    )
-    screen = app.screen
-    assert isinstance(screen, NodeDetailScreen)
-    return screen
+    """``:node POOL NODE`` (from any screen: the command line is everywhere)."""
+    if isinstance(app.screen, JobsScreen):
+        await home(pilot)
+    await command(pilot, f"node {pool} {node}")
+    return await reach(pilot, NodeDetailScreen, lambda s: s.node_id == node and s.node is not None)
 
 
 async def opened(pilot: Pilot[Any], app: BatchApp) -> NodeLogScreen:
-    await wait_for(pilot, lambda: isinstance(app.screen, NodeLogScreen) and app.screen.snapshot is not None)
+    screen = await reach(pilot, NodeLogScreen, lambda s: s.snapshot is not None)
     await pilot.pause()
-    screen = app.screen
-    assert isinstance(screen, NodeLogScreen)
     return screen
 
 
