@@ -32,6 +32,7 @@ from batchtui.ui.screens.jobs import JobsScreen
 from batchtui.ui.screens.kiosk import KioskScreen
 from batchtui.ui.screens.logs import LogScreen
 from batchtui.ui.screens.node_detail import NodeDetailScreen
+from batchtui.ui.screens.node_log import NodeLogScreen
 from batchtui.ui.screens.nodes import NodesScreen
 from batchtui.ui.screens.pools import PoolsScreen
 from batchtui.ui.screens.subtasks import SubtasksScreen
@@ -162,6 +163,13 @@ async def failed_start(pilot: Pilot[Any]) -> None:
     assert isinstance(screen, NodesScreen)
     failed = next(k for k in screen.table.visible_keys if screen.nodes[k].state == "starttaskfailed")
     await open_row(pilot, failed, NodeDetailScreen, lambda s: s.node is not None)
+
+
+async def start_task_log(pilot: Pilot[Any]) -> None:
+    """l on that node: its start task's stderr, where it says why it failed."""
+    await failed_start(pilot)
+    await pilot.press("l")
+    await reach(pilot, NodeLogScreen, lambda s: s.snapshot is not None)
 
 
 async def bad_job(pilot: Pilot[Any]) -> None:
@@ -301,6 +309,7 @@ SCENES: list[tuple[str, str | None, tuple[int, int], Callable[[Pilot[Any]], Awai
     ("nodes", None, BIG, nodes),
     ("node", None, BIG, bad_node),
     ("node-start-task-failed", None, BIG, failed_start),
+    ("node-start-task-log", None, BIG, start_task_log),
     ("wallboard", None, BIG, wallboard),
     ("feed", None, BIG, feed),
     ("accounts", None, BIG, accounts),
