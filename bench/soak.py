@@ -79,9 +79,11 @@ class Extras:
 
         snap = screen.snapshot
         counts = snap.counts if snap is not None else {}
-        running = [k for k, e in counts.items() if e.result is not None and e.result.task_counts.running > 0]
+        # The counts read last first: a quiet job's were read long ago and its tasks may be done.
+        fresh = sorted(counts.items(), key=lambda kv: kv[1].fetched_at, reverse=True)
+        running = [k for k, e in fresh if e.result is not None and e.result.task_counts.running > 0]
         try:
-            for job_id in running[:5]:
+            for job_id in running[:10]:
                 tasks = await self.client.list_tasks(
                     job_id, filter="state eq 'running'", select=["id"], limit=1
                 )
