@@ -23,6 +23,7 @@ from batchtui.sim.app import numbered_request_ids
 from batchtui.ui.app import AccountSpec, BatchApp, make_app
 from batchtui.ui.screens.accounts import AccountsScreen
 from batchtui.ui.screens.action_history import ActionHistoryScreen
+from batchtui.ui.screens.choose_option import ChooseOption
 from batchtui.ui.screens.confirm import ConfirmAction
 from batchtui.ui.screens.feed import FeedScreen
 from batchtui.ui.screens.file_list import FileListScreen
@@ -231,6 +232,17 @@ async def bad_node(pilot: Pilot[Any]) -> None:
     await until(pilot, lambda: isinstance(app.screen, NodeDetailScreen) and app.screen.node is not None)
 
 
+async def node_reboot(pilot: Pilot[Any]) -> None:
+    """On the bad node, ``B`` then ``enter`` (requeue): the confirmation names what follows."""
+    await bad_node(pilot)
+    app = pilot.app
+    await pilot.press("B")
+    await until(pilot, lambda: isinstance(app.screen, ChooseOption))
+    await pilot.pause()
+    await pilot.press("enter")
+    await confirm_dialog(pilot)
+
+
 async def failed_start(pilot: Pilot[Any]) -> None:
     """Enter on the node of pool-hpc-a whose start task failed."""
     await nodes(pilot)
@@ -379,6 +391,7 @@ SCENES: list[tuple[str, str | None, tuple[int, int], Callable[[Pilot[Any]], Awai
     ("pools", None, BIG, pools),
     ("nodes", None, BIG, nodes),
     ("node", None, BIG, bad_node),
+    ("node-reboot", None, BIG, node_reboot),
     ("node-start-task-failed", None, BIG, failed_start),
     ("wallboard", None, BIG, wallboard),
     ("feed", None, BIG, feed),

@@ -99,8 +99,8 @@ async def test_the_footer_shows_the_node_keys_when_acting_is_allowed(served: tup
         shown = footer(nodes)
         assert {k: shown.get(k) for k in "BDEX"} == {
             "B": "Reboot",
-            "D": "Disable sched",
-            "E": "Enable sched",
+            "D": "Sched off",
+            "E": "Sched on",
             "X": "Remove",
         }
         assert len(node_titles(nodes)) == 4 + 3 + 1 + 4  # every option of every action

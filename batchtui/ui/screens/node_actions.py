@@ -23,8 +23,8 @@ from batchtui.ui.screens.choose_option import ChooseOption
 
 KEYS = (
     ("B", "reboot", "Reboot", "Reboot the selected (or marked) nodes; asks how, then to confirm"),
-    ("D", "disable_scheduling", "Disable sched", "No new task on the selected (or marked) nodes; asks how"),
-    ("E", "enable_scheduling", "Enable sched", "The selected (or marked) nodes take tasks again"),
+    ("D", "disable_scheduling", "Sched off", "No new task on the selected (or marked) nodes; asks how"),
+    ("E", "enable_scheduling", "Sched on", "The selected (or marked) nodes take tasks again"),
     ("X", "remove_nodes", "Remove", "Remove the selected (or marked) nodes from the pool (type the id)"),
 )
 NODE_ACTIONS = frozenset(action for _, action, _, _ in KEYS)
