@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from batchtui import __version__
 from batchtui.batch.client import DEFAULT_CONCURRENCY
 from batchtui.batch.models import JOB_STATES
+from batchtui.cli_args import seconds, whole
 
 if TYPE_CHECKING:
     from batchtui.batch.client import BatchClient, RequestEvent
@@ -43,70 +44,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _refresh(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--refresh wants a number of seconds, not {value!r}") from None
-    if not seconds > 0 or seconds != seconds or seconds == float("inf"):
-        raise argparse.ArgumentTypeError(f"--refresh must be more than 0 seconds, not {value}")
-    return seconds
-
-
-def _timeout(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--timeout wants a number of seconds, not {value!r}") from None
-    if not 0 < seconds <= 86_400:  # also refuses nan and inf
-        raise argparse.ArgumentTypeError(
-            f"--timeout must be more than 0 and at most 86400 seconds, not {value}"
-        )
-    return seconds
-
-
-def _concurrency(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--concurrency wants a whole number, not {value!r}") from None
-    if not 1 <= n <= 256:
-        raise argparse.ArgumentTypeError(f"--concurrency must be from 1 to 256, not {n}")
-    return n
-
-
-def _cycle(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--cycle wants a number of seconds, not {value!r}") from None
-    if not 1 <= seconds <= 3600:  # also refuses nan and inf
-        raise argparse.ArgumentTypeError(f"--cycle must be from 1 to 3600 seconds, not {value}")
-    return seconds
-
-
-def _rise(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--alert-rise wants a whole number of failures, not {value!r}"
-        ) from None
-    if not 1 <= n <= 1_000_000:
-        raise argparse.ArgumentTypeError(f"--alert-rise must be from 1 to 1000000, not {value}")
-    return n
-
-
-def _offline(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--alert-offline wants a number of seconds, not {value!r}"
-        ) from None
-    if not 0 <= seconds <= 86_400:  # also refuses nan and inf
-        raise argparse.ArgumentTypeError(f"--alert-offline must be from 0 to 86400 seconds, not {value}")
-    return seconds
+_refresh = seconds("--refresh", 0, above=True)
+_timeout = seconds("--timeout", 0, 86_400, above=True)
+_concurrency = whole("--concurrency", 1, 256)
+_cycle = seconds("--cycle", 1, 3600)
+_rise = whole("--alert-rise", 1, 1_000_000, what="a whole number of failures")
+_offline = seconds("--alert-offline", 0, 86_400)
 
 
 def add_account_arguments(p: argparse.ArgumentParser, *, several: bool = False) -> None:

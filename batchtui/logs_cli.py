@@ -1,4 +1,6 @@
 """``batchtui logs JOB TASK``: a task's (or a rank's) stdout, stderr or any file, on the command line.
+``batchtui logs --node POOL NODE``: a node's start task output (``startup/stdout.txt``), or any
+file of the node with ``--file`` (relative to the node's root), followed while the start task runs.
 
 Without ``--tail`` the whole file is streamed by ranges of at most 1 MiB (memory stays bounded
 whatever its size). ``--tail N`` reads back from the end, range by range, until it has N lines
@@ -20,7 +22,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from batchtui.batch.errors import BatchClientError, ConfigError
-from batchtui.batch.files import FileRef, FileUnavailable, TaskFileRef, rank_file
+from batchtui.batch.files import (
+    FileRef,
+    FileUnavailable,
+    NodeFileRef,
+    TaskFileRef,
+    rank_file,
+    start_task_file,
+)
 from batchtui.cli import (
     EXIT_FAILURE,
     EXIT_USAGE,
@@ -30,6 +39,7 @@ from batchtui.cli import (
     _setup_log,
     add_account_arguments,
 )
+from batchtui.cli_args import seconds, whole
 from batchtui.logtext import LineDecoder, to_ansi
 
 if TYPE_CHECKING:
@@ -43,50 +53,38 @@ TAIL_STEP = 256 * 1024
 #: ...and stops there even without N lines (one enormous line must not mean the whole file).
 TAIL_LIMIT = 64 * 1024 * 1024
 FOLLOW_INTERVAL = 2.0
-
-
-def _count(value: str, flag: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{flag} wants a whole number, not {value!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"{flag} must be 0 or more, not {n}")
-    return n
-
-
-def _seconds(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--refresh wants a number of seconds, not {value!r}") from None
-    if not 0 < seconds < 3600:
-        raise argparse.ArgumentTypeError(
-            f"--refresh must be more than 0 and less than 3600 seconds, not {value}"
-        )
-    return seconds
+_seconds = seconds("--refresh", 0, 3600, above=True, below=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="batchtui logs",
         description="Write a task's stdout (or stderr, or any file of its directory) to standard output.",
-        epilog="Example: batchtui logs mpi-cfd-0001 solver-00 --rank 5 --stderr --tail 40",
+        epilog="Examples: batchtui logs mpi-cfd-0001 solver-00 --rank 5 --stderr --tail 40; "
+        "batchtui logs --node pool-hpc-a tvm-1234_4-20260101t000000z --stderr",
     )
-    p.add_argument("job", metavar="JOB", help="job id")
-    p.add_argument("task", metavar="TASK", help="task id")
+    p.add_argument("job", metavar="JOB", help="job id (with --node: the pool id)")
+    p.add_argument("task", metavar="TASK", help="task id (with --node: the node id)")
+    p.add_argument(
+        "--node",
+        action="store_true",
+        help="read a node's own files: JOB TASK are POOL NODE, and the file is its start task's "
+        "stdout (startup/stdout.txt); -f follows until the start task has completed",
+    )
     p.add_argument(
         "--rank",
-        type=lambda v: _count(v, "--rank"),
+        type=whole("--rank", 0),
         metavar="N",
         help="rank N of a multi-instance task, read through its node (0 is the primary)",
     )
     which = p.add_mutually_exclusive_group()
     which.add_argument("--stderr", action="store_true", help="stderr.txt instead of stdout.txt")
     which.add_argument(
-        "--file", metavar="PATH", help="another file, relative to the task's directory (e.g. wd/out.log)"
+        "--file",
+        metavar="PATH",
+        help="another file, relative to the task's directory (e.g. wd/out.log); with --node, to the node's root",
     )
-    p.add_argument("--tail", type=lambda v: _count(v, "--tail"), metavar="N", help="only the last N lines")
+    p.add_argument("--tail", type=whole("--tail", 0), metavar="N", help="only the last N lines")
     p.add_argument(
         "-f", "--follow", action="store_true", help="keep writing as the file grows, until the task completes"
     )
@@ -110,6 +108,8 @@ class Target:
 
 
 async def resolve(client: BatchClient, args: argparse.Namespace) -> Target:
+    if args.node:
+        return _node_target(client, args)
     name = "stderr.txt" if args.stderr else (args.file or "stdout.txt")
     job, task = args.job, args.task
     if not args.rank:
@@ -126,6 +126,22 @@ async def resolve(client: BatchClient, args: argparse.Namespace) -> Target:
 
     subtask = await _subtask(client, job, task, rank)
     return Target(rank_file(subtask.node_info, name, rank), rank_state)
+
+
+def _node_target(client: BatchClient, args: argparse.Namespace) -> Target:
+    pool, node = args.job, args.task
+    if args.rank is not None:
+        raise UsageError("--rank reads a rank of a task; --node reads a node's own files: give one of them")
+    if args.file:
+        ref = NodeFileRef(pool, node, args.file.lstrip("/\\"))
+    else:
+        ref = start_task_file(pool, node, "stderr.txt" if args.stderr else "stdout.txt")
+
+    async def start_task_state() -> str | None:
+        info = (await client.get_node(pool, node, select=["id", "state", "startTaskInfo"])).start_task_info
+        return info.state if info is not None else None
+
+    return Target(ref, start_task_state)
 
 
 async def _subtask(client: BatchClient, job: str, task: str, rank: int) -> Subtask:

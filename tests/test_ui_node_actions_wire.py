@@ -104,6 +104,13 @@ async def test_the_footer_shows_the_node_keys_when_acting_is_allowed(served: tup
             "X": "Remove",
         }
         assert len(node_titles(nodes)) == 4 + 3 + 1 + 4  # every option of every action
+        await pilot.press("enter")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, NodeDetailScreen) and app.screen.node is not None
+        )
+        # a node's footer also holds its start task's log: one entry for the four keys
+        assert footer(app.screen).get("B D E X") == "Reboot, sched, remove"
+        assert len(node_titles(app.screen)) == 12
 
 
 async def test_what_the_sdk_does_to_a_node_shows_within_one_refresh(served: tuple[Simulator, str]) -> None:

@@ -245,10 +245,18 @@ def _busy_since(log: _NodeLog, idx: int, t: float) -> float:
     return reach
 
 
-def _start_task(pool: Pool, node: NodePlan, extra: Overrides | None, t: float) -> StartTaskView | None:
+def start_task_window(pool: Pool, node: NodePlan, extra: Overrides | None, t: float) -> Window | None:
+    """The window of the latest start task that had begun by ``t`` (what ``startTaskInfo``
+    and the ``startup`` files describe), or None before the first one."""
     for w in _back(pool, node, extra, t):
-        if w.start_task is None or w.start_task[0] > t:
-            continue
+        if w.start_task is not None and w.start_task[0] <= t:
+            return w
+    return None
+
+
+def _start_task(pool: Pool, node: NodePlan, extra: Overrides | None, t: float) -> StartTaskView | None:
+    w = start_task_window(pool, node, extra, t)
+    if w is not None and w.start_task is not None:
         st_start, st_end = w.start_task
         if t < st_end:
             return StartTaskView("running", st_start, None, False, 0)

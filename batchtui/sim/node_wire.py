@@ -15,6 +15,7 @@ from batchtui.sim.fleet import NodeError, Pool
 from batchtui.sim.node_views import NodeView, Occupancy, task_state
 from batchtui.sim.nodes import PoolView
 from batchtui.sim.schedule import REQUEUED, SUCCESS
+from batchtui.sim.start_task_files import APT_LOCK_EXIT, LAST_RETRY_BEFORE_END
 from batchtui.sim.wire import Renderer, duration, failure_info
 
 AGENT_VERSION = "1.12.39"
@@ -159,14 +160,14 @@ def node(r: Renderer, pool: Pool, view: NodeView, t: float, *, recent: bool = Tr
         info: dict[str, Any] = {"state": st.state, "startTime": iso(st.start)}
         if st.end is not None:
             info["endTime"] = iso(st.end)
-            # apt-get's "could not get the lock" exit code, every retry
-            info["exitCode"] = 100 if st.failed else 0
+            # apt-get's "could not get the lock" exit code, every retry (its stderr says so)
+            info["exitCode"] = APT_LOCK_EXIT if st.failed else 0
             if st.failed:
                 info["failureInfo"] = START_TASK_FAILURE
             info["result"] = "failure" if st.failed else "success"
         info["retryCount"] = st.retries
         if st.retries and st.end is not None:
-            info["lastRetryTime"] = iso(st.end - 20.0)
+            info["lastRetryTime"] = iso(st.end - LAST_RETRY_BEFORE_END)
         d["startTaskInfo"] = info
     d["isDedicated"] = n.dedicated
     if view.errors:

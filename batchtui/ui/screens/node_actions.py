@@ -38,6 +38,8 @@ class NodeActionsScreen(PollingScreen):
     ]
 
     pool_id: str
+    #: one footer entry for the four keys (a screen whose footer has no room for them all)
+    compact_footer: ClassVar[bool] = False
 
     def chosen_nodes(self) -> list[Node]:
         """What the actions act on, as last read (the screen says)."""
@@ -47,11 +49,24 @@ class NodeActionsScreen(PollingScreen):
         """A confirmed action took the chosen nodes (the nodes screen spends its marks)."""
 
     def on_mount(self) -> None:
-        if self.batch_app.readonly:
-            # The footer says so where the keys would be; the keys themselves still answer.
-            for i, (key, action, _label, _tip) in enumerate(KEYS):
+        readonly = self.batch_app.readonly
+        if readonly or self.compact_footer:
+            # Under read-only the footer says so where the keys would be (the keys still
+            # answer, saying so too); a compact footer names the four keys at once.
+            for i, (key, action, label, tip) in enumerate(KEYS):
+                if readonly:
+                    label = "read-only"
+                elif i == 0:
+                    label = "Reboot, sched, remove"  # ? still lists each key on its own
                 self._bindings.key_to_bindings[key] = [
-                    Binding(key, action, "read-only", show=i == 0, key_display="B D E X" if i == 0 else None)
+                    Binding(
+                        key,
+                        action,
+                        label,
+                        show=i == 0,
+                        key_display="B D E X" if i == 0 else None,
+                        tooltip=tip,
+                    )
                 ]
             self.refresh_bindings()
 

@@ -52,6 +52,7 @@ class NodeDetailScreen(NodeActionsScreen):
     """A node in full, kept live; enter on a recent task opens it; B, D, E, X act on the node."""
 
     help_title: ClassVar[str] = "node"
+    compact_footer: ClassVar[bool] = True  # its footer also holds the start task's log
 
     DEFAULT_CSS = """
     NodeDetailScreen #node-header {
@@ -68,6 +69,9 @@ class NodeDetailScreen(NodeActionsScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "choose", "Open task", tooltip="Open the selected recent task"),
         Binding("tab", "focus_detail", "Detail pane", show=False, tooltip="Scroll the node's details"),
+        Binding(
+            "l", "start_task_log", "Start task log", tooltip="The start task's stdout and stderr (o switches)"
+        ),
     ]
 
     def __init__(self, pool_id: str, node_id: str, *, known: NodeInfo | None = None) -> None:
@@ -236,6 +240,16 @@ class NodeDetailScreen(NodeActionsScreen):
             return
         # On top of this screen: escape comes back to the node.
         self.app.push_screen(TasksScreen(recent.job_id, open_task=recent.task_id))
+
+    def action_start_task_log(self) -> None:
+        from batchtui.ui.screens.node_log import open_start_task_log
+
+        if self.gone is not None:
+            self.notify(
+                f"This node is gone: {self.gone}; its files went with it.", severity="warning", markup=False
+            )
+            return
+        open_start_task_log(self.app, self.pool_id, self.node_id, self.node)
 
     def action_focus_detail(self) -> None:
         if self.has_class("-filtering"):

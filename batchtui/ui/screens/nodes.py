@@ -21,6 +21,7 @@ from batchtui.batch.pools import NODE_STATES, SICK_STATES, Node, Pool
 from batchtui.refresh.pools import NodesPoller, NodesSnapshot
 from batchtui.refresh.views import is_gone
 from batchtui.ui.messages import FetchFailed
+from batchtui.ui.row_reuse import RowReuse
 from batchtui.ui.screens.node_actions import NodeActionsScreen
 from batchtui.ui.text import clean, fmt_age, literal
 from batchtui.ui.widgets.keyed_table import KeyedTable, Row
@@ -142,7 +143,7 @@ class NodesScreen(NodeActionsScreen):
         self._left = False
         self._fetched: datetime | None = None
         self._widths: dict[str, int] | None = None
-        self._cache: dict[str, tuple[Node, str, str, Row]] = {}
+        self._cache: RowReuse[tuple[Node, str, str]] = RowReuse()
 
     def crumbs(self) -> tuple[str, ...]:
         return ("pools", self.pool_id, "nodes")
@@ -228,19 +229,13 @@ class NodesScreen(NodeActionsScreen):
         # Most nodes are as they were a refresh ago and their ages read the same ("16h33m"):
         # their rows are reused (a 1,000-node pool is rebuilt only where something moved).
         now = self.now()
-        cache: dict[str, tuple[Node, str, str, Row]] = {}
-        rows = []
-        for key, node in self.nodes.items():
-            boot, since = fmt_age(node.last_boot_time, now), fmt_age(node.state_transition_time, now)
-            hit = self._cache.get(key)
-            if hit is not None and hit[0] == node and hit[1] == boot and hit[2] == since:
-                row = hit[3]
-            else:
-                row = self._row(node, boot, since)
-            cache[key] = (node, boot, since, row)
-            rows.append(row)
-        self._cache = cache
-        return rows
+        return self._cache.rows(
+            (
+                (key, (node, fmt_age(node.last_boot_time, now), fmt_age(node.state_transition_time, now)))
+                for key, node in self.nodes.items()
+            ),
+            lambda inputs: self._row(*inputs),
+        )
 
     def _row(self, node: Node, boot: str, since: str) -> Row:
         style = self.table.state_style
