@@ -232,14 +232,22 @@ class World:
         long way (their runs), not off the plan."""
         return bool(self.overlay.touched(plan.id)) or plan.kind.pool in self.nodes.bent_pools
 
+    def bent_task(self, plan: JobPlan, spec: TaskSpec) -> bool:
+        """The task is read the long way: operators changed its job or it, or a node it runs on."""
+        return bool(self.overlay.touched(plan.id)) or self._node_bend(plan, spec) is not None
+
     def _node_bend(self, plan: JobPlan, spec: TaskSpec) -> history.Bend | None:
-        """What the node actions on the task's pool do to its attempts (None: nothing)."""
+        """What the node actions on the task's nodes do to its attempts (None: nothing). Only
+        a task whose own or ranks' node was acted on is moved or stopped (a moved attempt
+        starts from such a node), so every other task of the pool keeps its cheap path."""
         pool_id = plan.kind.pool
         if pool_id not in self.nodes.bent_pools:
             return None
-        pool = self.pools[pool_id]
         of = self.nodes.blackouts_of(pool_id)
-        ranks = tuple(s.node for s in self.subtasks_of(plan, spec))
+        ranks = tuple(s.node for s in self.subtasks_of(plan, spec)) if spec.mi is not None else ()
+        if not of(spec.node) and not any(of(k) for k in ranks):
+            return None
+        pool = self.pools[pool_id]
         size = len(pool.nodes)
 
         def place(k: int, a: float, b: float) -> int:
@@ -253,7 +261,7 @@ class World:
     def runs(self, plan: JobPlan, spec: TaskSpec) -> tuple[Run, ...]:
         """The task's runs: its schedule under the job's history, then what operators did to it."""
         timeline = self.timeline(plan)
-        if not self.bent(plan):
+        if not self.bent_task(plan, spec):
             return (Run(spec.created, history.effective_attempts(spec.attempts, timeline)),)
 
         def rerun(_before: Run, earliest: float, n: int) -> tuple[Attempt, ...]:
@@ -264,7 +272,7 @@ class World:
 
     def task_node(self, plan: JobPlan, spec: TaskSpec, t: float) -> int:
         """The node the task's latest attempt started by ``t`` ran on (its own before that)."""
-        if not self.bent(plan):
+        if not self.bent_task(plan, spec):
             return spec.node
         started = [a for a in self.effective_attempts(plan, spec) if a.prep <= t]
         return started[-1].on(spec.node) if started else spec.node
@@ -274,14 +282,14 @@ class World:
         return tuple(a for run in self.runs(plan, spec) for a in run.attempts if a.ran)
 
     def task_view(self, plan: JobPlan, spec: TaskSpec, t: float) -> TaskView:
-        if not self.bent(plan):  # the common path: one run, as planned
+        if not self.bent_task(plan, spec):  # the common path: one run, as planned
             attempts = history.effective_attempts(spec.attempts, self.timeline(plan))
             return views.task_view(spec, attempts, t)
         return history.view_of(spec, self.runs(plan, spec), t)
 
     def task_state(self, plan: JobPlan, spec: TaskSpec, t: float) -> tuple[str, str | None]:
         """(state, outcome) only: the cheap path for task counts."""
-        if not self.bent(plan):
+        if not self.bent_task(plan, spec):
             return views.task_state(history.effective_attempts(spec.attempts, self.timeline(plan)), t)
         view = self.task_view(plan, spec, t)
         return view.state, view.outcome
@@ -307,7 +315,7 @@ class World:
 
     def subtask_views(self, plan: JobPlan, spec: TaskSpec, t: float) -> list[SubtaskView]:
         subtasks = self.subtasks_of(plan, spec)
-        if not self.bent(plan):
+        if not self.bent_task(plan, spec):
             return views.subtask_views(subtasks, self.timeline(plan).term, t)
         return history.rank_views(subtasks, spec, history.run_at(self.runs(plan, spec), t), t)
 
