@@ -24,6 +24,7 @@ from batchtui.ui.app import AccountSpec, BatchApp, make_app
 from batchtui.ui.drive import command, home, open_row, reach, until
 from batchtui.ui.screens.accounts import AccountsScreen
 from batchtui.ui.screens.action_history import ActionHistoryScreen
+from batchtui.ui.screens.choose_option import ChooseOption
 from batchtui.ui.screens.confirm import ConfirmAction
 from batchtui.ui.screens.feed import FeedScreen
 from batchtui.ui.screens.file_list import FileListScreen
@@ -154,6 +155,17 @@ async def bad_node(pilot: Pilot[Any]) -> None:
     await reach(pilot, TasksScreen, lambda s: s.failures is not None)
     await pilot.press("b")
     await reach(pilot, NodeDetailScreen, lambda s: s.node is not None)
+
+
+async def node_reboot(pilot: Pilot[Any]) -> None:
+    """On the bad node, ``B`` then ``enter`` (requeue): the confirmation names what follows."""
+    await bad_node(pilot)
+    app = pilot.app
+    await pilot.press("B")
+    await until(pilot, lambda: isinstance(app.screen, ChooseOption))
+    await pilot.pause()
+    await pilot.press("enter")
+    await confirm_dialog(pilot)
 
 
 async def failed_start(pilot: Pilot[Any]) -> None:
@@ -308,6 +320,7 @@ SCENES: list[tuple[str, str | None, tuple[int, int], Callable[[Pilot[Any]], Awai
     ("pools", None, BIG, pools),
     ("nodes", None, BIG, nodes),
     ("node", None, BIG, bad_node),
+    ("node-reboot", None, BIG, node_reboot),
     ("node-start-task-failed", None, BIG, failed_start),
     ("node-start-task-log", None, BIG, start_task_log),
     ("wallboard", None, BIG, wallboard),

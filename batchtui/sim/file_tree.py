@@ -48,7 +48,7 @@ def _run(world: World, plan: JobPlan, spec: TaskSpec, attempt: int, rank: int) -
     pool = world.pools[plan.kind.pool]
     a = world.effective_attempts(plan, spec)[attempt]
     run, end, outcome, code = a.run, a.end, a.outcome, a.exit_code
-    nodes: tuple[str, ...] = (pool.node_ids[spec.node],)
+    nodes: tuple[str, ...] = (pool.node_ids[a.on(spec.node)],)  # a node action may have moved it
     bad_rank, bad_end, mode = 0, 0.0, ""
     if spec.mi is not None:
         term = world.termination(plan)
@@ -100,7 +100,7 @@ def node_runs(world: World, pool_id: str, node: int, t: float) -> list[tuple[str
         if plan is None or plan.kind.pool != pool_id:
             continue
         for spec in world.visible_tasks(plan, t):
-            if spec.node == node:
+            if world.task_node(plan, spec, t) == node:
                 run = task_run(world, plan, spec, t)
                 if run is not None and not expired(run, t):
                     out.append((task_root(plan, spec), run))
@@ -164,7 +164,7 @@ def _run_file(world: World, pool_id: str, node: int, parts: list[str], t: float)
         return None
     rank = int(parts[4]) if spec.mi is not None and parts[4].isdigit() else 0
     rest = "\\".join(parts[5:] if rank else parts[4:]).lower()
-    on = _rank_node(world, plan, spec, rank) if rank else spec.node
+    on = _rank_node(world, plan, spec, rank) if rank else world.task_node(plan, spec, t)
     run = rank_run(world, plan, spec, rank, t) if rank else task_run(world, plan, spec, t)
     if on != node or run is None or expired(run, t) or not rest:
         return None

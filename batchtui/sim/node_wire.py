@@ -14,7 +14,7 @@ from typing import Any
 from batchtui.sim.fleet import NodeError, Pool
 from batchtui.sim.node_views import NodeView, Occupancy, task_state
 from batchtui.sim.nodes import PoolView
-from batchtui.sim.schedule import SUCCESS
+from batchtui.sim.schedule import REQUEUED, SUCCESS
 from batchtui.sim.start_task_files import APT_LOCK_EXIT, LAST_RETRY_BEFORE_END
 from batchtui.sim.wire import Renderer, duration, failure_info
 
@@ -193,7 +193,9 @@ def recent_task(r: Renderer, o: Occupancy, t: float) -> dict[str, Any]:
     info: dict[str, Any] = {}
     if t >= o.run:
         info["startTime"] = r.tb.iso(o.run)
-    if t >= o.end:
+    if t >= o.end and o.outcome == REQUEUED:
+        pass  # stopped and queued again (a disable or a node action): no result, it runs again
+    elif t >= o.end:
         info["endTime"] = r.tb.iso(o.end)
         if o.exit_code is not None:  # none when the process never started (a resource file)
             info["exitCode"] = o.exit_code
