@@ -9,8 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import logging
-import logging.handlers
 import re
 import sys
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -18,31 +16,29 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from batchtui import __version__
 from batchtui.batch.client import DEFAULT_CONCURRENCY
 from batchtui.batch.models import JOB_STATES
+from batchtui.cli_account import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    UsageError,
+    _make_client,
+    _Parser,
+    _profiles,
+    _setup_log,
+    _state,
+    add_account_arguments,
+    log,
+)
+from batchtui.cli_account import _log_event as _log_event  # the tests' way to the log's lines
 from batchtui.cli_args import seconds, whole
+from batchtui.cli_dashboard import _dashboard, _read_prefs
 
 if TYPE_CHECKING:
-    from batchtui.batch.client import BatchClient, RequestEvent
-    from batchtui.config import DashboardPrefs
-    from batchtui.ui.app import AccountSpec, BatchApp
+    from batchtui.batch.client import BatchClient
+    from batchtui.ui.app import BatchApp
 
-EXIT_USAGE = 2
-EXIT_FAILURE = 1
 STATES = ("all", *JOB_STATES)
 #: how long a one-shot command (--once) may take in all, unless --timeout says otherwise
 DEFAULT_TIMEOUT = 60.0
-
-log = logging.getLogger("batchtui")
-
-
-class UsageError(Exception):
-    """Bad input from the operator: reported as one line, exit code 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        # One line, no usage dump: the operator sees what to fix, --help has the rest.
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
 
 _refresh = seconds("--refresh", 0, above=True)
 _timeout = seconds("--timeout", 0, 86_400, above=True)
@@ -50,32 +46,6 @@ _concurrency = whole("--concurrency", 1, 256)
 _cycle = seconds("--cycle", 1, 3600)
 _rise = whole("--alert-rise", 1, 1_000_000, what="a whole number of failures")
 _offline = seconds("--alert-offline", 0, 86_400)
-
-
-def add_account_arguments(p: argparse.ArgumentParser, *, several: bool = False) -> None:
-    """The account flags, shared by the dashboard, --once and ``batchtui logs`` (``several``:
-    the dashboard, where ``--profile`` may be given once per account)."""
-    conn = p.add_argument_group("account")
-    conn.add_argument("--endpoint", help="Batch account URL, e.g. https://myacct.eastus.batch.azure.com")
-    conn.add_argument("--account", help="Batch account name (needed for Shared Key)")
-    conn.add_argument("--key", help="account key (base64); prefer AZURE_BATCH_ACCESS_KEY")
-    conn.add_argument("--auth", choices=("shared_key", "aad"), help="sign-in: shared_key or aad (Entra ID)")
-    if several:
-        conn.add_argument(
-            "--profile",
-            action="append",
-            metavar="NAME",
-            help="named account from batchtui's config.toml; give it once per account to watch several",
-        )
-        conn.add_argument(
-            "--all-profiles", action="store_true", help="every account in batchtui's config.toml at once"
-        )
-    else:
-        conn.add_argument("--profile", help="named account from batchtui's config.toml")
-    conn.add_argument("--api-version", help="Batch REST api-version (default 2025-06-01)")
-    conn.add_argument(
-        "--demo", action="store_true", help="use a built-in simulated account (no Azure needed)"
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -162,97 +132,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _log_event(event: RequestEvent) -> None:
-    # URL and request ids only: credentials travel in headers, which are never logged.
-    level = logging.WARNING if event.error or (event.status or 0) >= 400 else logging.INFO
-    log.log(
-        level,
-        "%s %s -> %s request-id=%s client-request-id=%s attempt=%d %.0fms%s%s",
-        event.method,
-        event.url,
-        event.status if event.status is not None else "-",
-        event.request_id or "-",
-        event.client_request_id,
-        event.attempt,
-        event.elapsed * 1000,
-        f" error={event.error}" if event.error else "",
-        f" retry_in={event.retry_in:.1f}s" if event.retry_in is not None else "",
-    )
-
-
-_installed: list[logging.Handler] = []  # what _setup_log added (main() may run more than once)
-
-
-def _setup_log(path: str | None) -> bool:
-    for old in _installed:
-        log.removeHandler(old)
-        old.close()
-    _installed.clear()
-    if not path:
-        # Without a handler, logging's last resort prints every error to stderr, where main()
-        # has already said it in one line.
-        _installed.append(logging.NullHandler())
-        log.addHandler(_installed[0])
-        return False
-    try:
-        # Reopened when logrotate (or anyone) renames or removes the file; text that cannot be
-        # encoded (a lone surrogate from the service) is written escaped, not dropped with a
-        # traceback.
-        handler = logging.handlers.WatchedFileHandler(path, encoding="utf-8", errors="backslashreplace")
-    except OSError as exc:
-        raise UsageError(f"cannot write the log file {path}: {exc.strerror or exc}") from None
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    _installed.append(handler)
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    return True
-
-
-def _make_client(
-    args: argparse.Namespace, logging_on: bool, *, profile: str | None = None, demo: bool | None = None
-) -> tuple[BatchClient, str, list[str], dict[str, object]]:
-    """The client, a label for the status line, config warnings, and extra app options."""
-    on_event = _log_event if logging_on else None
-    if args.demo if demo is None else demo:
-        from batchtui.demo import demo_client
-
-        sim, client = demo_client(
-            api_version=args.api_version, on_event=on_event, max_concurrency=args.concurrency
-        )
-        client.readonly = args.readonly or args.kiosk or _truthy_env("BATCHTUI_READONLY")
-        # The demo world runs on simulated time: ages and runtimes must read its clock.
-        return client, f"{sim.config.account} (demo)", [], {"now": sim.clock.now}
-
-    from batchtui.batch.client import BatchClient
-    from batchtui.config import resolve_settings
-
-    settings = resolve_settings(
-        endpoint=args.endpoint,
-        account=args.account,
-        key=args.key,
-        auth=args.auth,
-        api_version=args.api_version,
-        profile=profile,
-        readonly=args.readonly or args.kiosk,
-    )
-    client = BatchClient.from_settings(
-        settings, on_event=on_event, max_concurrency=args.concurrency, readonly=settings.readonly
-    )
-    label = settings.account or settings.endpoint
-    return client, label, list(settings.warnings), {}
-
-
-def _truthy_env(name: str) -> bool:
-    import os
-
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def _state(args: argparse.Namespace) -> str | None:
-    """``--state all`` means no filter at all."""
-    return None if args.state == "all" else args.state
-
-
 # json.dumps escapes C0 controls but writes DEL, the C1 controls (0x9b is an 8-bit CSI) and
 # bidi/invisible format characters as they are; JSON is often read on a terminal. A lone
 # surrogate (from "\udfff" in the service's JSON) cannot be written as UTF-8 at all: escaped,
@@ -303,117 +182,10 @@ def _run_once(args: argparse.Namespace, client: BatchClient, *, own_process: boo
     return 0
 
 
-def _profiles(args: argparse.Namespace, prefs: DashboardPrefs) -> list[str]:
-    """The profiles asked for, each once, in order (``--all-profiles``: every one in config.toml)."""
-    names = list(args.profile or [])
-    if args.all_profiles:
-        if not prefs.profiles:
-            raise UsageError("--all-profiles: config.toml has no [accounts.<name>] section")
-        names += prefs.profiles
-    return list(dict.fromkeys(names))
-
-
-def _account_specs(
-    args: argparse.Namespace, logging_on: bool, profiles: list[str]
-) -> tuple[list[AccountSpec], list[str]]:
-    """One account per profile (and the demo's, with --demo); closes what it opened on failure."""
-    from batchtui.ui.app import AccountSpec
-
-    specs: list[AccountSpec] = []
-    warnings: list[str] = []
-    try:
-        if args.demo or not profiles:
-            client, label, said, extra = _make_client(
-                args, logging_on, profile=profiles[0] if profiles else None
-            )
-            now: Any = extra.get("now")
-            name = (client.account or label) if args.demo else (profiles[0] if profiles else label)
-            specs.append(
-                AccountSpec(name, client, label, **({"now": now, "keep_history": False} if now else {}))
-            )
-            warnings += said
-            profiles = [] if not args.demo else profiles
-        for profile in profiles:
-            client, label, said, _ = _make_client(args, logging_on, profile=profile, demo=False)
-            specs.append(AccountSpec(profile, client, f"{profile} ({label})" if label != profile else label))
-            warnings += said
-    except BaseException:
-        _close([s.client for s in specs])
-        raise
-    return specs, warnings
-
-
-def _close(clients: list[BatchClient]) -> None:
-    async def close() -> None:
-        await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)
-
-    if clients:
-        asyncio.run(close())
-
-
-def _check_theme(args: argparse.Namespace) -> None:
-    from batchtui.ui.themes import available_theme_names
-
-    if args.theme is not None and args.theme not in available_theme_names():
-        names = ", ".join(sorted(available_theme_names()))
-        raise UsageError(f"unknown theme {args.theme!r}; choose one of: {names}")
-
-
-def _dashboard(args: argparse.Namespace, logging_on: bool, prefs: DashboardPrefs, **app_kw: Any) -> BatchApp:
-    from batchtui.paths import user_state_dir
-    from batchtui.ui.app import make_app
-
-    _check_theme(args)
-    profiles = _profiles(args, prefs)
-    if len(profiles) > 1 or (args.demo and profiles):
-        given = [
-            f
-            for f, v in (("--endpoint", args.endpoint), ("--account", args.account), ("--key", args.key))
-            if v
-        ]
-        if given or args.auth:
-            raise UsageError(
-                f"{', '.join(given or ['--auth'])} name one account: with several, put each in config.toml"
-            )
-    specs, warnings = _account_specs(args, logging_on, profiles)
-    names = [s.name for s in specs]
-    if len(set(names)) != len(names):
-        _close([s.client for s in specs])
-        raise UsageError(f"two accounts are both named {next(n for n in names if names.count(n) > 1)!r}")
-    for warning in warnings:
-        print(f"batchtui: warning: {warning}", file=sys.stderr)
-    kw: dict[str, Any] = {
-        "refresh": args.refresh,
-        "theme": args.theme,
-        "state": _state(args),
-        "utc": args.utc,
-        "warnings": warnings,
-        "state_dir": user_state_dir(),
-        "alerts": args.alerts or prefs.alerts,
-        "alert_rise": args.alert_rise if args.alert_rise is not None else prefs.alert_rise,
-        "alert_offline": args.alert_offline if args.alert_offline is not None else prefs.alert_offline,
-        "notify": prefs.notify,
-        "on_event": args.on_event,
-        "kiosk": args.kiosk,
-        "cycle": args.cycle,
-    }
-    kw.update(app_kw)
-    return make_app(specs, **kw)
-
-
 def make_dashboard(argv: list[str], **app_kw: Any) -> BatchApp:
     """The dashboard ``main(argv)`` would run, not running (tests pilot it; ``app_kw`` override)."""
     args = build_parser().parse_args(argv)
     return _dashboard(args, False, _read_prefs(args), **app_kw)
-
-
-def _read_prefs(args: argparse.Namespace) -> DashboardPrefs:
-    from batchtui.config import dashboard_prefs
-
-    prefs = dashboard_prefs()
-    if not args.utc:
-        args.utc = prefs.utc
-    return prefs
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,7 +30,7 @@ from batchtui.batch.files import (
     rank_file,
     start_task_file,
 )
-from batchtui.cli import (
+from batchtui.cli_account import (
     EXIT_FAILURE,
     EXIT_USAGE,
     UsageError,

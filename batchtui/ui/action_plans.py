@@ -108,7 +108,7 @@ def terminate_tasks(job_id: str, tasks: Sequence[Task], running_ranks: int | Non
 
 def failed_only(tasks: Sequence[Task]) -> tuple[list[Task], int]:
     """The tasks that can be reactivated (completed and failed), and how many others were left out."""
-    from batchtui.ui.screens.tasks import task_failed
+    from batchtui.ui.task_rows import task_failed
 
     failed = [t for t in tasks if task_failed(t)]
     return failed, len(tasks) - len(failed)

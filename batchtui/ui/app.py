@@ -12,11 +12,9 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urlsplit
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
@@ -26,10 +24,13 @@ from textual.signal import Signal
 from batchtui.refresh.account import Account
 from batchtui.refresh.actions import ActionPlan, ActionRunner
 from batchtui.refresh.clock import utcnow
-from batchtui.refresh.engine import PollOutcome, RefreshEngine
+from batchtui.refresh.engine import RefreshEngine
 from batchtui.refresh.events import Event
 from batchtui.refresh.timer import Timer
 from batchtui.ui.alerts import AlertCenter, AlertMode, NotifyMode
+from batchtui.ui.app_accounts import AccountSpec as AccountSpec  # where the CLI and tests find it
+from batchtui.ui.app_accounts import jobs_screen_reads, label_for, observed, show_retry
+from batchtui.ui.app_commands import app_commands
 from batchtui.ui.text import clean
 from batchtui.ui.themes import DEFAULT_THEME, ThemeProblem, load_themes, variable_defaults
 
@@ -39,17 +40,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("batchtui")
 #: how often the trend history is saved while batchtui runs (and always on exit)
 SAVE_EVERY = 300.0
-
-
-@dataclass(frozen=True)
-class AccountSpec:
-    """One account to open: its name (the profile, or the account), its client, its clock."""
-
-    name: str
-    client: BatchClient
-    label: str | None = None  # for the status line; the name when None
-    now: Callable[[], datetime] = utcnow
-    keep_history: bool = True  # False: the demo's world restarts each run, its trend with it
 
 
 class BatchApp(App[None]):
@@ -115,7 +105,7 @@ class BatchApp(App[None]):
         if kiosk:
             self.use_command_palette = False
         specs = (
-            [AccountSpec(account_label or _label_for(client), client, now=now)]
+            [AccountSpec(account_label or label_for(client), client, now=now)]
             if not isinstance(client, Sequence)
             else list(client)
         )
@@ -144,7 +134,7 @@ class BatchApp(App[None]):
                 offline_after=alert_offline,
                 on_events=self._account_events,
             )
-            account.engine.observers.append(functools.partial(self._observed, account))
+            account.engine.observers.append(functools.partial(observed, self, account))
             self.accounts.append(account)
         #: the account the screens show (``:ctx NAME`` switches)
         self.account: Account = self.accounts[0]
@@ -237,35 +227,13 @@ class BatchApp(App[None]):
         self.set_interval(SAVE_EVERY, self.save_state, name="save state")
 
     def _watch_reads(self, account: Account) -> bool:
-        return not self.jobs_screen_reads(account)
-
-    def jobs_screen_reads(self, account: Account) -> bool:
-        """Whether ``account``'s jobs screen is polling now (shown, or under a modal)."""
-        from batchtui.ui.screens.jobs import JobsScreen
-
-        return any(
-            isinstance(s, JobsScreen) and s.account is account and s.handle is not None and not s.covered()
-            for s in self.screen_stack
-        )
+        return not jobs_screen_reads(self, account)
 
     def _on_request_event(self, account: Account, event: RequestEvent) -> None:
         # Called by the client between attempts (inside a screen's fetch): a request that
         # will be tried again is news for the status line before the whole refresh ends.
         if event.retry_in is not None and account is self.account:
-            self.call_later(self._show_retry, event.kind or "error", event.retry_in)
-
-    def _show_retry(self, why: str, seconds: float) -> None:
-        from batchtui.ui.screens.base import PollingScreen
-
-        # The topmost live screen is the one whose status line the operator sees (a modal
-        # such as the task details leaves the screen under it visible).
-        for screen in reversed(self.screen_stack):
-            if isinstance(screen, PollingScreen) and screen.is_mounted:
-                try:
-                    screen.status.retrying(why, seconds)
-                except Exception:  # noqa: BLE001, S110 - a screen half torn down has no status line
-                    pass
-                return
+            self.call_later(show_retry, self, event.kind or "error", event.retry_in)
 
     async def on_unmount(self) -> None:
         for account in self.accounts:
@@ -288,19 +256,6 @@ class BatchApp(App[None]):
     def _account_events(self, account: Account, events: list[Event]) -> None:
         # From inside a poll: delivered once the poll's own messages are handled.
         self.call_later(self.alerts.handle, account, events)
-
-    def _observed(self, account: Account, outcome: PollOutcome) -> None:
-        from batchtui.refresh.views import SubtasksSnapshot
-        from batchtui.ui.ranks import collect_ranks
-
-        self.call_later(self.polled.publish, account)
-        snap = outcome.snapshot
-        if not isinstance(snap, SubtasksSnapshot):
-            return
-        ranks = collect_ranks(snap.task, snap.subtasks)
-        failed = [str(r.id) for r in ranks if r.failed]
-        running = sum(1 for r in ranks if r.category == "running")
-        account.ranks_seen(snap.job_id, snap.task_id, failed, running, outcome.at)
 
     def action_feed(self) -> None:
         from batchtui.ui.screens.feed import FeedScreen
@@ -395,41 +350,7 @@ class BatchApp(App[None]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand(
-            "Go to… (:)",
-            "Open a view by name: :jobs, :job JOB, :task JOB TASK, :pools, :nodes POOL, :node POOL NODE",
-            self.action_command_line,
-        )
-        yield SystemCommand(
-            "Pools", "The account's pools, their nodes and node counts (:pools)", lambda: self.go("pools")
-        )
-        yield SystemCommand(
-            "Action history (H)",
-            "What this session did to the account, newest first",
-            self.action_action_history,
-        )
-        yield SystemCommand("Change feed (e)", "What changed lately, newest first", self.action_feed)
-        if self.alerts.shown:
-            yield SystemCommand(
-                "Acknowledge alerts (a, A)",
-                f"Clear the {len(self.alerts.shown)} alerts shown",
-                self.action_acknowledge,
-            )
-        if self.several:
-            for account in self.accounts:
-                yield SystemCommand(
-                    f"Account: {clean(account.name)}",
-                    f"Switch to {clean(account.label)} (:ctx {clean(account.name)})",
-                    lambda name=account.name: self.go(f"ctx {name}"),
-                )
-        from batchtui.ui.screens.base import PollingScreen
-
-        if isinstance(screen, PollingScreen):
-            yield from screen.system_commands()
-
-
-def _label_for(client: BatchClient) -> str:
-    return client.account or urlsplit(client.endpoint).hostname or ""
+        yield from app_commands(self, screen)
 
 
 def make_app(client: BatchClient | Sequence[AccountSpec], **kw: Any) -> BatchApp:

@@ -2,113 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import ClassVar
 
-from rich.style import Style
-from rich.text import Text
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 
 from batchtui.batch.errors import BatchClientError
 from batchtui.batch.models import Job, TaskCounts, TaskCountsResult
-from batchtui.job_order import job_rank
 from batchtui.refresh.history import trend
-from batchtui.refresh.jobs import CountsEntry, JobsMonitor, JobsSnapshot, completions_per_minute
+from batchtui.refresh.jobs import JobsMonitor, JobsSnapshot, completions_per_minute
 from batchtui.refresh.pools import queued_hint
 from batchtui.ui import action_plans
 from batchtui.ui.acting import confirm_then_run, job_commands, say_read_only
+from batchtui.ui.job_rows import COLUMNS, SORTS, CachedRow, fit_columns, job_rows, measure
 from batchtui.ui.messages import PoolHealthRead, RecountDone, RecountFailed, RecountProgress
-from batchtui.ui.pinning import pin_row
 from batchtui.ui.screens.base import PollingScreen, Refreshed
-from batchtui.ui.text import clean, fmt_age, fmt_count, literal
+from batchtui.ui.text import clean
 from batchtui.ui.watches import PoolWatch
-from batchtui.ui.widgets.count_bar import BAR_ORDER, BarData, CountBar, Recount, allocate, bar_values
+from batchtui.ui.widgets.count_bar import BarData, CountBar, Recount
 from batchtui.ui.widgets.keyed_table import KeyedTable, Row
 from batchtui.ui.widgets.status_line import describe_error
-
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("id", "Job"),
-    ("name", "Display name"),
-    ("state", "State"),
-    ("pool", "Pool"),
-    ("priority", "Prio"),
-    ("age", "Age"),
-    ("active", "Act"),
-    ("running", "Run"),
-    ("succeeded", "OK"),
-    ("failed", "Fail"),
-    ("bar", "Progress"),
-)
-# Rough cell widths (content + padding) and which columns go first when the terminal is narrow:
-# id, state, the counts and the bar are what a glance needs.
-_WIDTH = {
-    "id": 26,
-    "name": 26,
-    "state": 13,
-    "pool": 18,
-    "priority": 6,
-    "age": 8,
-    "active": 6,
-    "running": 6,
-    "succeeded": 7,
-    "failed": 6,
-    "bar": 12,
-}
-_DROP_ORDER = ("priority", "pool", "age", "name")
-SORTS: tuple[str, ...] = ("active first", "newest", "failures", "id", "priority")
-INLINE_BAR = 8
-
-_STATE_STYLE = {
-    "active": "active",
-    "enabling": "active",
-    "terminating": "warning",
-    "disabling": "disabled",
-    "disabled": "disabled",
-    "deleting": "disabled",
-    "completed": "completed",
-}
-
-
-def fit_columns(width: int, widths: dict[str, int] | None = None) -> list[str]:
-    """The columns that fit ``width`` cells, dropping the least needed first."""
-    need = widths or _WIDTH
-    room = width - 3  # the vertical scrollbar (2) and a cell of slack
-    keys = [k for k, _ in COLUMNS]
-    dropped: list[str] = []
-    for drop in _DROP_ORDER:
-        if sum(need.get(k, _WIDTH[k]) for k in keys) <= room:
-            break
-        keys.remove(drop)
-        dropped.append(drop)
-    # A narrow column dropped early may fit again once a wide one is gone.
-    for back in reversed(dropped[:-1]):
-        if sum(need.get(k, _WIDTH[k]) for k in keys) + need.get(back, _WIDTH[back]) <= room:
-            keys.append(back)
-    order = [k for k, _ in COLUMNS]
-    return sorted(keys, key=order.index)
-
-
-def measure(rows: Iterable[Row]) -> dict[str, int]:
-    """Cells needed per column (content + the table's padding of 1 either side)."""
-    widths = {k: len(label) for k, label in COLUMNS}
-    keys = [k for k, _ in COLUMNS]
-    for row in rows:
-        for k, cell in zip(keys, row.cells, strict=False):
-            n = cell.cell_len if isinstance(cell, Text) else len(str(cell))
-            if n > widths[k]:
-                widths[k] = n
-    return {k: w + 2 for k, w in widths.items()}
-
-
-@dataclass(frozen=True)
-class _Cached:
-    job: Job
-    entry: CountsEntry | None
-    age: str
-    pinned: bool
-    row: Row
 
 
 class JobsScreen(PollingScreen):
@@ -149,7 +63,7 @@ class JobsScreen(PollingScreen):
         self.state = state
         self.monitor: JobsMonitor | None = None
         self.snapshot: JobsSnapshot | None = None
-        self._cache: dict[str, _Cached] = {}
+        self._cache: dict[str, CachedRow] = {}
         self._recount: Recount | None = None
         self._widths: dict[str, int] | None = None
         self._opened: str | None = None  # the job drilled into, until the first update back here
@@ -261,92 +175,10 @@ class JobsScreen(PollingScreen):
         snap = self.snapshot
         if snap is None:
             return []
-        now = self.now()
-        cache: dict[str, _Cached] = {}
-        rows: list[Row] = []
-        pins = self.batch_app.account.pins
-        # Resolved once per pass: a theme style lookup (and query_one) per cell cost ~0.1 ms
-        # per row, 1 s for the first screen of 10,000 jobs (bench/ten_thousand.py).
-        for job in snap.jobs:
-            if not job.id:
-                continue
-            entry = snap.counts.get(job.id)
-            age = fmt_age(job.creation_time, now)
-            pinned = job.id in pins
-            hit = self._cache.get(job.id)
-            # `is` first: between list fetches the Job objects are the same ones (== compares every field).
-            same_job = hit is not None and (hit.job is job or hit.job == job)
-            if (
-                hit is not None
-                and same_job
-                and hit.entry is entry
-                and hit.age == age
-                and hit.pinned == pinned
-            ):
-                cache[job.id] = hit  # no new object per unchanged row: less for the GC to scan
-                rows.append(hit.row)
-                continue
-            row = pin_row(self._row(job, entry, age), pinned, style=self.table.state_style)
-            cache[job.id] = _Cached(job, entry, age, pinned, row)
-            rows.append(row)
-        self._cache = cache  # only jobs still listed: nothing accumulates
-        return rows
-
-    def _row(self, job: Job, entry: CountsEntry | None, age: str) -> Row:
-        style = self.table.state_style
-        dim = style("dim")
-        state = job.state or ""
-        counts = entry.result.task_counts if entry and entry.result else None
-        number_cells: list[Text] = []
-        for name in ("active", "running", "succeeded", "failed"):
-            if counts is None:
-                number_cells.append(Text("·", style=dim, justify="right"))
-                continue
-            value = getattr(counts, name)
-            cell_style = style(name) if value else dim
-            number_cells.append(Text(fmt_count(value), style=cell_style, justify="right"))
-        scheduling_error = job.execution_info.scheduling_error if job.execution_info else None
-        trouble = bool((counts and counts.failed) or scheduling_error or (entry and entry.error))
-        state_cell = literal(state, "")
-        state_cell.stylize(style(_STATE_STYLE.get(state, "dim")))
-        if scheduling_error is not None:
-            state_cell.append(" ⚠", style=style("failed"))
-        created = job.creation_time.timestamp() if job.creation_time else 0.0
-        return Row(
-            key=job.id or "",
-            cells=(
-                literal(job.id, limit=24),
-                literal(job.display_name, limit=18),
-                state_cell,
-                literal(job.effective_pool_id, limit=16),
-                Text("" if job.priority is None else str(job.priority), justify="right"),
-                Text(age, justify="right"),
-                *number_cells,
-                self._inline_bar(counts, dim),
-            ),
-            sort_values={
-                "active first": (job_rank(job), job.id or ""),
-                "newest": -created,
-                "failures": (-(counts.failed if counts else 0), job_rank(job)),
-                "id": job.id or "",
-                "priority": (-(job.priority or 0), job_rank(job)),
-            },
-            trouble=trouble,
-            search=" ".join(filter(None, (job.id, job.display_name, state, job.effective_pool_id))),
+        rows, self._cache = job_rows(
+            snap, self.now(), pins=self.batch_app.account.pins, last=self._cache, style=self.table.state_style
         )
-
-    def _inline_bar(self, counts: TaskCounts | None, dim: Style) -> Text:
-        if counts is None or counts.total == 0:
-            return Text("·" * INLINE_BAR if counts is None else "no tasks".ljust(INLINE_BAR), style=dim)
-        bar = Text()
-        cells = allocate(bar_values(counts), INLINE_BAR)
-        for name, n in zip(BAR_ORDER, cells, strict=True):
-            if n:
-                bar.append("█" * n, style=self.table.state_style(name))
-        rest = INLINE_BAR - sum(cells)
-        if rest:
-            bar.append("·" * rest, style=dim)
-        return bar
+        return rows
 
     def restyle(self) -> None:
         # Colours are baked into the cells: rebuild them all, without the change highlight.

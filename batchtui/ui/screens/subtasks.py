@@ -11,12 +11,10 @@ itself, so its row is built from the task when the list leaves it out.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.content import Content
@@ -27,108 +25,16 @@ from batchtui.batch.models import Subtask, Task
 from batchtui.refresh.failures import Failure, FailureSummary
 from batchtui.refresh.failures import summarize as summarize_failures
 from batchtui.refresh.views import SubtasksPoller, SubtasksSnapshot, is_gone
-from batchtui.timefmt import fmt_when
 from batchtui.ui import action_plans
 from batchtui.ui.acting import confirm_then_run, say_read_only
 from batchtui.ui.messages import FetchFailed
+from batchtui.ui.rank_rows import COLUMNS, SORTS, RankRow, fit_columns, rank_rows
 from batchtui.ui.ranks import Rank, RankAlert, collect_ranks, detect_alerts, summarize
 from batchtui.ui.screens.base import PollingScreen
-from batchtui.ui.text import clean, fmt_duration, literal, runtime
+from batchtui.ui.text import clean
 from batchtui.ui.widgets.failure_line import failure_line
 from batchtui.ui.widgets.keyed_table import KeyedTable, Row
 from batchtui.ui.widgets.subtask_detail import SubtaskDetail
-
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("id", "Rank"),
-    ("state", "State"),
-    ("node", "Node"),
-    ("pool", "Pool"),
-    ("exit", "Exit"),
-    ("result", "Result"),
-    ("start", "Start"),
-    ("end", "End"),
-    ("runtime", "Runtime"),
-    ("previous", "Previous"),
-)
-# Rough cell widths (content + padding). Every rank of a task runs in the same pool, so the
-# pool column goes first on a narrow screen (the header names the pool too).
-_WIDTH = {
-    "id": 11,
-    "state": 13,
-    "node": 36,
-    "pool": 14,
-    "exit": 6,
-    "result": 9,
-    "start": 10,
-    "end": 10,
-    "runtime": 9,
-    "previous": 11,
-}
-_DROP_ORDER = ("pool", "previous", "start", "result", "end")
-SORTS: tuple[str, ...] = ("rank", "state", "runtime", "node")
-NODE_LIMIT = 36
-
-_STATE_ORDER = {"failed": 0, "running": 1, "preparing": 2, "waiting": 3, "succeeded": 4}
-
-
-def fit_columns(width: int) -> list[str]:
-    keys = [k for k, _ in COLUMNS]
-    for drop in _DROP_ORDER:
-        if sum(_WIDTH[k] for k in keys) <= width:
-            break
-        keys.remove(drop)
-    return keys
-
-
-# What a rank's row shows, except its runtime: (rank, node id, pool id, previous state, straggler).
-_RankInputs = tuple[Rank, str | None, str | None, str | None, bool]
-_RUNTIME = [k for k, _ in COLUMNS].index("runtime")
-
-
-@dataclass(slots=True)
-class _RankRow:
-    """A rank's row and what it was built from, to reuse it while nothing shown has changed."""
-
-    inputs: _RankInputs
-    ran: timedelta | None
-    row: Row
-
-
-def _sort_values(rank: Rank, ran: timedelta | None, node_id: str | None) -> dict[str, object]:
-    return {
-        "rank": rank.id,
-        "state": (_STATE_ORDER.get(rank.category, 5), rank.id),
-        "runtime": (-(ran.total_seconds()) if ran is not None else 0.0, rank.id),
-        "node": (node_id or "", rank.id),
-    }
-
-
-def _runtime_cell(text: str, shared: dict[str, Text]) -> Text:
-    # Ranks start together, so many show the same runtime: one Text each (never mutated:
-    # KeyedTable copies a cell before highlighting it), not one per rank per refresh.
-    cell = shared.get(text)
-    if cell is None:
-        cell = shared[text] = Text(text, justify="right")
-    return cell
-
-
-def _rerun(row: Row, rank: Rank, node_id: str | None, ran: timedelta | None, ran_cell: Text) -> Row:
-    """``row`` with only its runtime moved: the other cells are the same objects."""
-    cells = row.cells
-    old = cells[_RUNTIME]
-    if not isinstance(old, Text) or old.plain != ran_cell.plain:
-        cells = (*cells[:_RUNTIME], ran_cell, *cells[_RUNTIME + 1 :])
-    return Row(row.key, cells, _sort_values(rank, ran, node_id), row.trouble, row.search)
-
-
-def rank_colour(rank: Rank) -> str:
-    return {
-        "failed": "failed",
-        "succeeded": "succeeded",
-        "running": "running",
-        "preparing": "active",
-        "waiting": "dim",
-    }.get(rank.category, "warning")
 
 
 class SubtasksScreen(PollingScreen):
@@ -188,7 +94,7 @@ class SubtasksScreen(PollingScreen):
         self.failures: FailureSummary | None = None
         self.is_finished = False
         self._gone = False
-        self._rank_rows: dict[str, _RankRow] = {}  # by rank key: the rows of the last pass
+        self._rank_rows: dict[str, RankRow] = {}  # by rank key: the rows of the last pass
 
     def crumbs(self) -> tuple[str, ...]:
         return ("jobs", self.job_id, "tasks", self.task_id, "subtasks")
@@ -264,104 +170,17 @@ class SubtasksScreen(PollingScreen):
     # ------------------------------------------------------------------ rows
 
     def _rows(self, ranks: Sequence[Rank], now: datetime) -> list[Row]:
-        straggling = {i for a in self.alerts if a.kind == "straggler" for i in a.rank_ids}
-        task = self.mpi_task
-        subtasks = self.subtasks
-        # Resolved once per pass (and only if some row is built): a theme style lookup costs
-        # ~0.1 ms, several per rank were most of a 1,000-rank refresh (bench/apply_cost.py).
-        cache: dict[str, _RankRow] = {}
-        ran_cells: dict[str, Text] = {}
-        rows: list[Row] = []
-        utc = self.batch_app.utc
-
-        def clock(when: datetime | None) -> str:
-            # Ranks start and end within minutes of each other: mostly the time of day (the
-            # date too when it is not today; the detail pane always has it).
-            return fmt_when(when, now, utc=utc)
-
-        for rank in ranks:
-            key = str(rank.id)
-            sub = subtasks.get(key)
-            node = sub.node_info if sub else (task.node_info if task else None)
-            previous = sub.previous_state if sub else (task.previous_state if task else None)
-            inputs = (
-                rank,
-                node.node_id if node else None,
-                node.pool_id if node else None,
-                previous,
-                rank.id in straggling,
-            )
-            ran = runtime(rank.start_time, rank.end_time, now)
-            hit = self._rank_rows.get(key)
-            if hit is None or hit.inputs != inputs:
-                ran_cell = _runtime_cell(fmt_duration(ran) if ran is not None else "", ran_cells)
-                hit = _RankRow(inputs, ran, self._row(key, rank, inputs, ran, ran_cell, clock))
-            elif hit.ran != ran:
-                # Only the clock moved: the same cells (so KeyedTable skips them by identity)
-                # but a new runtime cell if its text moved, and the exact runtime to sort by.
-                ran_cell = _runtime_cell(fmt_duration(ran) if ran is not None else "", ran_cells)
-                hit = _RankRow(inputs, ran, _rerun(hit.row, rank, inputs[1], ran, ran_cell))
-            cache[key] = hit
-            rows.append(hit.row)
-        self._rank_rows = cache  # only ranks still listed: nothing accumulates
-        return rows
-
-    def _row(
-        self,
-        key: str,
-        rank: Rank,
-        inputs: _RankInputs,
-        ran: timedelta | None,
-        ran_cell: Text,
-        clock: Callable[[datetime | None], str],
-    ) -> Row:
-        style = self.table.state_style
-        _, node_id, pool_id, previous, straggler = inputs
-        id_cell = Text(key, justify="left")
-        if rank.primary:
-            id_cell.append(" primary", style=style("dim"))
-        state_cell = literal(rank.state)
-        state_cell.stylize(style(rank_colour(rank)))
-        if straggler:
-            state_cell.append(" ⚠", style=style("warning"))
-        exit_cell = Text("" if rank.exit_code is None else str(rank.exit_code), justify="right")
-        if rank.exit_code not in (None, 0):
-            exit_cell.stylize(style("failed"))
-        result_cell = literal(rank.result)
-        if rank.failed:
-            result_cell.stylize(style("failed"))
-        return Row(
-            key=key,
-            cells=(
-                id_cell,
-                state_cell,
-                literal(node_id, limit=NODE_LIMIT),
-                literal(pool_id, limit=16),
-                exit_cell,
-                result_cell,
-                Text(clock(rank.start_time)),
-                Text(clock(rank.end_time)),
-                ran_cell,
-                literal(previous),
-            ),
-            sort_values=_sort_values(rank, ran, node_id),
-            trouble=rank.failed or straggler,
-            search=" ".join(
-                filter(
-                    None,
-                    (
-                        key,
-                        "primary" if rank.primary else "",
-                        rank.state,
-                        rank.result,
-                        node_id,
-                        pool_id,
-                        rank.failure_code,
-                        None if rank.exit_code is None else str(rank.exit_code),
-                    ),
-                )
-            ),
+        rows, self._rank_rows = rank_rows(
+            ranks,
+            now,
+            task=self.mpi_task,
+            subtasks=self.subtasks,
+            alerts=self.alerts,
+            last=self._rank_rows,
+            style=self.table.state_style,
+            utc=self.batch_app.utc,
         )
+        return rows
 
     def restyle(self) -> None:
         # Colours are baked into the cells: rebuild them all, without the change highlight.
