@@ -1,0 +1,103 @@
+"""Connections a refreshing job list needs (issue 15.3): no tick after the first needs more than
+the ticks before it kept open, so none pays a TLS handshake (counted at a loopback simulator)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from ui_support import make_client, make_sim
+
+import batchtui.batch.transport as transport
+from batchtui.batch.auth import SharedKeyAuth
+from batchtui.batch.client import BatchClient
+from batchtui.batch.models import TaskCountsResult
+from batchtui.refresh.jobs import JobsMonitor, default_job_order
+from batchtui.sim import SimConfig, Simulator
+from batchtui.sim.server import BackgroundServer
+from batchtui.sim.tls import make_server_certificate
+
+
+def watch_in_flight(client: BatchClient) -> list[int]:
+    """Count the counts requests in flight; returns [peak since the last reset]."""
+    original: Callable[[str], Awaitable[TaskCountsResult]] = client.get_task_counts
+    peak = [0]
+    in_flight = 0
+
+    async def slow(job_id: str) -> TaskCountsResult:
+        nonlocal in_flight
+        in_flight += 1
+        peak[0] = max(peak[0], in_flight)
+        await asyncio.sleep(0.005)  # long enough for every request let through to be waiting
+        try:
+            return await original(job_id)
+        finally:
+            in_flight -= 1
+
+    client.get_task_counts = slow  # type: ignore[method-assign]
+    return peak
+
+
+def live_ids(mon: JobsMonitor) -> list[str]:
+    """Jobs whose counts can still change (a completed job's are read once, then never)."""
+    return [j.id for j in default_job_order(mon.jobs) if j.id and j.state != "completed"]
+
+
+async def test_the_first_tick_reads_a_screen_at_once_later_ones_two_at_a_time() -> None:
+    sim = make_sim(jobs=120)
+    async with make_client(sim) as client:
+        peak = watch_in_flight(client)
+        mon = JobsMonitor(client, initial_window=40, now=sim.clock.now)
+        first = await mon.tick("full")
+        assert (first.requests, peak[0]) == (41, 32)  # the list and 40 counts, 32 in flight
+        live = live_ids(mon)
+        assert len(live) >= 60
+        window = live[:40]
+        mon.focus(window[0], window)
+        for kind in ("full", "focus", "timer"):
+            before = len(sim.requests)
+            peak[0] = 0
+            if kind == "focus":  # rows scrolled onto: counts never read
+                window = live[40:60]
+                mon.focus(window[0], window)
+            snap = await mon.tick(kind)  # type: ignore[arg-type]
+            counts = [r for r in sim.requests[before:] if r.path.endswith("/taskcounts")]
+            # Every count the tick is worth is still read (ctrl+r: all 40 on screen), two at once.
+            assert len(counts) == {"full": 40, "focus": 20, "timer": 1}[kind]
+            assert peak[0] == min(len(counts), 2)
+            assert all(snap.counts[k].result is not None for k in window)
+
+
+async def test_a_burst_after_quiet_ticks_opens_no_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Keep-alive shortened from 120 s, so that a quiet spell longer than it takes a few seconds.
+    monkeypatch.setattr(transport, "KEEPALIVE_SECONDS", 1.0)
+    tls = make_server_certificate(tmp_path, "127.0.0.1")
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls.ca_file))
+    sim = Simulator(SimConfig(seed=3, jobs=80, time_scale=0))
+    with BackgroundServer(sim, tls=tls) as server:
+        auth = SharedKeyAuth(sim.config.account, sim.config.key)
+        async with BatchClient(server.url, auth) as client:
+            mon = JobsMonitor(client, initial_window=40, now=sim.clock.now)
+            await mon.tick("full")  # warm-up: a connection per count in flight
+            warm = server.server.tls_handshakes
+            assert 2 < warm <= 33
+            ids = live_ids(mon)[:40]
+            assert len(ids) == 40
+            # Quiet: ticks reading two counts, for longer than an idle connection is kept.
+            mon.focus(ids[0], ids[:2])
+            start = time.monotonic()
+            while time.monotonic() - start < 1.6:
+                await mon.tick("full")
+                await asyncio.sleep(0.2)
+            # A burst: ctrl+r on a screen of 40 jobs. With 32 in flight it would reopen 30.
+            mon.focus(ids[0], ids)
+            before = len(sim.requests)
+            snap = await mon.tick("full")
+            assert sum(r.path.endswith("/taskcounts") for r in sim.requests[before:]) == 40
+            assert all(snap.counts[k].result is not None for k in ids)
+            assert server.server.tls_handshakes == warm
