@@ -16,7 +16,7 @@ import sys
 from typing import TYPE_CHECKING, NoReturn
 
 from batchtui import __version__
-from batchtui.batch.client import DEFAULT_CONCURRENCY
+from batchtui.batch.client import DEFAULT_CONCURRENCY, ONCE_CONCURRENCY
 from batchtui.batch.models import JOB_STATES
 
 if TYPE_CHECKING:
@@ -126,9 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--concurrency",
         type=_concurrency,
-        default=DEFAULT_CONCURRENCY,
+        default=None,
         metavar="N",
-        help=f"most requests in flight to the account at once (default {DEFAULT_CONCURRENCY})",
+        help=(
+            f"most requests in flight to the account at once "
+            f"(default {DEFAULT_CONCURRENCY}, {ONCE_CONCURRENCY} with --once)"
+        ),
     )
     p.add_argument("--log", metavar="FILE", help="write a diagnostic log (requests, retries, errors)")
     return p
@@ -185,6 +188,8 @@ def _make_client(
 ) -> tuple[BatchClient, str, list[str], dict[str, object]]:
     """The client, a label for the status line, config warnings, and extra app options."""
     on_event = _log_event if logging_on else None
+    if args.concurrency is None:
+        args.concurrency = ONCE_CONCURRENCY if vars(args).get("once") else DEFAULT_CONCURRENCY
     if args.demo:
         from batchtui.demo import demo_client
 

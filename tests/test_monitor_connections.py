@@ -9,13 +9,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from ui_support import make_client, make_sim
+from sim_support import make_client, make_sim
 
 import batchtui.batch.transport as transport
 from batchtui.batch.auth import SharedKeyAuth
 from batchtui.batch.client import BatchClient
 from batchtui.batch.models import TaskCountsResult
-from batchtui.refresh.jobs import JobsMonitor, default_job_order
+from batchtui.job_order import default_job_order
+from batchtui.refresh.jobs import JobsMonitor
 from batchtui.sim import SimConfig, Simulator
 from batchtui.sim.server import BackgroundServer
 from batchtui.sim.tls import make_server_certificate
@@ -63,7 +64,7 @@ async def test_the_first_tick_reads_a_screen_at_once_later_ones_two_at_a_time() 
             if kind == "focus":  # rows scrolled onto: counts never read
                 window = live[40:60]
                 mon.focus(window[0], window)
-            snap = await mon.tick(kind)  # type: ignore[arg-type]
+            snap = await mon.tick(kind)
             counts = [r for r in sim.requests[before:] if r.path.endswith("/taskcounts")]
             # Every count the tick is worth is still read (ctrl+r: all 40 on screen), two at once.
             assert len(counts) == {"full": 40, "focus": 20, "timer": 1}[kind]
