@@ -13,14 +13,17 @@ import logging
 import logging.handlers
 import re
 import sys
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from batchtui import __version__
 from batchtui.batch.client import DEFAULT_CONCURRENCY, ONCE_CONCURRENCY
 from batchtui.batch.models import JOB_STATES
+from batchtui.cli_args import seconds, whole
 
 if TYPE_CHECKING:
     from batchtui.batch.client import BatchClient, RequestEvent
+    from batchtui.config import DashboardPrefs
+    from batchtui.ui.app import AccountSpec, BatchApp
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -41,46 +44,34 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _refresh(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--refresh wants a number of seconds, not {value!r}") from None
-    if not seconds > 0 or seconds != seconds or seconds == float("inf"):
-        raise argparse.ArgumentTypeError(f"--refresh must be more than 0 seconds, not {value}")
-    return seconds
+_refresh = seconds("--refresh", 0, above=True)
+_timeout = seconds("--timeout", 0, 86_400, above=True)
+_concurrency = whole("--concurrency", 1, 256)
+_cycle = seconds("--cycle", 1, 3600)
+_rise = whole("--alert-rise", 1, 1_000_000, what="a whole number of failures")
+_offline = seconds("--alert-offline", 0, 86_400)
 
 
-def _timeout(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--timeout wants a number of seconds, not {value!r}") from None
-    if not 0 < seconds <= 86_400:  # also refuses nan and inf
-        raise argparse.ArgumentTypeError(
-            f"--timeout must be more than 0 and at most 86400 seconds, not {value}"
-        )
-    return seconds
-
-
-def _concurrency(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--concurrency wants a whole number, not {value!r}") from None
-    if not 1 <= n <= 256:
-        raise argparse.ArgumentTypeError(f"--concurrency must be from 1 to 256, not {n}")
-    return n
-
-
-def add_account_arguments(p: argparse.ArgumentParser) -> None:
-    """The account flags, shared by the dashboard, --once and ``batchtui logs``."""
+def add_account_arguments(p: argparse.ArgumentParser, *, several: bool = False) -> None:
+    """The account flags, shared by the dashboard, --once and ``batchtui logs`` (``several``:
+    the dashboard, where ``--profile`` may be given once per account)."""
     conn = p.add_argument_group("account")
     conn.add_argument("--endpoint", help="Batch account URL, e.g. https://myacct.eastus.batch.azure.com")
     conn.add_argument("--account", help="Batch account name (needed for Shared Key)")
     conn.add_argument("--key", help="account key (base64); prefer AZURE_BATCH_ACCESS_KEY")
     conn.add_argument("--auth", choices=("shared_key", "aad"), help="sign-in: shared_key or aad (Entra ID)")
-    conn.add_argument("--profile", help="named account from batchtui's config.toml")
+    if several:
+        conn.add_argument(
+            "--profile",
+            action="append",
+            metavar="NAME",
+            help="named account from batchtui's config.toml; give it once per account to watch several",
+        )
+        conn.add_argument(
+            "--all-profiles", action="store_true", help="every account in batchtui's config.toml at once"
+        )
+    else:
+        conn.add_argument("--profile", help="named account from batchtui's config.toml")
     conn.add_argument("--api-version", help="Batch REST api-version (default 2025-06-01)")
     conn.add_argument(
         "--demo", action="store_true", help="use a built-in simulated account (no Azure needed)"
@@ -101,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("--version", action="version", version=f"batchtui {__version__}")
-    add_account_arguments(p)
+    add_account_arguments(p, several=True)
     view = p.add_argument_group("dashboard")
     view.add_argument("--refresh", type=_refresh, default=5.0, metavar="SECONDS", help="default 5")
     view.add_argument("--state", choices=STATES, default="all", help="which jobs to list (default all)")
@@ -113,6 +104,43 @@ def build_parser() -> argparse.ArgumentParser:
     )
     view.add_argument(
         "--utc", action="store_true", help="show times in UTC, not local time (or utc = true in config.toml)"
+    )
+    wall = p.add_argument_group("wallboard")
+    wall.add_argument(
+        "--alerts",
+        choices=("all", "pinned"),
+        help='which jobs alert: all, or only the pinned ones (or alerts = "..." in config.toml; default all)',
+    )
+    wall.add_argument(
+        "--alert-rise",
+        type=_rise,
+        metavar="N",
+        help="a job alerts again once its failures rose by N since its last alert "
+        "(or alert_rise = N in config.toml; default 1)",
+    )
+    wall.add_argument(
+        "--alert-offline",
+        type=_offline,
+        metavar="SECONDS",
+        help="alert when the account has been unreachable this long "
+        "(or alert_offline = SECONDS in config.toml; default 60)",
+    )
+    wall.add_argument(
+        "--on-event",
+        metavar="CMD",
+        help="run CMD (with /bin/sh) once per alert, the event as one JSON object on its stdin",
+    )
+    wall.add_argument(
+        "--kiosk",
+        action="store_true",
+        help="read-only wallboard: large tiles of the pinned jobs, no keys legend, nothing that stops refreshing",
+    )
+    wall.add_argument(
+        "--cycle",
+        type=_cycle,
+        default=10.0,
+        metavar="SECONDS",
+        help="with --kiosk: show the next pinned job in full every SECONDS (default 10)",
     )
     p.add_argument("--once", action="store_true", help="print jobs and task counts once and exit")
     p.add_argument("-o", "--output", choices=("json", "table"), default="table", help="with --once")
@@ -184,19 +212,19 @@ def _setup_log(path: str | None) -> bool:
 
 
 def _make_client(
-    args: argparse.Namespace, logging_on: bool
+    args: argparse.Namespace, logging_on: bool, *, profile: str | None = None, demo: bool | None = None
 ) -> tuple[BatchClient, str, list[str], dict[str, object]]:
     """The client, a label for the status line, config warnings, and extra app options."""
     on_event = _log_event if logging_on else None
     if args.concurrency is None:
         args.concurrency = ONCE_CONCURRENCY if vars(args).get("once") else DEFAULT_CONCURRENCY
-    if args.demo:
+    if args.demo if demo is None else demo:
         from batchtui.demo import demo_client
 
         sim, client = demo_client(
             api_version=args.api_version, on_event=on_event, max_concurrency=args.concurrency
         )
-        client.readonly = args.readonly or _truthy_env("BATCHTUI_READONLY")
+        client.readonly = args.readonly or args.kiosk or _truthy_env("BATCHTUI_READONLY")
         # The demo world runs on simulated time: ages and runtimes must read its clock.
         return client, f"{sim.config.account} (demo)", [], {"now": sim.clock.now}
 
@@ -209,8 +237,8 @@ def _make_client(
         key=args.key,
         auth=args.auth,
         api_version=args.api_version,
-        profile=args.profile,
-        readonly=args.readonly,
+        profile=profile,
+        readonly=args.readonly or args.kiosk,
     )
     client = BatchClient.from_settings(
         settings, on_event=on_event, max_concurrency=args.concurrency, readonly=settings.readonly
@@ -280,36 +308,117 @@ def _run_once(args: argparse.Namespace, client: BatchClient, *, own_process: boo
     return 0
 
 
-def _run_dashboard(
-    args: argparse.Namespace,
-    client: BatchClient,
-    label: str,
-    extra: dict[str, object],
-    warnings: list[str],
-    *,
-    own_process: bool = False,
-) -> int:
-    from batchtui.ui.app import make_app
+def _profiles(args: argparse.Namespace, prefs: DashboardPrefs) -> list[str]:
+    """The profiles asked for, each once, in order (``--all-profiles``: every one in config.toml)."""
+    names = list(args.profile or [])
+    if args.all_profiles:
+        if not prefs.profiles:
+            raise UsageError("--all-profiles: config.toml has no [accounts.<name>] section")
+        names += prefs.profiles
+    return list(dict.fromkeys(names))
+
+
+def _account_specs(
+    args: argparse.Namespace, logging_on: bool, profiles: list[str]
+) -> tuple[list[AccountSpec], list[str]]:
+    """One account per profile (and the demo's, with --demo); closes what it opened on failure."""
+    from batchtui.ui.app import AccountSpec
+
+    specs: list[AccountSpec] = []
+    warnings: list[str] = []
+    try:
+        if args.demo or not profiles:
+            client, label, said, extra = _make_client(
+                args, logging_on, profile=profiles[0] if profiles else None
+            )
+            now: Any = extra.get("now")
+            name = (client.account or label) if args.demo else (profiles[0] if profiles else label)
+            specs.append(
+                AccountSpec(name, client, label, **({"now": now, "keep_history": False} if now else {}))
+            )
+            warnings += said
+            profiles = [] if not args.demo else profiles
+        for profile in profiles:
+            client, label, said, _ = _make_client(args, logging_on, profile=profile, demo=False)
+            specs.append(AccountSpec(profile, client, f"{profile} ({label})" if label != profile else label))
+            warnings += said
+    except BaseException:
+        _close([s.client for s in specs])
+        raise
+    return specs, warnings
+
+
+def _close(clients: list[BatchClient]) -> None:
+    async def close() -> None:
+        await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)
+
+    if clients:
+        asyncio.run(close())
+
+
+def _check_theme(args: argparse.Namespace) -> None:
     from batchtui.ui.themes import available_theme_names
 
     if args.theme is not None and args.theme not in available_theme_names():
-        asyncio.run(client.aclose())
         names = ", ".join(sorted(available_theme_names()))
         raise UsageError(f"unknown theme {args.theme!r}; choose one of: {names}")
-    if own_process:
-        _tune_gc(short_lived=False)
-    app = make_app(
-        client,
-        refresh=args.refresh,
-        theme=args.theme,
-        state=_state(args),
-        account_label=label,
-        utc=args.utc,
-        warnings=warnings,
-        **extra,
-    )
-    app.run()
-    return app.return_code or 0
+
+
+def _dashboard(args: argparse.Namespace, logging_on: bool, prefs: DashboardPrefs, **app_kw: Any) -> BatchApp:
+    from batchtui.paths import user_state_dir
+    from batchtui.ui.app import make_app
+
+    _check_theme(args)
+    profiles = _profiles(args, prefs)
+    if len(profiles) > 1 or (args.demo and profiles):
+        given = [
+            f
+            for f, v in (("--endpoint", args.endpoint), ("--account", args.account), ("--key", args.key))
+            if v
+        ]
+        if given or args.auth:
+            raise UsageError(
+                f"{', '.join(given or ['--auth'])} name one account: with several, put each in config.toml"
+            )
+    specs, warnings = _account_specs(args, logging_on, profiles)
+    names = [s.name for s in specs]
+    if len(set(names)) != len(names):
+        _close([s.client for s in specs])
+        raise UsageError(f"two accounts are both named {next(n for n in names if names.count(n) > 1)!r}")
+    for warning in warnings:
+        print(f"batchtui: warning: {warning}", file=sys.stderr)
+    kw: dict[str, Any] = {
+        "refresh": args.refresh,
+        "theme": args.theme,
+        "state": _state(args),
+        "utc": args.utc,
+        "warnings": warnings,
+        "state_dir": user_state_dir(),
+        "alerts": args.alerts or prefs.alerts,
+        "alert_rise": args.alert_rise if args.alert_rise is not None else prefs.alert_rise,
+        "alert_offline": args.alert_offline if args.alert_offline is not None else prefs.alert_offline,
+        "notify": prefs.notify,
+        "on_event": args.on_event,
+        "kiosk": args.kiosk,
+        "cycle": args.cycle,
+    }
+    kw.update(app_kw)
+    return make_app(specs, **kw)
+
+
+def make_dashboard(argv: list[str], **app_kw: Any) -> BatchApp:
+    """The dashboard ``main(argv)`` would run, not running (tests pilot it; ``app_kw`` override)."""
+    args = build_parser().parse_args(argv)
+    return _dashboard(args, False, _read_prefs(args), **app_kw)
+
+
+def _read_prefs(args: argparse.Namespace) -> DashboardPrefs:
+    from batchtui.config import dashboard_prefs
+
+    prefs = dashboard_prefs()
+    if not args.utc:
+        args.utc = prefs.utc
+    return prefs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -337,16 +446,20 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         logging_on = _setup_log(args.log)
-        if not args.utc:
-            from batchtui.config import times_in_utc
-
-            args.utc = times_in_utc()
-        client, label, warnings, extra = _make_client(args, logging_on)
-        for warning in warnings:
-            print(f"batchtui: warning: {warning}", file=sys.stderr)
+        prefs = _read_prefs(args)
         if args.once:
+            profiles = _profiles(args, prefs)
+            if len(profiles) > 1:
+                raise UsageError("--once reads one account: give --profile once")
+            client, _, warnings, _ = _make_client(args, logging_on, profile=profiles[0] if profiles else None)
+            for warning in warnings:
+                print(f"batchtui: warning: {warning}", file=sys.stderr)
             return _run_once(args, client, own_process=own_process)
-        return _run_dashboard(args, client, label, extra, warnings, own_process=own_process)
+        app = _dashboard(args, logging_on, prefs)
+        if own_process:
+            _tune_gc(short_lived=False)
+        app.run()
+        return app.return_code or 0
     except (UsageError, ConfigError) as exc:
         print(f"batchtui: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

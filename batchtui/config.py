@@ -46,7 +46,11 @@ _AUTH_ALIASES: dict[str, AuthMode] = {
 
 _ACCOUNT_KEYS = frozenset({"endpoint", "account", "key", "auth", "api_version", "readonly"})
 _BOOL_KEYS = frozenset({"readonly"})
-_TOP_KEYS = frozenset({"default_account", "accounts", "utc"})
+_TOP_KEYS = frozenset(
+    {"default_account", "accounts", "utc", "alerts", "notify", "alert_rise", "alert_offline"}
+)
+ALERT_CHOICES = ("all", "pinned")
+NOTIFY_CHOICES = ("auto", "off", "osc9", "osc777", "osc99")
 
 
 @dataclass(frozen=True)
@@ -151,7 +155,8 @@ def _toml_accounts(doc: Mapping[str, Any], path: Path) -> dict[str, Mapping[str,
     for name in doc:
         if name not in _TOP_KEYS:
             raise ConfigError(
-                f"{path}: unknown setting {name!r} (expected default_account, utc or [accounts.<name>])"
+                f"{path}: unknown setting {name!r} "
+                "(expected default_account, utc, alerts, notify, alert_rise, alert_offline or [accounts.<name>])"
             )
     accounts = doc.get("accounts", {})
     if not isinstance(accounts, Mapping):
@@ -175,6 +180,15 @@ def _toml_accounts(doc: Mapping[str, Any], path: Path) -> dict[str, Mapping[str,
         raise ConfigError(f"{path}: default_account must be a string")
     if not isinstance(doc.get("utc", False), bool):
         raise ConfigError(f"{path}: utc must be true or false")
+    for key, choices in (("alerts", ALERT_CHOICES), ("notify", NOTIFY_CHOICES)):
+        if key in doc and doc[key] not in choices:
+            raise ConfigError(f"{path}: {key} must be one of {', '.join(repr(c) for c in choices)}")
+    rise = doc.get("alert_rise", 1)
+    if isinstance(rise, bool) or not isinstance(rise, int) or not 1 <= rise <= 1_000_000:
+        raise ConfigError(f"{path}: alert_rise must be a whole number from 1 to 1000000")
+    offline = doc.get("alert_offline", 60)
+    if isinstance(offline, bool) or not isinstance(offline, int | float) or not 0 <= offline <= 86_400:
+        raise ConfigError(f"{path}: alert_offline must be a number of seconds from 0 to 86400")
     return dict(accounts)
 
 
@@ -262,6 +276,38 @@ def times_in_utc(*, env: Mapping[str, str] | None = None, config_file: Path | No
         return False
     _toml_accounts(doc, path)  # the same checks (and one-line errors) as for the accounts
     return bool(doc.get("utc", False))
+
+
+@dataclass(frozen=True)
+class DashboardPrefs:
+    """The dashboard's own settings in config.toml (flags override them)."""
+
+    utc: bool = False
+    alerts: str = "all"  # "all" jobs alert, or only the "pinned" ones
+    notify: str = "auto"  # desktop notifications: the terminal's protocol, "off", or one named
+    alert_rise: int = 1  # a job alerts again once its failures rose by this many
+    alert_offline: float = 60.0  # seconds unreachable before the account alerts as offline
+    profiles: tuple[str, ...] = ()  # every [accounts.<name>], in file order (--all-profiles)
+
+
+def dashboard_prefs(
+    *, env: Mapping[str, str] | None = None, config_file: Path | None = None
+) -> DashboardPrefs:
+    """The top-level settings of config.toml (defaults when there is no file)."""
+    environ: Mapping[str, str] = os.environ if env is None else env
+    path = config_file if config_file is not None else user_config_dir(environ) / "config.toml"
+    doc = _load_toml(path)
+    if doc is None:
+        return DashboardPrefs()
+    accounts = _toml_accounts(doc, path)
+    return DashboardPrefs(
+        utc=bool(doc.get("utc", False)),
+        alerts=str(doc.get("alerts", "all")),
+        notify=str(doc.get("notify", "auto")),
+        alert_rise=int(doc.get("alert_rise", 1)),
+        alert_offline=float(doc.get("alert_offline", 60)),
+        profiles=tuple(accounts),
+    )
 
 
 def resolve_settings(

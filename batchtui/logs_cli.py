@@ -30,6 +30,7 @@ from batchtui.cli import (
     _setup_log,
     add_account_arguments,
 )
+from batchtui.cli_args import seconds, whole
 from batchtui.logtext import LineDecoder, to_ansi
 
 if TYPE_CHECKING:
@@ -43,28 +44,7 @@ TAIL_STEP = 256 * 1024
 #: ...and stops there even without N lines (one enormous line must not mean the whole file).
 TAIL_LIMIT = 64 * 1024 * 1024
 FOLLOW_INTERVAL = 2.0
-
-
-def _count(value: str, flag: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{flag} wants a whole number, not {value!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"{flag} must be 0 or more, not {n}")
-    return n
-
-
-def _seconds(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--refresh wants a number of seconds, not {value!r}") from None
-    if not 0 < seconds < 3600:
-        raise argparse.ArgumentTypeError(
-            f"--refresh must be more than 0 and less than 3600 seconds, not {value}"
-        )
-    return seconds
+_seconds = seconds("--refresh", 0, 3600, above=True, below=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("task", metavar="TASK", help="task id")
     p.add_argument(
         "--rank",
-        type=lambda v: _count(v, "--rank"),
+        type=whole("--rank", 0),
         metavar="N",
         help="rank N of a multi-instance task, read through its node (0 is the primary)",
     )
@@ -86,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument(
         "--file", metavar="PATH", help="another file, relative to the task's directory (e.g. wd/out.log)"
     )
-    p.add_argument("--tail", type=lambda v: _count(v, "--tail"), metavar="N", help="only the last N lines")
+    p.add_argument("--tail", type=whole("--tail", 0), metavar="N", help="only the last N lines")
     p.add_argument(
         "-f", "--follow", action="store_true", help="keep writing as the file grows, until the task completes"
     )

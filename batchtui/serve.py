@@ -14,12 +14,12 @@ The command every tab runs is built here from validated flags and quoted with :f
 from __future__ import annotations
 
 import argparse
-import ipaddress
-import math
 import os
 import shlex
 import sys
 from typing import Any, NoReturn
+
+from batchtui.cli_args import is_loopback, seconds, whole
 
 PROG = "batchtui serve"
 EXIT_USAGE = 2
@@ -29,6 +29,15 @@ DEFAULT_MAX_SESSIONS = 4
 REFUSED_HOLD = 300.0
 
 
+_refresh_seconds = seconds("--refresh", 0, above=True)
+_sessions = whole("--max-sessions", 1, 64)
+_port = whole("--port", 1, 65535)
+
+
+def _refresh(value: str) -> str:
+    return repr(_refresh_seconds(value))  # handed on to each tab's process as text
+
+
 class UsageError(Exception):
     pass
 
@@ -36,36 +45,6 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see {PROG} --help)")
-
-
-def _refresh(value: str) -> str:
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--refresh wants a number of seconds, not {value!r}") from None
-    if not (math.isfinite(seconds) and seconds > 0):
-        raise argparse.ArgumentTypeError(f"--refresh must be more than 0 seconds, not {value}")
-    return repr(seconds)
-
-
-def _sessions(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--max-sessions wants a whole number, not {value!r}") from None
-    if not 1 <= n <= 64:
-        raise argparse.ArgumentTypeError(f"--max-sessions must be from 1 to 64, not {n}")
-    return n
-
-
-def _port(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--port wants a whole number, not {value!r}") from None
-    if not 1 <= n <= 65535:
-        raise argparse.ArgumentTypeError(f"--port must be from 1 to 65535, not {n}")
-    return n
 
 
 class _NoKeyHere(argparse.Action):
@@ -141,15 +120,6 @@ def dashboard_argv(args: argparse.Namespace) -> list[str]:
 def tab_command(args: argparse.Namespace) -> str:
     """The shell command line textual-serve runs per tab, every word quoted."""
     return shlex.join([sys.executable, "-m", "batchtui", *dashboard_argv(args)])
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def check_account(args: argparse.Namespace) -> list[str]:

@@ -236,7 +236,7 @@ def check(workdir: Path, keep_going: float) -> None:
                 expected = {}
                 for pool_id, p in want["pools"].items():
                     for kind, counts in (("dedicated", p.dedicated), ("lowPriority", p.low_priority)):
-                        for state, n in counts.items():
+                        for state, n in counts.counts:
                             expected[(pool_id, kind, state)] = float(n)
                 if pool_metrics != expected:
                     raise CheckFailed(

@@ -20,12 +20,15 @@ from batchtui.batch.auth import SharedKeyAuth
 from batchtui.batch.client import BatchClient
 from batchtui.sim import SimConfig, Simulator
 from batchtui.sim.app import numbered_request_ids
-from batchtui.ui.app import BatchApp, make_app
+from batchtui.ui.app import AccountSpec, BatchApp, make_app
+from batchtui.ui.screens.accounts import AccountsScreen
 from batchtui.ui.screens.action_history import ActionHistoryScreen
 from batchtui.ui.screens.confirm import ConfirmAction
+from batchtui.ui.screens.feed import FeedScreen
 from batchtui.ui.screens.file_list import FileListScreen
 from batchtui.ui.screens.help import HelpScreen
 from batchtui.ui.screens.jobs import JobsScreen
+from batchtui.ui.screens.kiosk import KioskScreen
 from batchtui.ui.screens.logs import LogScreen
 from batchtui.ui.screens.node_detail import NodeDetailScreen
 from batchtui.ui.screens.nodes import NodesScreen
@@ -33,6 +36,7 @@ from batchtui.ui.screens.pools import PoolsScreen
 from batchtui.ui.screens.subtasks import SubtasksScreen
 from batchtui.ui.screens.tasks import TasksScreen
 from batchtui.ui.widgets.count_bar import CountBar
+from batchtui.ui.widgets.count_tile import CountTile
 
 MPI_JOB = "mpi-cfd-0001"
 MIXED_JOB = "render-shot-0018"
@@ -245,22 +249,117 @@ async def bad_job(pilot: Pilot[Any]) -> None:
     await until(pilot, lambda: isinstance(app.screen, TasksScreen) and app.screen.failures is not None)
 
 
+async def world_moves(pilot: Pilot[Any], minutes: int = 12) -> None:
+    """Move the (frozen) world on a minute at a time, reading it again after each step, so that
+    the trend, the change feed and the alerts have something to say."""
+    app = pilot.app
+    assert isinstance(app, BatchApp)
+    for _ in range(minutes):
+        SIMS[0].clock.advance(60)
+        before = app.account.latest
+        handle = app.account.watch_handle
+        if handle is not None and not handle.closed:
+            handle.refresh_now()  # the kiosk: no key refreshes, its watch reads the account
+        else:
+            await pilot.press("r")
+        await until(pilot, lambda before=before: app.account.latest is not before)
+    await pilot.pause()
+
+
+async def wallboard(pilot: Pilot[Any]) -> None:
+    await home(pilot)
+    app = pilot.app
+    assert isinstance(app, BatchApp)
+    app.toggle_pin(MPI_JOB)
+    await world_moves(pilot)
+    screen = app.screen
+    assert isinstance(screen, JobsScreen)
+    moving = "render-shot-0000"  # still running after the twelve minutes (seed 7)
+    screen.table.select_key(moving)
+    await until(pilot, lambda: screen.query_one(CountBar).data.job_id == moving)
+    await until(pilot, lambda: bool(app.alerts.shown) and not screen.table.flashed_keys)
+
+
+async def feed(pilot: Pilot[Any]) -> None:
+    await home(pilot)
+    await world_moves(pilot)
+    await pilot.press("e")
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, FeedScreen) and bool(app.screen.lines()))
+
+
+async def accounts(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    assert isinstance(app, BatchApp)
+
+    def ready() -> bool:
+        s = app.screen
+        return isinstance(s, AccountsScreen) and all(a.latest is not None for a in app.accounts)
+
+    await until(pilot, ready)
+
+
+async def kiosk(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    assert isinstance(app, BatchApp)
+    for job in (MPI_JOB, MIXED_JOB, BAD_JOB, "render-shot-0000"):
+        app.toggle_pin(job)
+    await until(pilot, lambda: isinstance(app.screen, KioskScreen) and app.accounts[0].latest is not None)
+    await world_moves(pilot, 6)
+    screen = app.screen
+    await until(pilot, lambda: len(screen.query(CountTile)) >= 4)
+
+
 class Frozen:
     def __call__(self) -> float:
         return 1000.0
 
 
-def build(theme: str | None = None) -> BatchApp:
-    sim = Simulator(SimConfig(seed=7, jobs=20, time_scale=0), request_ids=numbered_request_ids())
-    client = BatchClient(
-        "http://127.0.0.1:8765",
+#: the simulated worlds of the app being shot (the first is the current account's)
+SIMS: list[Simulator] = []
+
+
+def client_of(sim: Simulator, endpoint: str = "http://127.0.0.1:8765") -> BatchClient:
+    return BatchClient(
+        endpoint,
         SharedKeyAuth(sim.config.account, sim.config.key),
         account=sim.config.account,
         transport=httpx.ASGITransport(app=sim),
     )
+
+
+def build(theme: str | None = None, **kw: Any) -> BatchApp:
+    sim = Simulator(SimConfig(seed=7, jobs=20, time_scale=0), request_ids=numbered_request_ids())
+    SIMS[:] = [sim]
     return make_app(
-        client, refresh=5.0, theme=theme, now=sim.clock.now, monotonic=Frozen(), account_label="demo"
+        client_of(sim),
+        refresh=5.0,
+        theme=theme,
+        now=sim.clock.now,
+        monotonic=Frozen(),
+        account_label="demo",
+        **kw,
     )
+
+
+def build_kiosk(theme: str | None = None) -> BatchApp:
+    return build(theme, kiosk=True, cycle=3600)
+
+
+def build_accounts(theme: str | None = None) -> BatchApp:
+    worlds = [
+        ("prod-eastus", Simulator(SimConfig(seed=7, jobs=20, time_scale=0, account="prodeast"))),
+        ("research-westeu", Simulator(SimConfig(seed=11, jobs=9, time_scale=0, account="research"))),
+        ("render-farm", Simulator(SimConfig(seed=3, jobs=14, time_scale=0, account="render"))),
+    ]
+    SIMS[:] = [sim for _, sim in worlds]
+    specs = [
+        AccountSpec(
+            name, client_of(sim, f"https://{sim.config.account}.example.batch.azure.com"), now=sim.clock.now
+        )
+        for name, sim in worlds
+    ]
+    return make_app(specs, refresh=5.0, theme=theme, monotonic=Frozen())
 
 
 SCENES: list[tuple[str, str | None, tuple[int, int], Callable[[Pilot[Any]], Awaitable[None]]]] = [
@@ -281,12 +380,20 @@ SCENES: list[tuple[str, str | None, tuple[int, int], Callable[[Pilot[Any]], Awai
     ("nodes", None, BIG, nodes),
     ("node", None, BIG, bad_node),
     ("node-start-task-failed", None, BIG, failed_start),
+    ("wallboard", None, BIG, wallboard),
+    ("feed", None, BIG, feed),
+    ("accounts", None, BIG, accounts),
+    ("kiosk", None, BIG, kiosk),
 ]
+#: scenes whose app is not the one-account dashboard
+BUILDERS: dict[str, Callable[[str | None], BatchApp]] = {"accounts": build_accounts, "kiosk": build_kiosk}
 
 
-async def shoot(out: Path) -> None:
+async def shoot(out: Path, only: set[str] | None = None) -> None:
     for name, theme, size, scene in SCENES:
-        app = build(theme)
+        if only and name not in only:
+            continue
+        app = BUILDERS.get(name, build)(theme)
         async with app.run_test(size=size) as pilot:
             await scene(pilot)
             await pilot.pause()
@@ -298,9 +405,10 @@ async def shoot(out: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "screenshots")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="shoot only these scenes")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    asyncio.run(shoot(args.out))
+    asyncio.run(shoot(args.out, set(args.only) if args.only else None))
     return 0
 
 

@@ -52,6 +52,20 @@ def test_failures_are_coalesced_per_job_and_old_ones_never_alert() -> None:
     assert [(e.job, e.message) for e in first] == [("n", "job n: its first failure")]
 
 
+def test_failures_trickling_in_make_one_alert_a_minute_at_most() -> None:
+    d = EventDetector("demo", hold=60)
+    jobs = [job("a", "active")]
+    d.jobs(jobs, {"a": failed(0)}, T0)
+    told = []
+    for k in range(1, 25):  # five more failures every 5 s for two minutes
+        told += d.jobs(jobs, {"a": failed(5 * k)}, T0 + timedelta(seconds=5 * k))
+    assert [e.message for e in told] == [
+        "job a: its first 5 failures",  # 5 s
+        "job a: failures up 60 to 65",  # 65 s: the whole rise since, in one alert
+    ]
+    assert (told[1].at - told[0].at).total_seconds() == 60
+
+
 def test_offline_after_a_while_and_back_once() -> None:
     d = EventDetector("demo", offline_after=60)
     assert d.reachable(False, T0) == []

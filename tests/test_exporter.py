@@ -69,7 +69,7 @@ async def truth(client: BatchClient, cutoff_ok: Callable[[Job], bool]) -> dict[s
     """What a direct read of the account says: the exported jobs, their pools, states and counts."""
     jobs = [j for j in await client.list_jobs() if cutoff_ok(j)]
     counts = {j.id: await client.get_task_counts(j.id or "") for j in jobs}
-    return {"jobs": jobs, "counts": counts}
+    return {"jobs": jobs, "counts": counts, "pools": await client.list_pool_node_counts()}
 
 
 async def scrape_http(url: str) -> str:
@@ -367,3 +367,36 @@ async def test_a_deleted_job_leaves_by_the_next_full_list_at_the_latest() -> Non
         await exporter.aclose()
     assert after == before - {gone}
     assert ticks >= 1
+
+
+async def test_ten_scrapers_between_two_reads_cost_one_render() -> None:
+    import gzip
+
+    sim = make_sim(jobs=10, time_scale=0)
+    timer = ManualTimer()
+    exporter = exporter_for([(sim, make_client(sim))], timer)
+    host, port = exporter.serve_http("127.0.0.1", 0)
+    exporter.start()
+    url = f"http://{host}:{port}/metrics"
+
+    def get(encoding: str | None) -> tuple[str | None, bytes]:
+        request = urllib.request.Request(url, headers={"Accept-Encoding": encoding} if encoding else {})
+        with urllib.request.urlopen(request, timeout=10) as r:  # noqa: S310 - loopback
+            return r.headers.get("Content-Encoding"), r.read()
+
+    try:
+        await settle(exporter, timer)
+        assert exporter.http is not None
+        before = exporter.http.renders
+        plain = [await asyncio.to_thread(get, None) for _ in range(10)]
+        zipped = [await asyncio.to_thread(get, "gzip") for _ in range(10)]
+        assert exporter.http.renders - before == 2  # one per negotiated form
+        assert {enc for enc, _ in plain} == {None} and {enc for enc, _ in zipped} == {"gzip"}
+        assert len({body for _, body in plain}) == 1
+        assert gzip.decompress(zipped[0][1]) == plain[0][1]
+        assert plain[0][1] == exporter.scrape()
+        await step(exporter, timer)  # a read: the next scrape renders afresh
+        _, after = await asyncio.to_thread(get, None)
+        assert exporter.http.renders - before == 3 and after == exporter.scrape()
+    finally:
+        await exporter.aclose()

@@ -66,3 +66,29 @@ def test_throughput_eta_and_a_stall() -> None:
     assert t.stalled and t.per_minute == 0.0 and t.eta_seconds is None
     # A job with nothing waiting is never stalled.
     assert not trend(h, counts(0, 0, 60), now + 1200).stalled
+
+
+def test_a_file_with_infinite_times_or_a_huge_one_is_not_trusted(tmp_path: Path) -> None:
+    path = tmp_path / "history.json"
+    path.write_text('{"version": 1, "jobs": {"j": [[1e400, 1, 2, 3, 4, 5], [60, 1, 2, 3, 3, 0]]}}')
+    assert [s.row() for s in HistoryStore.load(path).jobs["j"].samples] == [[60, 1, 2, 3, 3, 0]]
+    path.write_text('{"version": 1, "jobs": {"j": [[NaN, 1, 2, 3, 4, 5]]}}')
+    assert HistoryStore.load(path).jobs == {}
+    path.write_bytes(b" " * (17 * 1024 * 1024))  # past the cap: not even parsed
+    assert HistoryStore.load(path).jobs == {}
+
+
+def test_saving_drops_what_is_over_a_day_old_and_failures_in_the_last_hour(tmp_path: Path) -> None:
+    store = HistoryStore()
+    now = 2_000_000_000.0
+    store.record("old", now - 2 * 86400, counts(1, 0, 0, 4))  # not read for two days
+    for k in range(0, 7200, 60):
+        store.record("busy", now - 7200 + k, counts(100, 5, k // 60, k // 600))
+    assert store.failed_since(now - 3600) == 11 - 6  # 6 had failed an hour ago, 11 now
+    store.save(tmp_path / "h.json", now=now)
+    again = HistoryStore.load(tmp_path / "h.json")
+    assert list(again.jobs) == ["busy"] and again.failed_since(now - 3600) == 5
+    # A job whose history starts within the hour counts from its first sample.
+    store.record("new", now - 600, counts(5, 0, 0, 2))
+    store.record("new", now - 60, counts(5, 0, 0, 5))
+    assert store.jobs["new"].failed_since(now - 3600) == 3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -95,25 +96,36 @@ async def test_refuse_outage_in_process_raises_connection_refused() -> None:
 
 
 def test_refuse_outage_over_loopback_refuses_connections_then_listens_again() -> None:
-    sim = Simulator(SimConfig(seed=1, jobs=2, time_scale=0))
+    # The outage runs on an injected clock: it lasts until the test moves the clock past it, so
+    # there is no window to race; the loops below only wait for the server thread to act.
+    now = FakeTime()
+    sim = Simulator(SimConfig(seed=1, jobs=2, time_scale=0), now=now)
     with BackgroundServer(sim) as server:
         auth = SharedKey(sim.config.account, sim.config.key)
         with httpx.Client(base_url=server.url, auth=auth, timeout=5) as c:
             assert c.get("/jobs", params={"api-version": API}).status_code == 200
-            sim.faults.outage(0.6, "refuse")
-            deadline = time.monotonic() + 0.3
-            refused = False
-            while time.monotonic() < deadline and not refused:
+            sim.faults.outage(5, "refuse")
+
+            def answer() -> int | None:
                 try:
-                    c.get("/jobs", params={"api-version": API})
+                    return c.get("/jobs", params={"api-version": API}).status_code
                 except httpx.ConnectError:
-                    refused = True
+                    return None  # refused: nothing listens
                 except (httpx.RemoteProtocolError, httpx.ReadError):
-                    pass  # a kept-alive connection dropped as the listener closed
-                time.sleep(0.02)
-            assert refused
-            time.sleep(0.8)
-            assert c.get("/jobs", params={"api-version": API}).status_code == 200
+                    return -1  # a kept-alive connection dropped as the listener closed
+
+            assert wait_until(lambda: answer() is None), "the listener never closed"
+            assert answer() is None  # still refused: the outage's clock has not moved
+            now.t += 6
+            assert wait_until(lambda: answer() == 200), "the listener never came back"
+
+
+def wait_until(condition: Callable[[], bool], tries: int = 250) -> bool:
+    for _ in range(tries):
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
 
 
 def test_outage_kind_is_checked() -> None:

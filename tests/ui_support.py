@@ -47,8 +47,13 @@ def make_sim_app(sim: Simulator | None = None, **kw: Any) -> tuple[BatchApp, Sim
 
 
 async def settle(pilot: Pilot[Any], app: BatchApp, timer: ManualTimer) -> None:
-    """Let every open poller finish its poll and go back to waiting on the engine's timer."""
-    await wait_for(pilot, lambda: timer.sleeping >= app.engine.open_handles > 0, within=20)
+    """Let every open poller (of every account) finish its poll and go back to waiting on the timer."""
+
+    def idle() -> bool:
+        handles = sum(a.engine.open_handles for a in app.accounts)
+        return timer.sleeping >= handles > 0
+
+    await wait_for(pilot, idle, within=20)
 
 
 async def step(pilot: Pilot[Any], app: BatchApp, timer: ManualTimer, seconds: float) -> None:

@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import ipaddress
 import logging
-import math
 import re
 import signal
 import sys
@@ -18,6 +17,7 @@ from datetime import timedelta
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
+from batchtui.cli_args import is_loopback, seconds
 from batchtui.exporter.service import DEFAULT_COMPLETED_FOR, DEFAULT_REFRESH, Account, Exporter
 
 PROG = "batchtui exporter"
@@ -37,16 +37,7 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see {PROG} --help)")
 
 
-def _refresh(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--refresh wants a number of seconds, not {value!r}") from None
-    if not (math.isfinite(seconds) and 1 <= seconds <= 86_400):
-        raise argparse.ArgumentTypeError(f"--refresh must be from 1 to 86400 seconds, not {value}")
-    return seconds
-
-
+_refresh = seconds("--refresh", 1, 86_400)
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400}
 
 
@@ -72,15 +63,6 @@ def parse_listen(value: str) -> tuple[str, int]:
     if not 0 <= port <= 65535:
         raise UsageError(f"--listen: the port must be from 0 to 65535, not {port}")
     return host, port
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _NoKeyHere(argparse.Action):

@@ -58,6 +58,8 @@ class AccountFeed:
         self._last_success: float | None = None
         self._requests: dict[tuple[str, str], int] = {}
         self.polls = 0  # poll outcomes seen (tests wait on it)
+        #: moves on every change of what a scrape would show (the HTTP layer's cache key)
+        self.version = 0
         self.last_error: BaseException | None = None
 
     # ---------------------------------------------------------------- the poll loop's side
@@ -66,6 +68,7 @@ class AccountFeed:
         with self._lock:
             self._snapshot = snapshot
             self._up = snapshot.up
+            self.version += 1
             if snapshot.up:
                 self._last_success = self._wall()
                 self.last_error = None
@@ -76,12 +79,14 @@ class AccountFeed:
         with self._lock:
             self._up = False
             self.last_error = error
+            self.version += 1
         self.polls += 1
 
     def on_request(self, event: RequestEvent) -> None:
         key = (event.call or "other", status_label(event))
         with self._lock:
             self._requests[key] = self._requests.get(key, 0) + 1
+            self.version += 1
 
     # ---------------------------------------------------------------- the scrape's side
 

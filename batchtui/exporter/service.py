@@ -2,9 +2,9 @@
 
 Accounts are independent: each has its own client (its own connection pool and concurrency
 bound), its own engine and its own loop task, so an account that is down, slow or throttled
-backs off on its own while the others keep their pace. ``/metrics`` is prometheus_client's own
-server on a private :class:`~prometheus_client.CollectorRegistry` (no process or platform
-collectors): its threads only read the feeds.
+backs off on its own while the others keep their pace. ``/metrics`` is prometheus_client's WSGI
+app on a private :class:`~prometheus_client.CollectorRegistry` (no process or platform
+collectors), its answers kept until the feeds change (http.py): its threads only read the feeds.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import CollectorRegistry, generate_latest, start_http_server
+from prometheus_client import CollectorRegistry, generate_latest
 
+from batchtui.exporter.http import CachedMetricsApp, serve_in_thread
 from batchtui.exporter.metrics import AccountFeed, BatchCollector
 from batchtui.exporter.poller import AccountPoller, AccountSnapshot
 from batchtui.refresh.clock import utcnow
@@ -68,6 +69,7 @@ class Exporter:
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(BatchCollector(lambda: self.feeds))
         self._server: WSGIServer | None = None
+        self.http: CachedMetricsApp | None = None
         self._unsubscribe: list[Callable[[], None]] = []
 
     def start(self) -> None:
@@ -90,7 +92,8 @@ class Exporter:
 
     def serve_http(self, host: str, port: int) -> tuple[str, int]:
         """Serve ``/metrics`` on ``host:port`` (0: any free port); returns the bound address."""
-        server, _thread = start_http_server(port, addr=host, registry=self.registry)
+        self.http = CachedMetricsApp(self.registry, lambda: tuple(f.version for f in self.feeds))
+        server = serve_in_thread(self.http, host, port)
         self._server = server
         bound = server.server_address
         return str(bound[0]), int(bound[1])

@@ -62,6 +62,18 @@ class Poller(Protocol[S_co]):
 
 
 @dataclass(frozen=True)
+class PollOutcome:
+    """What one poll of any view brought: for the account's own bookkeeping (history, events,
+    health), which watches every poll of its engine without a request of its own."""
+
+    poller: object
+    snapshot: object | None  # None: nothing to show came back
+    error: BaseException | None
+    at: datetime  # on the engine's data clock
+    rate_limited: bool  # the client was answered 429/503 with Retry-After during the poll
+
+
+@dataclass(frozen=True)
 class Pace:
     """How the loop will wait after a poll: for the status line ("slowing down, next try in 40 s")."""
 
@@ -141,12 +153,13 @@ class PollHandle(Generic[S]):
         stats = self.engine.client.stats if self.engine.client is not None else None
         limited = stats.rate_limited if stats is not None else 0
         error: BaseException | None = None
+        shown: object | None = None
         try:
             snapshot = await self.poller.poll(reason)
         except asyncio.CancelledError:
             raise
         except PartialFailure as partial:
-            error = partial.error
+            error, shown = partial.error, partial.snapshot
             self._deliver(self._on_snapshot, partial.snapshot)
             self._deliver(self._on_error, error, self.engine.now())
         except Exception as exc:  # noqa: BLE001 - the loop must outlive any one failure
@@ -155,11 +168,16 @@ class PollHandle(Generic[S]):
                 log.error("refresh failed unexpectedly: %r", exc)
             self._deliver(self._on_error, exc, self.engine.now())
         else:
+            shown = snapshot
             self._deliver(self._on_snapshot, snapshot)
         self.polls += 1
         if stats is not None:
             self.engine.budget.sample(self.engine.timer.monotonic(), stats.requests, stats.bytes_received)
         rate_limited = stats is not None and stats.rate_limited > limited
+        if self.engine.observers:
+            outcome = PollOutcome(self.poller, shown, error, self.engine.now(), rate_limited)
+            for observer in tuple(self.engine.observers):
+                self._deliver(observer, outcome)
         base = self.poller.interval(self.engine.interval)  # the poll may have changed it
         wait = self.pacer.after(base, trouble_of(error, rate_limited))
         self.pace = Pace(wait, base, self.pacer.trouble if wait > base else None)
@@ -196,6 +214,8 @@ class RefreshEngine:
         self._cut = asyncio.Event()
         #: requests and bytes per minute over the last minutes (shown on the help screen)
         self.budget = BudgetMeter()
+        #: told every poll's outcome, whichever view polled (the account's history and alerts)
+        self.observers: list[Callable[[PollOutcome], object]] = []
 
     def open(
         self,

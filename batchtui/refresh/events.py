@@ -3,7 +3,9 @@
 Fed from what the pollers already read (no request of its own). The first snapshot is the
 baseline: failures already there when batchtui starts never alert. Failures are coalesced per
 job: a burst of 500 is one alert, and a job alerts again only once its failures have risen by
-``rise_by`` since its last alert (or it gets its first).
+``rise_by`` since its last alert (or it gets its first), and not within ``hold`` seconds of
+that alert: failures trickling in over several refreshes make one alert a minute at most,
+which tells the whole rise.
 """
 
 from __future__ import annotations
@@ -78,10 +80,14 @@ class EventDetector:
     rise_by: int = 1  # a job alerts again once its failures rose by this much since its last alert
     offline_after: float = 60.0  # seconds offline before "account-offline"
     utc: bool = False  # times in messages in UTC (labelled) rather than local time
+    hold: float = 60.0  # seconds after a job's failure alert before its next one
+    #: the job list is narrowed (--state): a job that leaves it may have changed state, not gone
+    filtered: bool = False
     feed: deque[Event] = field(default_factory=lambda: deque(maxlen=FEED_LEN))
     _states: dict[str, str | None] | None = None
     _failed: dict[str, int] = field(default_factory=dict)  # failures last seen, per job
     _alerted_at: dict[str, int] = field(default_factory=dict)  # failures when last alerted
+    _alert_time: dict[str, datetime] = field(default_factory=dict)  # when it last alerted
     _down_since: datetime | None = None
     _said_offline: bool = False
     _ranks: dict[tuple[str, str], set[str]] = field(default_factory=dict)
@@ -106,10 +112,12 @@ class EventDetector:
                 kind = _STATE_EVENTS.get(state or "")
                 if kind is not None:
                     out.append(Event(kind, self.account, at, f"job {job_id} {state}", job_id, counts=c))
-        for job_id in self._states.keys() - states.keys():
-            out.append(Event("job-deleted", self.account, at, f"job {job_id} is gone", job_id))
+        for job_id in sorted(self._states.keys() - states.keys()):
+            gone = "is no longer listed" if self.filtered else "is gone"
+            out.append(Event("job-deleted", self.account, at, f"job {job_id} {gone}", job_id))
             self._failed.pop(job_id, None)
             self._alerted_at.pop(job_id, None)
+            self._alert_time.pop(job_id, None)
         self._states = states
         out += self._failures(counts, at, new=created)
         return self._keep(out)
@@ -125,9 +133,19 @@ class EventDetector:
                 continue
             last = self._alerted_at.get(job_id, 0)
             if c.failed > last and (last == 0 or c.failed - last >= self.rise_by):
-                what = "its first failure" if last == 0 else f"failures up {c.failed - last} to {c.failed}"
+                when = self._alert_time.get(job_id)
+                if when is not None and (at - when).total_seconds() < self.hold:
+                    continue  # held: the rise so far is told in one alert when the hold ends
+                what = (
+                    "its first failure"
+                    if last == 0 and c.failed == 1
+                    else f"its first {c.failed} failures"
+                    if last == 0
+                    else f"failures up {c.failed - last} to {c.failed}"
+                )
                 out.append(Event("task-failed", self.account, at, f"job {job_id}: {what}", job_id, counts=c))
                 self._alerted_at[job_id] = c.failed
+                self._alert_time[job_id] = at
         return out
 
     def ranks(

@@ -10,14 +10,13 @@ directory as one small JSON file, written atomically; a file that does not load 
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from batchtui.batch.models import TaskCounts
+from batchtui.refresh.statefile import load_json, save_json
 
 FINE_STEP = 60.0  # seconds between kept samples in the last hour
 FINE_SPAN = 3600.0
@@ -80,6 +79,19 @@ class JobHistory:
     def since(self, at: float) -> list[Sample]:
         return [s for s in self.samples if s.at >= at]
 
+    def prune(self, now: float) -> None:
+        """Drop what is older than the day kept (a job no longer read keeps its last samples
+        otherwise: nothing compacts a history that gets no new sample)."""
+        self.samples = [s for s in self.samples if now - s.at <= FINE_SPAN + COARSE_SPAN]
+
+    def failed_since(self, at: float) -> int:
+        """How many tasks failed from ``at`` on (by the samples: since the first one after
+        ``at`` when the history starts later)."""
+        if not self.samples or self.samples[-1].at < at:
+            return 0
+        base = _at_or_before(self.samples, at) if self.samples[0].at <= at else self.samples[0]
+        return max(self.samples[-1].failed - base.failed, 0)
+
 
 class HistoryStore:
     """Every job's history for one account."""
@@ -101,28 +113,27 @@ class HistoryStore:
 
     # ------------------------------------------------------------------ the file
 
-    def save(self, path: Path) -> None:
+    def failed_since(self, at: float) -> int:
+        """Tasks failed from ``at`` on, over every job (the accounts overview's last hour)."""
+        return sum(h.failed_since(at) for h in self.jobs.values())
+
+    def save(self, path: Path, now: float | None = None) -> None:
+        """Write the store atomically (OSError if it cannot); ``now`` drops what is over a day old."""
+        if now is not None:
+            for job_id in list(self.jobs):
+                self.jobs[job_id].prune(now)
+                if not self.jobs[job_id].samples:
+                    del self.jobs[job_id]
         doc = {
             "version": FILE_VERSION,
             "jobs": {k: [s.row() for s in h.samples] for k, h in self.jobs.items()},
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".history-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(doc, f, separators=(",", ":"))
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        save_json(path, doc)
 
     @classmethod
     def load(cls, path: Path, max_jobs: int = MAX_JOBS) -> HistoryStore:
         store = cls(max_jobs)
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return store  # none yet, or unreadable: the trend starts afresh
+        doc = load_json(path)  # None: none yet, or unreadable: the trend starts afresh
         if (
             not isinstance(doc, dict)
             or doc.get("version") != FILE_VERSION
@@ -130,15 +141,19 @@ class HistoryStore:
         ):
             return store
         for job_id, rows in list(doc["jobs"].items())[-max_jobs:]:
-            samples = [s for s in (_sample(r) for r in rows if isinstance(rows, list)) if s is not None]
-            if isinstance(job_id, str) and samples:
+            if not (isinstance(job_id, str) and isinstance(rows, list)):
+                continue
+            samples = [s for s in (_sample(r) for r in rows[: 4 * (60 + 144)]) if s is not None]
+            if samples:
                 store.jobs[job_id] = JobHistory(samples)
         return store
 
 
 def _sample(row: object) -> Sample | None:
-    if not (isinstance(row, list) and len(row) == 6 and all(isinstance(v, int | float) for v in row)):
+    if not (isinstance(row, list) and len(row) == 6):
         return None
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in row):
+        return None  # 1e400 reads as infinity: a time no bucket arithmetic survives
     at, *counts = row
     return Sample(float(at), *(max(0, int(v)) for v in counts))
 
@@ -153,6 +168,7 @@ class Trend:
     stalled: bool  # tasks wait, none completed over the stall window
     completions: tuple[int, ...]  # per bucket, oldest first (for a sparkline)
     failures: tuple[int, ...]
+    bucket: float = 60.0  # seconds per sparkline bucket
 
 
 def trend(
@@ -185,7 +201,7 @@ def trend(
             and spanned[-1].completed == _at_or_before(samples, now - stall_after).completed
         ):
             stalled = True
-    return Trend(per_minute, eta, stalled, *_sparks(samples, now, buckets, bucket))
+    return Trend(per_minute, eta, stalled, *_sparks(samples, now, buckets, bucket), bucket=bucket)
 
 
 def _at_or_before(samples: Sequence[Sample], at: float) -> Sample:

@@ -7,7 +7,7 @@ is worth.
 The plan (issue 5):
 - the job list is fetched on the first tick and then every ``list_every``-th timer tick,
   with ``$select`` for the columns shown and the ``--state`` filter server-side;
-- the selected job's counts are fetched on every tick;
+- the selected job's counts are fetched on every tick, and so are the pinned jobs' (``*``);
 - counts of the other jobs on screen (plus a margin) are fetched on list ticks, and at once
   for a job that has none yet (scrolling onto it);
 - a completed job's counts cannot change: once read after completion they are never
@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
@@ -56,6 +56,7 @@ from batchtui.job_order import default_job_order, state_filter
 from batchtui.refresh.cadence import CountsCadence
 from batchtui.refresh.clock import utcnow
 from batchtui.refresh.engine import PartialFailure
+from batchtui.refresh.history import HistoryStore
 
 if TYPE_CHECKING:
     from batchtui.batch.client import BatchClient
@@ -159,6 +160,10 @@ class JobsMonitor:
     #: what the operator sees now (selected job, keys on screen), asked at the start of a poll
     view: Callable[[], tuple[str | None, Sequence[str]]] | None = None
     recount_limits: ListLimits = RECOUNT_LIMITS
+    #: the account's counts history: every counts read is a sample (trends cost no request)
+    history_store: HistoryStore | None = None
+    #: the pinned jobs, asked at each tick: read like the selected job, on screen or not
+    pinned: Callable[[], Collection[str]] | None = None
 
     _jobs: tuple[Job, ...] | None = field(default=None, init=False)
     _by_id: dict[str, Job] = field(default_factory=dict, init=False)
@@ -440,6 +445,9 @@ class JobsMonitor:
         keys = [] if fresh else list(f.window)
         if not keys and self._jobs:
             keys = [j.id for j in default_job_order(self._jobs)[: self.initial_window] if j.id]
+        pinned = [k for k in self.pinned() if k in self._by_id] if self.pinned else []
+        if pinned:
+            keys = [*pinned, *(k for k in keys if k not in pinned)]
         if f.selected:
             # First in line, so first through the semaphore: the count bar fills soonest.
             if f.selected in keys:
@@ -450,6 +458,7 @@ class JobsMonitor:
     def _count_targets(self, *, all_visible: bool, selected: bool = True, fresh: bool = False) -> list[str]:
         targets: list[str] = []
         sel = self._focus.selected
+        pinned = set(self.pinned()) if self.pinned else set()
         for key in self._wanted(fresh=fresh):
             job = self._by_id.get(key)
             if job is None:
@@ -460,7 +469,7 @@ class JobsMonitor:
             if (
                 entry is None
                 or all_visible
-                or (selected and key == sel)
+                or (selected and (key == sel or key in pinned))
                 or (selected and self.cadence.due(key, self._tick_no))
             ):
                 targets.append(key)
@@ -513,6 +522,8 @@ class JobsMonitor:
         if ring is None:
             ring = self._history[job_id] = deque(maxlen=self.history_len)
         ring.append((at, result.task_counts))
+        if self.history_store is not None:
+            self.history_store.record(job_id, at.timestamp(), result.task_counts)
 
     # ------------------------------------------------------------------ exact recount
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
-import ipaddress
 import math
 import re
 import shlex
@@ -15,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import NoReturn, TextIO
 
+from batchtui.cli_args import is_loopback
 from batchtui.sim.config import DEMO_ACCOUNT, DEMO_KEY, SimConfig
 
 PROG = "batchtui sim"
@@ -133,7 +133,7 @@ def _parse(argv: list[str]) -> tuple[SimConfig, str, int, argparse.Namespace]:
     for name, value in (("--throttle-rate", args.throttle_rate), ("--error-rate", args.error_rate)):
         if not 0 <= value <= 1:
             raise _UsageError(f"{name} must be between 0 and 1, not {value}")
-    if not args.allow_remote and not _is_loopback(args.host):
+    if not args.allow_remote and not is_loopback(args.host):
         raise _UsageError(
             f"refusing to serve on non-loopback address {args.host!r}: the simulator accepts a "
             "published demo key; pass --allow-remote if you really mean it"
@@ -151,15 +151,6 @@ def _parse(argv: list[str]) -> tuple[SimConfig, str, int, argparse.Namespace]:
         error_rate=args.error_rate,
     )
     return config, args.host, args.port, args
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def export_lines(endpoint: str, config: SimConfig, ca_file: Path | None = None) -> list[str]:

@@ -1,5 +1,5 @@
 """The ``:`` command line's language, as in k9s: ``:jobs``, ``:job JOB``, ``:task JOB TASK``,
-``:pools``, ``:nodes POOL``, ``:node POOL NODE``.
+``:pools``, ``:nodes POOL``, ``:node POOL NODE``, ``:feed``, ``:ctx ACCOUNT``, ``:accounts``.
 
 Pure (no Textual): parsing, the list of commands with their arguments, and completion from
 ids the dashboard already knows (the engine's snapshots), so completing costs no request.
@@ -31,6 +31,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("pools", (), "the account's pools with their node counts", ("p",)),
     CommandSpec("nodes", ("POOL",), "the nodes of a pool, sick ones first"),
     CommandSpec("node", ("POOL", "NODE"), "one node: its errors, start task and recent tasks"),
+    CommandSpec("feed", (), "what changed lately, newest first", ("events",)),
+    CommandSpec("ctx", ("ACCOUNT",), "switch to another open account (--profile given twice)"),
+    CommandSpec("accounts", (), "the accounts overview (several accounts open)"),
 )
 _BY_NAME = {n: c for c in COMMANDS for n in (c.name, *c.aliases)}
 

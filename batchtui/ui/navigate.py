@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from batchtui.ui.commands import Command, parse
+from batchtui.ui.commands import Command, CommandError, parse
 
 if TYPE_CHECKING:
     from batchtui.ui.app import BatchApp
@@ -24,6 +24,18 @@ def go(app: BatchApp, text: str | Command) -> None:
 
     command = parse(text) if isinstance(text, str) else text
     name, args = command.spec.name, command.args
+    if name == "feed":
+        app.action_feed()  # a modal over whatever is shown: nothing underneath stops
+        return
+    if name == "ctx":
+        app.open_account(args[0])
+        return
+    if name == "accounts":
+        if not app.several:
+            raise CommandError(f"only {app.account.name} is open: give --profile once per account")
+        while len(app.screen_stack) > 1:
+            app.pop_screen()
+        return
     home(app)
     if name == "job":
         app.push_screen(TasksScreen(args[0]))
@@ -40,9 +52,14 @@ def go(app: BatchApp, text: str | Command) -> None:
 
 
 def home(app: BatchApp) -> None:
-    """Back to the jobs screen."""
-    while len(app.screen_stack) > 1:
+    """Back to the current account's jobs screen (under it, with several, the overview)."""
+    from batchtui.ui.screens.jobs import JobsScreen
+
+    base = 2 if app.several else 1
+    while len(app.screen_stack) > base:
         app.pop_screen()
+    if app.several and len(app.screen_stack) < base:
+        app.push_screen(JobsScreen(state=app.state_filter))
 
 
 def known_ids(app: BatchApp, arg: str, before: Sequence[str]) -> Iterable[str]:
@@ -52,6 +69,8 @@ def known_ids(app: BatchApp, arg: str, before: Sequence[str]) -> Iterable[str]:
     from batchtui.ui.screens.pools import PoolsScreen
     from batchtui.ui.screens.tasks import TasksScreen
 
+    if arg == "ACCOUNT":
+        yield from (a.name for a in app.accounts)
     for screen in app.screen_stack:
         if arg == "JOB" and isinstance(screen, JobsScreen) and screen.snapshot is not None:
             yield from (j.id for j in screen.snapshot.jobs if j.id)

@@ -27,10 +27,12 @@ from batchtui.refresh.engine import Pace, Poller, PollHandle
 from batchtui.ui.messages import FetchFailed
 from batchtui.ui.screens.help import HelpScreen, help_entries
 from batchtui.ui.text import clean
+from batchtui.ui.widgets.alert_bar import AlertBar
 from batchtui.ui.widgets.keyed_table import KeyedTable
 from batchtui.ui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
+    from batchtui.refresh.account import Account
     from batchtui.ui.app import BatchApp
 
 
@@ -91,6 +93,7 @@ class PollingScreen(Screen[None]):
         super().__init__(name=name, id=id)
         self.is_paused = False
         self.handle: PollHandle[object] | None = None
+        self.account: Account | None = None  # whose engine polls for it (set on mount)
 
     @property
     def batch_app(self) -> BatchApp:
@@ -121,6 +124,7 @@ class PollingScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield TitleBar(id="title")
         yield from self.compose_body()
+        yield AlertBar()
         yield Input(
             id="filter-box",
             placeholder="filter: type to narrow; enter keeps it, escape clears it",
@@ -160,12 +164,13 @@ class PollingScreen(Screen[None]):
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.restyle())
         self.update_title()
-        self.handle = self.batch_app.engine.open(
+        self.account = self.batch_app.account
+        self.handle = self.account.engine.open(
             self.make_poller(),
             lambda snapshot: self.post_message(Refreshed(snapshot)),
             lambda error, at: self.post_message(FetchFailed(error, at)),
             on_pace=self._show_pace,
-            active=lambda: not self._covered(),
+            active=lambda: not self.covered(),
         )
 
     def on_unmount(self) -> None:

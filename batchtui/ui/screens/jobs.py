@@ -14,11 +14,13 @@ from textual.binding import Binding, BindingType
 from batchtui.batch.errors import BatchClientError
 from batchtui.batch.models import Job, TaskCounts, TaskCountsResult
 from batchtui.job_order import job_rank
+from batchtui.refresh.history import trend
 from batchtui.refresh.jobs import CountsEntry, JobsMonitor, JobsSnapshot, completions_per_minute
 from batchtui.refresh.pools import queued_hint
 from batchtui.ui import action_plans
 from batchtui.ui.acting import confirm_then_run, job_commands, say_read_only
 from batchtui.ui.messages import PoolHealthRead, RecountDone, RecountFailed, RecountProgress
+from batchtui.ui.pinning import pin_row
 from batchtui.ui.screens.base import PollingScreen, Refreshed
 from batchtui.ui.text import clean, fmt_age, fmt_count, literal
 from batchtui.ui.watches import PoolWatch
@@ -105,6 +107,7 @@ class _Cached:
     job: Job
     entry: CountsEntry | None
     age: str
+    pinned: bool
     row: Row
 
 
@@ -125,6 +128,14 @@ class JobsScreen(PollingScreen):
             tooltip="Count the selected job's tasks exactly by listing them",
         ),
         Binding(
+            "asterisk",
+            "pin",
+            "Pin / unpin",
+            key_display="*",
+            show=False,
+            tooltip="Pin or unpin the selected job: kept at the top, read every refresh, remembered",
+        ),
+        Binding(
             "ctrl+k",
             "terminate",
             "Terminate",
@@ -134,7 +145,7 @@ class JobsScreen(PollingScreen):
     ]
 
     def __init__(self, *, state: str | None = None) -> None:
-        super().__init__(id="jobs-screen")
+        super().__init__()  # no fixed id: switching accounts opens one while the last one closes
         self.state = state
         self.monitor: JobsMonitor | None = None
         self.snapshot: JobsSnapshot | None = None
@@ -158,10 +169,8 @@ class JobsScreen(PollingScreen):
         app = self.batch_app
         table = self.table
         # A long first list is painted after its first page (Refreshed coalesces the stages).
-        self.monitor = JobsMonitor(
-            app.client,
+        self.monitor = app.account.make_monitor(
             state=self.state,
-            now=app.now,
             on_progress=lambda snap: self.post_message(Refreshed(snap)),
             view=lambda: (table.selected_key, table.key_window()),
         )
@@ -250,6 +259,7 @@ class JobsScreen(PollingScreen):
         now = self.now()
         cache: dict[str, _Cached] = {}
         rows: list[Row] = []
+        pins = self.batch_app.account.pins
         # Resolved once per pass: a theme style lookup (and query_one) per cell cost ~0.1 ms
         # per row, 1 s for the first screen of 10,000 jobs (bench/ten_thousand.py).
         for job in snap.jobs:
@@ -257,15 +267,22 @@ class JobsScreen(PollingScreen):
                 continue
             entry = snap.counts.get(job.id)
             age = fmt_age(job.creation_time, now)
+            pinned = job.id in pins
             hit = self._cache.get(job.id)
             # `is` first: between list fetches the Job objects are the same ones (== compares every field).
             same_job = hit is not None and (hit.job is job or hit.job == job)
-            if hit is not None and same_job and hit.entry is entry and hit.age == age:
+            if (
+                hit is not None
+                and same_job
+                and hit.entry is entry
+                and hit.age == age
+                and hit.pinned == pinned
+            ):
                 cache[job.id] = hit  # no new object per unchanged row: less for the GC to scan
                 rows.append(hit.row)
                 continue
-            row = self._row(job, entry, age)
-            cache[job.id] = _Cached(job, entry, age, row)
+            row = pin_row(self._row(job, entry, age), pinned, style=self.table.state_style)
+            cache[job.id] = _Cached(job, entry, age, pinned, row)
             rows.append(row)
         self._cache = cache  # only jobs still listed: nothing accumulates
         return rows
@@ -343,6 +360,9 @@ class JobsScreen(PollingScreen):
             return
         entry = snap.counts.get(key)
         history = snap.history if snap.selected == key else ()
+        counts = entry.result.task_counts if entry and entry.result else None
+        account = self.batch_app.account
+        seen = trend(account.history.get(key), counts, self.now().timestamp())
         queued = self._queued(key, entry.result if entry else None)
         bar.show(
             BarData(
@@ -350,12 +370,25 @@ class JobsScreen(PollingScreen):
                 counts=entry.result if entry else None,
                 fetched_at=entry.fetched_at if entry else None,
                 error=describe_error(entry.error) if entry and entry.error else None,
-                rate=completions_per_minute(history),
+                rate=seen.per_minute if seen.per_minute is not None else completions_per_minute(history),
+                trend=seen,
                 recount=self._recount if self._recount and self._recount.job_id == key else None,
                 final=bool(entry and entry.final),
                 queued=queued,
             )
         )
+
+    # ------------------------------------------------------------------ pins
+
+    def action_pin(self) -> None:
+        key = self.table.selected_key
+        if key is None:
+            return
+        pinned = self.batch_app.toggle_pin(key)
+        self.restyle()  # the row moves to (or from) the top with its mark
+        self.notify(f"{'Pinned' if pinned else 'Unpinned'} {clean(key)}", timeout=3, markup=False)
+        if pinned and self.monitor is not None and self.monitor.needs_counts():
+            self.refresh_now("focus")
 
     # ------------------------------------------------------------------ why is it queued?
 
@@ -469,6 +502,9 @@ class JobsScreen(PollingScreen):
         yield from super().system_commands()
         yield SystemCommand(
             "Recount tasks exactly", "List the selected job's tasks and count them (c)", self.action_recount
+        )
+        yield SystemCommand(
+            "Pin / unpin job (*)", "Keep the selected job at the top, read every refresh", self.action_pin
         )
         yield from job_commands(
             self.batch_app, self.chosen_jobs, where="selected (or marked)", on_confirmed=self.marks_acted_on

@@ -17,8 +17,10 @@ from textual.content import Content
 from textual.widget import Widget
 
 from batchtui.batch.models import TaskCounts, TaskCountsResult
-from batchtui.ui.text import clean, fmt_count
+from batchtui.refresh.history import Trend
+from batchtui.ui.text import clean, fmt_count, fmt_duration
 from batchtui.ui.when import when_text
+from batchtui.ui.widgets.sparkline import trend_line, worth_showing
 
 # Order of the segments in a bar (left to right) and of the numbers in the legend.
 BAR_ORDER: tuple[str, ...] = ("succeeded", "failed", "running", "active")
@@ -77,7 +79,27 @@ class BarData:
     rate: float | None = None  # completions per minute, from the monitor's history
     recount: Recount | None = None
     final: bool = False  # the job completed; its counts will not be read again
+    trend: Trend | None = None  # from the account's counts history (throughput, ETA, stall)
+    recount_hint: bool = True  # say that c recounts exactly (not on the kiosk, which has no keys)
     queued: str | None = None  # why a job with active tasks runs none of them (from its pool)
+
+
+#: the styles of the counts' colours, shared by the bar and the kiosk's tiles (the theme's
+#: semantic state colours), as component classes so that themes and ``:light`` apply to both
+COUNT_CLASSES = frozenset(
+    f"count-bar--{name}"
+    for name in ("active", "running", "succeeded", "failed", "track", "title", "dim", "warning")
+)
+COUNT_RULES = """
+        & > .count-bar--active { color: $state-active; }
+        & > .count-bar--running { color: $state-running; }
+        & > .count-bar--succeeded { color: $state-succeeded; }
+        & > .count-bar--failed { color: $state-failed; text-style: bold; }
+        & > .count-bar--track { color: $foreground-disabled; }
+        & > .count-bar--title { text-style: bold; }
+        & > .count-bar--dim { color: $foreground-muted; }
+        & > .count-bar--warning { color: $warning; text-style: bold; }
+"""
 
 
 class CountBar(Widget):
@@ -90,26 +112,10 @@ class CountBar(Widget):
         border-top: solid $primary 40%;
         background: $surface;
         &.-collapsed { border-top: none; }
-        & > .count-bar--active { color: $state-active; }
-        & > .count-bar--running { color: $state-running; }
-        & > .count-bar--succeeded { color: $state-succeeded; }
-        & > .count-bar--failed { color: $state-failed; text-style: bold; }
-        & > .count-bar--track { color: $foreground-disabled; }
-        & > .count-bar--title { text-style: bold; }
-        & > .count-bar--dim { color: $foreground-muted; }
-        & > .count-bar--warning { color: $warning; text-style: bold; }
+        COUNT_RULES
     }
-    """
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "count-bar--active",
-        "count-bar--running",
-        "count-bar--succeeded",
-        "count-bar--failed",
-        "count-bar--track",
-        "count-bar--title",
-        "count-bar--dim",
-        "count-bar--warning",
-    }
+    """.replace("COUNT_RULES", COUNT_RULES)
+    COMPONENT_CLASSES: ClassVar[set[str]] = set(COUNT_CLASSES)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -188,17 +194,28 @@ class CountBar(Widget):
             if d.rate is not None:
                 rate = f"{d.rate:,.1f}" if d.rate < 1000 else fmt_count(round(d.rate))
                 title.append(f" · {rate} completed/min")
+            trend = d.trend if worth_showing(d.trend) and not d.final else None
+            if trend is not None and (self.compact or self.collapsed):
+                # No line to spare for the sparklines: the ETA and a stall join the title.
+                if trend.eta_seconds:
+                    title.append(f" · ETA {fmt_duration(trend.eta_seconds)}")
+                if trend.stalled:
+                    title.append(("  ⚠ stalled", st("count-bar--warning")))
             if d.queued is not None and (self.compact or self.collapsed):
                 # No line of its own: the bar keeps its height (a taller bar re-lays the table).
                 title.append((f"  ⚠ nothing runs: {clean(d.queued)}", st("count-bar--warning")))
             elif self.compact and not d.recount and d.error is None:
                 when = f"read {when_text(self, d.fetched_at)}, " if d.fetched_at else ""
-                title.append((f"  ({when}can lag; c: exact)", st("count-bar--dim")))
+                title.append(
+                    (f"  ({when}can lag{'; c: exact' if d.recount_hint else ''})", st("count-bar--dim"))
+                )
             lines.append(Content.assemble(*title))  # type: ignore[arg-type]
             if self.collapsed:
                 return lines
             lines.extend(self._bar("tasks ", tc, width))
             lines.extend(self._bar("slots ", d.counts.task_slot_counts, width))
+            if trend is not None and not self.compact:
+                lines.append(trend_line(trend, st, width, label="trend "))
         if d.error is not None:
             lines.append(
                 Content.assemble(("⚠ counts could not be read: ", st("count-bar--warning")), clean(d.error))
@@ -231,6 +248,5 @@ class CountBar(Widget):
             )
         when = f"counts read at {when_text(self, d.fetched_at)}" if d.fetched_at else "counts"
         tail = " (job completed: final)" if d.final else ""
-        return Content.assemble(
-            (f"{when}{tail} · the service's counts can lag: c recounts exactly", st("count-bar--dim"))
-        )
+        hint = ": c recounts exactly" if d.recount_hint else ""
+        return Content.assemble((f"{when}{tail} · the service's counts can lag{hint}", st("count-bar--dim")))
