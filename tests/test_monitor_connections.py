@@ -4,7 +4,6 @@ the ticks before it kept open, so none pays a TLS handshake (counted at a loopba
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -47,35 +46,43 @@ def live_ids(mon: JobsMonitor) -> list[str]:
     return [j.id for j in default_job_order(mon.jobs) if j.id and j.state != "completed"]
 
 
-async def test_the_first_tick_reads_a_screen_at_once_later_ones_two_at_a_time() -> None:
+async def test_the_first_tick_reads_a_screen_at_once_a_refresh_one_at_a_time() -> None:
     sim = make_sim(jobs=120)
     async with make_client(sim) as client:
         peak = watch_in_flight(client)
-        mon = JobsMonitor(client, initial_window=40, now=sim.clock.now)
+        mon = JobsMonitor(client, counts_every=1, initial_window=40, now=sim.clock.now)
         first = await mon.tick("full")
         assert (first.requests, peak[0]) == (41, 32)  # the list and 40 counts, 32 in flight
         live = live_ids(mon)
         assert len(live) >= 60
         window = live[:40]
         mon.focus(window[0], window)
-        for kind in ("full", "focus", "timer"):
+        # What the operator asks for: ctrl+r (all 40 on screen), rows scrolled onto: 4 at once.
+        for kind, wanted in (("full", live[:40]), ("focus", live[40:60])):
+            mon.focus(wanted[0], wanted)
             before = len(sim.requests)
             peak[0] = 0
-            if kind == "focus":  # rows scrolled onto: counts never read
-                window = live[40:60]
-                mon.focus(window[0], window)
-            snap = await mon.tick(kind)
+            snap = await mon.tick(kind)  # type: ignore[arg-type]
             counts = [r for r in sim.requests[before:] if r.path.endswith("/taskcounts")]
-            # Every count the tick is worth is still read (ctrl+r: all 40 on screen), two at once.
-            assert len(counts) == {"full": 40, "focus": 20, "timer": 1}[kind]
-            assert peak[0] == min(len(counts), 2)
-            assert all(snap.counts[k].result is not None for k in window)
+            assert (len(counts), peak[0]) == (len(wanted), 4)
+            assert all(snap.counts[k].result is not None for k in wanted)
+        # Refreshing: every count that is due is read, one at a time.
+        mon.focus(live[0], live[:40])
+        busiest = 0
+        for _ in range(4):
+            before = len(sim.requests)
+            peak[0] = 0
+            await mon.tick("timer")
+            read = sum(r.path.endswith("/taskcounts") for r in sim.requests[before:])
+            busiest = max(busiest, read)
+            assert peak[0] == 1
+        assert busiest >= 20  # a tick at which many were due
 
 
-async def test_a_burst_after_quiet_ticks_opens_no_connection(
+async def test_refreshing_after_the_first_tick_opens_no_connection(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Keep-alive shortened from 120 s, so that a quiet spell longer than it takes a few seconds.
+    # Keep-alive shortened from 120 s, so that idling out takes a second.
     monkeypatch.setattr(transport, "KEEPALIVE_SECONDS", 1.0)
     tls = make_server_certificate(tmp_path, "127.0.0.1")
     monkeypatch.setenv("SSL_CERT_FILE", str(tls.ca_file))
@@ -83,22 +90,20 @@ async def test_a_burst_after_quiet_ticks_opens_no_connection(
     with BackgroundServer(sim, tls=tls) as server:
         auth = SharedKeyAuth(sim.config.account, sim.config.key)
         async with BatchClient(server.url, auth) as client:
-            mon = JobsMonitor(client, initial_window=40, now=sim.clock.now)
+            mon = JobsMonitor(client, counts_every=1, initial_window=40, now=sim.clock.now)
             await mon.tick("full")  # warm-up: a connection per count in flight
             warm = server.server.tls_handshakes
             assert 2 < warm <= 33
             ids = live_ids(mon)[:40]
             assert len(ids) == 40
-            # Quiet: ticks reading two counts, for longer than an idle connection is kept.
-            mon.focus(ids[0], ids[:2])
-            start = time.monotonic()
-            while time.monotonic() - start < 1.6:
-                await mon.tick("full")
-                await asyncio.sleep(0.2)
-            # A burst: ctrl+r on a screen of 40 jobs. With 32 in flight it would reopen 30.
             mon.focus(ids[0], ids)
+            # Unchanged counts are read 1, 2, 4, 8 ticks apart: all 40 due on the same ticks,
+            # with quiet ticks between longer than a connection is kept (with 32 in flight, the
+            # ones only those bursts used idle out and are reopened).
             before = len(sim.requests)
-            snap = await mon.tick("full")
-            assert sum(r.path.endswith("/taskcounts") for r in sim.requests[before:]) == 40
-            assert all(snap.counts[k].result is not None for k in ids)
+            for _ in range(16):
+                await mon.tick("timer")
+                await asyncio.sleep(0.2)
+            counts = sum(r.path.endswith("/taskcounts") for r in sim.requests[before:])
+            assert counts >= 4 * 40
             assert server.server.tls_handshakes == warm
