@@ -32,8 +32,9 @@ so it never idles out. The price is a round trip per count on a busy tick (~12 o
 moving jobs), well inside an interval, the selected job's first. Keep-alive cannot grow
 instead (Azure's load balancers drop a flow idle ~4 minutes). The first tick has no
 connection to reuse and reads a whole screen of counts at once (``concurrency``): what it
-opens beyond one closes unused, without a handshake. What the operator asks for may open up
-to three more (at most one handshake each, only when they had idled out).
+opens beyond one closes unused, without a handshake. A ctrl+r or a "focus" tick (rows that
+came into view without counts: scrolled to, or new in the list) may reopen up to three more
+(bench/README.md counts one such handshake in 25 minutes of a moving world).
 
 First paint (bench/ten_thousand.py): with an ``on_progress`` callback, a first read of a job
 list longer than one page hands over a partial snapshot after the first page and the selected
