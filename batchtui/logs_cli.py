@@ -1,4 +1,6 @@
 """``batchtui logs JOB TASK``: a task's (or a rank's) stdout, stderr or any file, on the command line.
+``batchtui logs --node POOL NODE``: a node's start task output (``startup/stdout.txt``), or any
+file of the node with ``--file`` (relative to the node's root), followed while the start task runs.
 
 Without ``--tail`` the whole file is streamed by ranges of at most 1 MiB (memory stays bounded
 whatever its size). ``--tail N`` reads back from the end, range by range, until it has N lines
@@ -20,7 +22,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from batchtui.batch.errors import BatchClientError, ConfigError
-from batchtui.batch.files import FileRef, FileUnavailable, TaskFileRef, rank_file
+from batchtui.batch.files import (
+    FileRef,
+    FileUnavailable,
+    NodeFileRef,
+    TaskFileRef,
+    rank_file,
+    start_task_file,
+)
 from batchtui.cli import (
     EXIT_FAILURE,
     EXIT_USAGE,
@@ -51,10 +60,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="batchtui logs",
         description="Write a task's stdout (or stderr, or any file of its directory) to standard output.",
-        epilog="Example: batchtui logs mpi-cfd-0001 solver-00 --rank 5 --stderr --tail 40",
+        epilog="Examples: batchtui logs mpi-cfd-0001 solver-00 --rank 5 --stderr --tail 40; "
+        "batchtui logs --node pool-hpc-a tvm-1234_4-20260101t000000z --stderr",
     )
-    p.add_argument("job", metavar="JOB", help="job id")
-    p.add_argument("task", metavar="TASK", help="task id")
+    p.add_argument("job", metavar="JOB", help="job id (with --node: the pool id)")
+    p.add_argument("task", metavar="TASK", help="task id (with --node: the node id)")
+    p.add_argument(
+        "--node",
+        action="store_true",
+        help="read a node's own files: JOB TASK are POOL NODE, and the file is its start task's "
+        "stdout (startup/stdout.txt); -f follows until the start task has completed",
+    )
     p.add_argument(
         "--rank",
         type=whole("--rank", 0),
@@ -64,7 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     which = p.add_mutually_exclusive_group()
     which.add_argument("--stderr", action="store_true", help="stderr.txt instead of stdout.txt")
     which.add_argument(
-        "--file", metavar="PATH", help="another file, relative to the task's directory (e.g. wd/out.log)"
+        "--file",
+        metavar="PATH",
+        help="another file, relative to the task's directory (e.g. wd/out.log); with --node, to the node's root",
     )
     p.add_argument("--tail", type=whole("--tail", 0), metavar="N", help="only the last N lines")
     p.add_argument(
@@ -90,6 +108,8 @@ class Target:
 
 
 async def resolve(client: BatchClient, args: argparse.Namespace) -> Target:
+    if args.node:
+        return _node_target(client, args)
     name = "stderr.txt" if args.stderr else (args.file or "stdout.txt")
     job, task = args.job, args.task
     if not args.rank:
@@ -106,6 +126,22 @@ async def resolve(client: BatchClient, args: argparse.Namespace) -> Target:
 
     subtask = await _subtask(client, job, task, rank)
     return Target(rank_file(subtask.node_info, name, rank), rank_state)
+
+
+def _node_target(client: BatchClient, args: argparse.Namespace) -> Target:
+    pool, node = args.job, args.task
+    if args.rank is not None:
+        raise UsageError("--rank reads a rank of a task; --node reads a node's own files: give one of them")
+    if args.file:
+        ref = NodeFileRef(pool, node, args.file.lstrip("/\\"))
+    else:
+        ref = start_task_file(pool, node, "stderr.txt" if args.stderr else "stdout.txt")
+
+    async def start_task_state() -> str | None:
+        info = (await client.get_node(pool, node, select=["id", "state", "startTaskInfo"])).start_task_info
+        return info.state if info is not None else None
+
+    return Target(ref, start_task_state)
 
 
 async def _subtask(client: BatchClient, job: str, task: str, rank: int) -> Subtask:

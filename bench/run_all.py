@@ -29,6 +29,7 @@ FULL: list[list[str]] = [
     ["log_tail.py"],
     ["log_view.py"],
     ["pools_nodes.py"],
+    ["models_parse.py"],
 ]
 QUICK: list[list[str]] = [
     ["once_vs_sdk.py", "--sizes", "50", "--repeat", "1"],
@@ -44,6 +45,7 @@ QUICK: list[list[str]] = [
     ["log_tail.py", "--ticks", "6", "--repeat", "1"],
     ["log_view.py", "--frames", "10", "--lines", "20000"],
     ["pools_nodes.py", "--nodes", "200", "--tasks", "10000", "--repeat", "2"],
+    ["models_parse.py", "--repeat", "1"],
 ]
 
 

@@ -21,8 +21,10 @@ from batchtui.batch.client import BatchClient
 from batchtui.sim import SimConfig, Simulator
 from batchtui.sim.app import numbered_request_ids
 from batchtui.ui.app import AccountSpec, BatchApp, make_app
+from batchtui.ui.drive import command, home, open_row, reach, until
 from batchtui.ui.screens.accounts import AccountsScreen
 from batchtui.ui.screens.action_history import ActionHistoryScreen
+from batchtui.ui.screens.choose_option import ChooseOption
 from batchtui.ui.screens.confirm import ConfirmAction
 from batchtui.ui.screens.feed import FeedScreen
 from batchtui.ui.screens.file_list import FileListScreen
@@ -31,6 +33,7 @@ from batchtui.ui.screens.jobs import JobsScreen
 from batchtui.ui.screens.kiosk import KioskScreen
 from batchtui.ui.screens.logs import LogScreen
 from batchtui.ui.screens.node_detail import NodeDetailScreen
+from batchtui.ui.screens.node_log import NodeLogScreen
 from batchtui.ui.screens.nodes import NodesScreen
 from batchtui.ui.screens.pools import PoolsScreen
 from batchtui.ui.screens.subtasks import SubtasksScreen
@@ -45,29 +48,6 @@ BIG = (120, 40)
 SMALL = (80, 24)
 
 
-async def until(pilot: Pilot[Any], condition: Callable[[], object], within: float = 10.0) -> None:
-    for _ in range(int(within / 0.02)):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise SystemExit(f"screenshots: timed out waiting for {condition}")
-
-
-async def home(pilot: Pilot[Any]) -> None:
-    app = pilot.app
-
-    def ready() -> bool:
-        s = app.screen
-        return (
-            isinstance(s, JobsScreen)
-            and s.table.total_count > 0
-            and s.query_one(CountBar).data.counts is not None
-            and not s.table.flashed_keys
-        )
-
-    await until(pilot, ready)
-
-
 async def help_screen(pilot: Pilot[Any]) -> None:
     await home(pilot)
     await pilot.press("question_mark")
@@ -76,18 +56,7 @@ async def help_screen(pilot: Pilot[Any]) -> None:
 
 async def tasks(pilot: Pilot[Any]) -> None:
     await home(pilot)
-    app = pilot.app
-    assert app.screen.table.select_key(MPI_JOB)
-    await pilot.pause()
-    await pilot.press("enter")
-    await until(
-        pilot,
-        lambda: (
-            isinstance(app.screen, TasksScreen)
-            and app.screen.table.total_count > 0
-            and app.screen.status.last_ok is not None
-        ),
-    )
+    await open_row(pilot, MPI_JOB, TasksScreen)
 
 
 async def subtasks(pilot: Pilot[Any]) -> None:
@@ -97,17 +66,7 @@ async def subtasks(pilot: Pilot[Any]) -> None:
     mpi = [t for t in screen.tasks.values() if t.is_multi_instance]
     # The most telling one: a failed MPI task, else a running one, else any.
     mpi.sort(key=lambda t: (t.result != "failure", t.state != "running", t.id or ""))
-    assert screen.table.select_key(mpi[0].id)
-    await pilot.pause()
-    await pilot.press("enter")
-    await until(
-        pilot,
-        lambda: (
-            isinstance(app.screen, SubtasksScreen)
-            and app.screen.table.total_count > 0
-            and app.screen.status.last_ok is not None
-        ),
-    )
+    await open_row(pilot, mpi[0].id, SubtasksScreen)
 
 
 async def confirm_dialog(pilot: Pilot[Any]) -> None:
@@ -121,13 +80,7 @@ async def confirm_dialog(pilot: Pilot[Any]) -> None:
 async def confirm(pilot: Pilot[Any]) -> None:
     """ctrl+k on the ranks of the MPI task whose rank 4 failed while the others keep running."""
     await tasks(pilot)
-    app = pilot.app
-    assert app.screen.table.select_key("solver-00")
-    await pilot.pause()
-    await pilot.press("enter")
-    await until(
-        pilot, lambda: isinstance(app.screen, SubtasksScreen) and app.screen.status.last_ok is not None
-    )
+    await open_row(pilot, "solver-00", SubtasksScreen)
     await pilot.press("ctrl+k")
     await confirm_dialog(pilot)
 
@@ -147,11 +100,7 @@ async def history(pilot: Pilot[Any]) -> None:
     await home(pilot)
     app = pilot.app
     assert isinstance(app, BatchApp)
-    assert app.screen.table.select_key(MIXED_JOB)
-    await pilot.pause()
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, TasksScreen) and app.screen.status.last_ok is not None)
-    screen = app.screen
+    screen = await open_row(pilot, MIXED_JOB, TasksScreen)
     running = sorted(k for k, t in screen.tasks.items() if t.state == "running")[0]
     done = sorted(k for k, t in screen.tasks.items() if t.state == "completed" and t.result == "success")[0]
     for task in (running, done):
@@ -176,77 +125,69 @@ async def rank_stderr(pilot: Pilot[Any]) -> None:
     assert failed and screen.table.select_key(failed[0])
     await pilot.pause()
     await pilot.press("l")
-    await until(pilot, lambda: isinstance(app.screen, LogScreen) and app.screen.snapshot is not None)
+    await reach(pilot, LogScreen, lambda s: s.snapshot is not None)
     await pilot.press("o")
-    await until(
-        pilot,
-        lambda: (
-            isinstance(app.screen, LogScreen)
-            and app.screen.snapshot is not None
-            and app.screen.file.path.endswith("stderr.txt")
-        ),
-    )
+    await reach(pilot, LogScreen, lambda s: s.snapshot is not None and s.file.path.endswith("stderr.txt"))
 
 
 async def log_files(pilot: Pilot[Any]) -> None:
     """f on the log: the files of the rank's directory."""
     await rank_stderr(pilot)
     await pilot.press("f")
-    await until(
-        pilot, lambda: isinstance(pilot.app.screen, FileListScreen) and bool(pilot.app.screen.entries)
-    )
-
-
-async def command(pilot: Pilot[Any], text: str) -> None:
-    """``:`` then ``text`` then enter, as an operator types it."""
-    await pilot.press("colon")
-    await pilot.pause()
-    await pilot.press(*("space" if c == " " else c for c in text))
-    await pilot.press("enter")
+    await reach(pilot, FileListScreen, lambda s: bool(s.entries))
 
 
 async def pools(pilot: Pilot[Any]) -> None:
     await home(pilot)
     await command(pilot, "pools")
-    app = pilot.app
-    await until(pilot, lambda: isinstance(app.screen, PoolsScreen) and app.screen.status.last_ok is not None)
+    await reach(pilot, PoolsScreen)
 
 
 async def nodes(pilot: Pilot[Any]) -> None:
     await pools(pilot)
-    app = pilot.app
-    assert app.screen.table.select_key("pool-hpc-a")
-    await pilot.pause()
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, NodesScreen) and app.screen.status.last_ok is not None)
+    await open_row(pilot, "pool-hpc-a", NodesScreen)
 
 
 async def bad_node(pilot: Pilot[Any]) -> None:
     """The tasks of a job whose failures sit on one node, then ``b``: that node."""
     await home(pilot)
     await command(pilot, f"job {BAD_JOB}")
-    app = pilot.app
-    await until(pilot, lambda: isinstance(app.screen, TasksScreen) and app.screen.failures is not None)
+    await reach(pilot, TasksScreen, lambda s: s.failures is not None)
     await pilot.press("b")
-    await until(pilot, lambda: isinstance(app.screen, NodeDetailScreen) and app.screen.node is not None)
+    await reach(pilot, NodeDetailScreen, lambda s: s.node is not None)
+
+
+async def node_reboot(pilot: Pilot[Any]) -> None:
+    """On the bad node, ``B`` then ``enter`` (requeue): the confirmation names what follows."""
+    await bad_node(pilot)
+    app = pilot.app
+    await pilot.press("B")
+    await until(pilot, lambda: isinstance(app.screen, ChooseOption))
+    await pilot.pause()
+    await pilot.press("enter")
+    await confirm_dialog(pilot)
 
 
 async def failed_start(pilot: Pilot[Any]) -> None:
     """Enter on the node of pool-hpc-a whose start task failed."""
     await nodes(pilot)
-    app = pilot.app
-    failed = next(k for k in app.screen.table.visible_keys if app.screen.nodes[k].state == "starttaskfailed")
-    assert app.screen.table.select_key(failed)
-    await pilot.pause()
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, NodeDetailScreen) and app.screen.node is not None)
+    screen = pilot.app.screen
+    assert isinstance(screen, NodesScreen)
+    failed = next(k for k in screen.table.visible_keys if screen.nodes[k].state == "starttaskfailed")
+    await open_row(pilot, failed, NodeDetailScreen, lambda s: s.node is not None)
+
+
+async def start_task_log(pilot: Pilot[Any]) -> None:
+    """l on that node: its start task's stderr, where it says why it failed."""
+    await failed_start(pilot)
+    await pilot.press("l")
+    await reach(pilot, NodeLogScreen, lambda s: s.snapshot is not None)
 
 
 async def bad_job(pilot: Pilot[Any]) -> None:
     await home(pilot)
     await command(pilot, f"job {BAD_JOB}")
-    app = pilot.app
-    await until(pilot, lambda: isinstance(app.screen, TasksScreen) and app.screen.failures is not None)
+    await reach(pilot, TasksScreen, lambda s: s.failures is not None)
 
 
 async def world_moves(pilot: Pilot[Any], minutes: int = 12) -> None:
@@ -379,7 +320,9 @@ SCENES: list[tuple[str, str | None, tuple[int, int], Callable[[Pilot[Any]], Awai
     ("pools", None, BIG, pools),
     ("nodes", None, BIG, nodes),
     ("node", None, BIG, bad_node),
+    ("node-reboot", None, BIG, node_reboot),
     ("node-start-task-failed", None, BIG, failed_start),
+    ("node-start-task-log", None, BIG, start_task_log),
     ("wallboard", None, BIG, wallboard),
     ("feed", None, BIG, feed),
     ("accounts", None, BIG, accounts),

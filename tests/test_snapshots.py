@@ -12,24 +12,15 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 from ui_support import make_sim, make_sim_app, wait_for
 
+from batchtui.ui.drive import home, open_row
 from batchtui.ui.screens.help import HelpScreen
-from batchtui.ui.screens.jobs import JobsScreen
+from batchtui.ui.screens.subtasks import SubtasksScreen
+from batchtui.ui.screens.tasks import TasksScreen
 from batchtui.ui.widgets.count_bar import CountBar
 
 
-def _loaded(pilot: Pilot[Any]) -> bool:
-    screen = pilot.app.screen
-    return (
-        isinstance(screen, JobsScreen)
-        and screen.table.total_count > 0
-        and screen.query_one(CountBar).data.counts is not None
-        and not screen.table.flashed_keys
-    )
-
-
 async def _home(pilot: Pilot[Any]) -> None:
-    await wait_for(pilot, lambda: _loaded(pilot))
-    await pilot.pause()
+    await home(pilot)
 
 
 def test_jobs_dark_120x40(snap_compare: Any) -> None:
@@ -108,43 +99,19 @@ MPI_JOB = "mpi-cfd-0001"
 
 
 async def _tasks(pilot: Pilot[Any]) -> None:
-    from batchtui.ui.screens.tasks import TasksScreen
-
-    await _home(pilot)
-    app = pilot.app
-    assert app.screen.table.select_key(MPI_JOB)
-    await pilot.pause()
-    await pilot.press("enter")
-    await wait_for(
-        pilot,
-        lambda: (
-            isinstance(app.screen, TasksScreen)
-            and app.screen.table.total_count > 0
-            and app.screen.status.last_ok is not None
-        ),
-    )
+    await home(pilot)
+    await open_row(pilot, MPI_JOB, TasksScreen)
 
 
 async def _subtasks(pilot: Pilot[Any]) -> None:
-    from batchtui.ui.screens.subtasks import SubtasksScreen
-
     await _tasks(pilot)
-    app = pilot.app
+    screen = pilot.app.screen
+    assert isinstance(screen, TasksScreen)
     mpi = sorted(
-        (t for t in app.screen.tasks.values() if t.is_multi_instance),
+        (t for t in screen.tasks.values() if t.is_multi_instance),
         key=lambda t: (t.result != "failure", t.state != "running", t.id or ""),
     )
-    assert app.screen.table.select_key(mpi[0].id)
-    await pilot.pause()
-    await pilot.press("enter")
-    await wait_for(
-        pilot,
-        lambda: (
-            isinstance(app.screen, SubtasksScreen)
-            and app.screen.table.total_count > 0
-            and app.screen.status.last_ok is not None
-        ),
-    )
+    await open_row(pilot, mpi[0].id, SubtasksScreen)
 
 
 def test_tasks_of_an_mpi_job(snap_compare: Any) -> None:

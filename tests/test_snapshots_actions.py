@@ -12,6 +12,7 @@ from ui_support import FrozenClock, make_client, wait_for
 from batchtui.sim import SimConfig, Simulator
 from batchtui.sim.app import numbered_request_ids
 from batchtui.ui.app import BatchApp, make_app
+from batchtui.ui.drive import open_row
 from batchtui.ui.screens.action_history import ActionHistoryScreen
 from batchtui.ui.screens.confirm import ConfirmAction
 from batchtui.ui.screens.jobs import JobsScreen
@@ -38,22 +39,8 @@ async def _home(pilot: Pilot[Any]) -> JobsScreen:
 
 
 async def _open(pilot: Pilot[Any], job_id: str) -> TasksScreen:
-    app = pilot.app
-    jobs = await _home(pilot)
-    assert jobs.table.select_key(job_id)
-    await pilot.pause()
-    await pilot.press("enter")
-    await wait_for(
-        pilot,
-        lambda: (
-            isinstance(app.screen, TasksScreen)
-            and app.screen.table.total_count > 0
-            and app.screen.status.last_ok is not None
-        ),
-    )
-    screen = app.screen
-    assert isinstance(screen, TasksScreen)
-    return screen
+    await _home(pilot)
+    return await open_row(pilot, job_id, TasksScreen)
 
 
 async def _dialog(pilot: Pilot[Any]) -> None:

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
-from ui_support import make_sim_app, wait_for
+from ui_support import make_sim_app
 
+from batchtui.ui.drive import open_row, reach
 from batchtui.ui.screens.file_list import FileListScreen
 from batchtui.ui.screens.jobs import JobsScreen
 from batchtui.ui.screens.logs import LogScreen
@@ -27,35 +28,19 @@ MPI_JOB, MPI_TASK, FAILED_RANK = "mpi-cfd-0001", "solver-00", "4"  # seed 7, fro
 
 
 async def _tasks(pilot: Pilot[Any], job: str) -> None:
-    app = pilot.app
-    await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen) and app.screen.table.total_count > 0)
-    assert app.screen.table.select_key(job)
-    await pilot.pause()
-    await pilot.press("enter")
-    await wait_for(pilot, lambda: isinstance(app.screen, TasksScreen) and bool(app.screen.tasks))
+    await reach(pilot, JobsScreen)
+    await open_row(pilot, job, TasksScreen, lambda s: bool(s.tasks))
 
 
 async def _log(pilot: Pilot[Any], name: str) -> None:
-    app = pilot.app
-    await wait_for(
-        pilot,
-        lambda: (
-            isinstance(app.screen, LogScreen)
-            and app.screen.snapshot is not None
-            and app.screen.file.path.endswith(name)
-        ),
-    )
+    await reach(pilot, LogScreen, lambda s: s.snapshot is not None and s.file.path.endswith(name))
     await pilot.pause()
 
 
 async def _rank_stderr(pilot: Pilot[Any]) -> None:
-    app = pilot.app
     await _tasks(pilot, MPI_JOB)
-    assert app.screen.table.select_key(MPI_TASK)
-    await pilot.pause()
-    await pilot.press("enter")
-    await wait_for(pilot, lambda: isinstance(app.screen, SubtasksScreen) and app.screen.mpi_task is not None)
-    assert app.screen.table.select_key(FAILED_RANK)
+    ranks = await open_row(pilot, MPI_TASK, SubtasksScreen, lambda s: s.mpi_task is not None)
+    assert ranks.table.select_key(FAILED_RANK)
     await pilot.pause()
     await pilot.press("l")
     await _log(pilot, "stdout.txt")
@@ -74,9 +59,7 @@ def test_the_file_list_over_the_log(snap_compare: Any) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await _rank_stderr(pilot)
         await pilot.press("f")
-        await wait_for(
-            pilot, lambda: isinstance(pilot.app.screen, FileListScreen) and bool(pilot.app.screen.entries)
-        )
+        await reach(pilot, FileListScreen, lambda s: bool(s.entries))
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

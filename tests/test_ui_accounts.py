@@ -101,6 +101,31 @@ async def test_profile_given_twice_shows_both_accounts_each_read_on_its_own(
         await wait_for(pilot, lambda: isinstance(app.screen, AccountsScreen))
 
 
+async def test_an_account_opens_with_what_its_watch_read_even_while_it_fails(
+    two_accounts: dict[str, tuple[Simulator, str]],
+) -> None:
+    west = two_accounts["west"][0]
+    timer = ManualTimer()
+    app = dashboard(["--profile", "east", "--profile", "west"], timer)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, AccountsScreen)
+        await wait_for(pilot, lambda: all(a.latest is not None for a in app.accounts), within=20)
+        await settle(pilot, app, timer)
+        west.faults.outage(3600)  # 503s from now on: the jobs screen's own read fails
+        assert screen.table.select_key("west")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen))
+        jobs = app.screen
+        assert isinstance(jobs, JobsScreen)
+        await pilot.pause()
+        assert set(jobs.table.visible_keys) == set(west.job_ids())  # at once, from the watch
+        for _ in range(3):
+            await step(pilot, app, timer, 5.0)
+        assert set(jobs.table.visible_keys) == set(west.job_ids())  # kept while its reads fail
+        west.faults.outage(0)
+
+
 def test_several_accounts_refuse_one_account_flags(
     two_accounts: dict[str, tuple[Simulator, str]], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -27,6 +27,12 @@ NodeDeallocationOption = Literal["requeue", "terminate", "taskcompletion", "reta
 
 DISABLE_TASKS: tuple[DisableTasks, ...] = ("requeue", "terminate", "wait")
 REBOOT_OPTIONS: tuple[NodeRebootOption, ...] = ("requeue", "terminate", "taskcompletion", "retaineddata")
+DISABLE_SCHEDULING_OPTIONS: tuple[NodeDisableSchedulingOption, ...] = (
+    "requeue",
+    "terminate",
+    "taskcompletion",
+)
+DEALLOCATION_OPTIONS: tuple[NodeDeallocationOption, ...] = REBOOT_OPTIONS
 MAX_NODES_PER_REMOVE = 100  # the service's limit per removenodes request
 
 

@@ -40,10 +40,11 @@ class FileUnavailable(BatchServiceError):
 _CURRENT_STATE = re.compile(r"current state", re.IGNORECASE)
 
 
-def explain(exc: BatchServiceError, *, on_node: bool) -> BatchServiceError:
+def explain(exc: BatchServiceError, *, on_node: bool, start_task: bool = False) -> BatchServiceError:
     """The same refusal, with the reason and what to do when it is one files are known for.
 
-    ``on_node``: the read went through the node-files API (a rank's file), not the task's."""
+    ``on_node``: the read went through the node-files API (a rank's file), not the task's;
+    ``start_task``: it is the node's own start task output (``startup/``), not a task's."""
     code = exc.code or ""
     where = "the node" if on_node else "the task's node"
     reason = advice = None
@@ -58,8 +59,13 @@ def explain(exc: BatchServiceError, *, on_node: bool) -> BatchServiceError:
             "the task's files were removed from the node (retention time passed, task deleted or node "
             "reimaged); keep logs with the task's outputFiles"
         )
-    elif code == "NodeNotReady":
-        reason, advice = "node-busy", f"{where} cannot serve files right now; try again in a moment"
+    elif code == "NodeNotReady" or (start_task and exc.status == 409 and _CURRENT_STATE.search(exc.message)):
+        # A node's own files have no task to wait for: a "current state" 409 is the node's.
+        reason, advice = (
+            "node-busy",
+            f"{where} cannot serve files in its current state (starting, rebooting, unusable, "
+            "preempted...); they can be read once it is up again",
+        )
     elif exc.status == 409 and (
         code == "OperationInvalidForCurrentState" or _CURRENT_STATE.search(exc.message)
     ):
@@ -69,9 +75,12 @@ def explain(exc: BatchServiceError, *, on_node: bool) -> BatchServiceError:
             "the task has not started on a node yet; its files appear once it runs",
         )
     elif code == "FileNotFound":
-        reason, advice = (
-            "not-found",
-            "no such file (yet): a task writes stdout.txt and stderr.txt once it runs",
+        reason = "not-found"
+        advice = (
+            "no such file (yet): the start task writes startup/stdout.txt and stderr.txt once it runs "
+            "(a pool without a start task has none)"
+            if start_task
+            else "no such file (yet): a task writes stdout.txt and stderr.txt once it runs"
         )
     elif code in ("JobNotFound", "TaskNotFound"):
         reason, advice = "no-task", "the job or task does not exist (was it deleted?)"
@@ -80,7 +89,9 @@ def explain(exc: BatchServiceError, *, on_node: bool) -> BatchServiceError:
         # any other 404 there as "the node the task ran on doesn't exist anymore".
         reason = "node-gone"
         advice = (
-            "the node it ran on is gone (removed, resized away or its pool deleted), and its files with it"
+            "the node is gone (removed, resized away or its pool deleted), and its files with it"
+            if start_task
+            else "the node it ran on is gone (removed, resized away or its pool deleted), and its files with it"
         )
     elif exc.status == 409:
         # Any other 409 on a file: BatchExplorer reads it as "cleaned from the node".

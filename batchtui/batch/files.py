@@ -14,7 +14,6 @@ The calls are free functions over a :class:`~batchtui.batch.client.BatchClient` 
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,7 +26,16 @@ import httpx
 
 from batchtui.batch.errors import BatchClientError, BatchServiceError, ModelError, ResponseTooLarge
 from batchtui.batch.file_errors import FileUnavailable, explain
-from batchtui.batch.models import NodeInfo, Page, parse_datetime, parse_page
+from batchtui.batch.file_refs import (
+    START_TASK_DIR,
+    FileRef,
+    NodeFileRef,
+    TaskFileRef,
+    join_root,
+    rank_file,
+    start_task_file,
+)
+from batchtui.batch.models import Page, parse_datetime, parse_page
 
 if TYPE_CHECKING:
     from batchtui.batch.client import BatchClient
@@ -39,6 +47,7 @@ __all__ = [
     "FileUnavailable",
     "NodeFile",
     "NodeFileRef",
+    "START_TASK_DIR",
     "TaskFileRef",
     "explain",
     "get_properties",
@@ -46,6 +55,7 @@ __all__ = [
     "list_files",
     "rank_file",
     "read_range",
+    "start_task_file",
 ]
 
 #: The most entries one listing returns (a node's recursive listing can be its whole disk).
@@ -57,79 +67,10 @@ _ERROR_ROOM = 64 * 1024
 _ACCEPT_BYTES = {"Accept": "application/octet-stream, application/json"}  # as the Java SDK sends
 
 
-# --------------------------------------------------------------------------- where a file is
-
-
-@dataclass(frozen=True, slots=True)
-class TaskFileRef:
-    """A file of a task, through the task-files API (the path is relative to the task root)."""
-
-    job_id: str
-    task_id: str
-    path: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.job_id}/{self.task_id}/{self.path}"
-
-    def sibling(self, path: str) -> TaskFileRef:
-        return TaskFileRef(self.job_id, self.task_id, path)
-
-
-@dataclass(frozen=True, slots=True)
-class NodeFileRef:
-    """A file of a node, through the node-files API (the path is relative to the node root).
-
-    ``root`` is the task root directory the path was made from, kept so that a sibling (stderr
-    next to stdout) is one call away and the label can say which rank it is."""
-
-    pool_id: str
-    node_id: str
-    path: str
-    root: str = ""
-    rank: int | None = None
-
-    @property
-    def label(self) -> str:
-        where = f"rank {self.rank} " if self.rank is not None else ""
-        return f"{where}{self.node_id}:{self.path}"
-
-    def sibling(self, name: str) -> NodeFileRef:
-        return dataclasses.replace(self, path=join_root(self.root, name) if self.root else name)
-
-
-FileRef = TaskFileRef | NodeFileRef
-
-
-def join_root(root: str, name: str) -> str:
-    """``taskRootDirectory`` + a name, with the root's own separator (NEXT-APIS §2b).
-
-    The root may start with ``\\`` (spec example) or not (recordings); Windows roots use ``\\``
-    and Linux ones ``/`` (Linux is UNCONFIRMED for real traffic, so both are handled)."""
-    root = root.strip().lstrip("\\/")
-    sep = "\\" if "\\" in root else "/"
-    name = name.replace("/", sep).replace("\\", sep).lstrip(sep)
-    return f"{root.rstrip(sep)}{sep}{name}" if root else name
-
-
-def rank_file(node_info: NodeInfo | None, name: str, rank: int | None = None) -> NodeFileRef:
-    """The node file ``name`` (e.g. ``stdout.txt``) of a subtask, under its task root."""
-    if node_info is None or not node_info.pool_id or not node_info.node_id:
-        raise BatchClientError(
-            "this rank has no node yet (it has not been scheduled): its files appear once it runs"
-        )
-    root = node_info.task_root_directory or _root_from_url(node_info.task_root_directory_url)
-    if not root:
-        raise BatchClientError("the service did not say where this rank's files are (no taskRootDirectory)")
-    root = root.strip().lstrip("\\/")
-    return NodeFileRef(node_info.pool_id, node_info.node_id, join_root(root, name), root, rank)
-
-
-def _root_from_url(url: str | None) -> str | None:
-    # taskRootDirectoryUrl = {nodeUrl}/files/{root}; the spec example has a doubled slash.
-    if not url or "/files/" not in url:
-        return None
-    return unquote(url.split("/files/", 1)[1]).strip("/") or None
+def _explain(exc: BatchServiceError, ref: FileRef) -> BatchServiceError:
+    if isinstance(ref, NodeFileRef):
+        return explain(exc, on_node=True, start_task=ref.of_start_task)
+    return explain(exc, on_node=False)
 
 
 def _file_path(ref: FileRef) -> str:
@@ -318,7 +259,7 @@ async def get_properties(client: BatchClient, ref: FileRef) -> FileProperties:
             # A HEAD answer has no body, so no error code: FileNotFound, a gone node and a task
             # not started yet all look alike. One GET of a byte asks the service which it is.
             await _refusal_of_get(client, ref)
-        raise explain(exc, on_node=isinstance(ref, NodeFileRef)) from None
+        raise _explain(exc, ref) from None
     try:
         return FileProperties.from_headers(reply.headers)
     except ModelError as exc:
@@ -335,7 +276,7 @@ async def _refusal_of_get(client: BatchClient, ref: FileRef) -> None:
         )
     except BatchServiceError as exc:
         if exc.code is not None:
-            raise explain(exc, on_node=isinstance(ref, NodeFileRef)) from None
+            raise _explain(exc, ref) from None
     except BatchClientError:
         pass  # no better answer than the HEAD's
 
@@ -368,7 +309,7 @@ async def read_range(
     try:
         reply = await client._send(call, "GET", url, headers=headers, max_bytes=cap)
     except BatchServiceError as exc:
-        raise explain(exc, on_node=isinstance(ref, NodeFileRef)) from None
+        raise _explain(exc, ref) from None
     except ResponseTooLarge:
         raise ModelError(f"{call}: the server sent more than the {want:,} bytes asked for") from None
     body = reply.body

@@ -1,4 +1,4 @@
-"""Pools, compute nodes and node counts: tolerant models and the read calls (NEXT-APIS §3).
+"""Pools, compute nodes and node counts: tolerant models of the wire (NEXT-APIS §3).
 
 Facts the models follow: a node has no ``errors`` or ``recentTasks`` key when they are empty;
 ``startTaskInfo`` carries ``result`` and ``failureInfo`` for a failed start task; ``/nodecounts``
@@ -6,40 +6,34 @@ spells its states in camelCase (``startTaskFailed``, ``waitingForStartTask``), u
 ``state`` (``starttaskfailed``), and its counts are kept here as spelled, in the order received;
 a pool's ``resizeErrors`` are set only once it is steady again.
 
-The calls are free functions over a :class:`~batchtui.batch.client.BatchClient` (its ``_pages``
-and ``_get_json`` plumbing); the client exposes them as thin methods.
+The read calls are :class:`~batchtui.batch.pool_reads.PoolReads`, part of the client.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from typing import Any, ClassVar, Self
 
-from batchtui.batch.errors import BatchClientError
-from batchtui.batch.models import (
-    ContainerInfo,
-    FailureInfo,
-    NameValue,
-    Page,
-    TaskExecutionInfo,
-    _bool,
-    _int,
-    _list,
-    _name_values,
-    _obj,
-    _str,
-    _sub,
-    parse_datetime,
-    parse_duration,
-    parse_page,
-    require_object,
+from batchtui.batch.models import ContainerInfo, FailureInfo, NameValue, Page, TaskExecutionInfo
+from batchtui.batch.wire import (
+    Bad,
+    WireModel,
+    an_object,
+    build,
+    flag,
+    integer,
+    many,
+    model_page,
+    one,
+    parse_as,
+    plan_of,
+    span,
+    text,
+    when,
+    wire,
 )
-
-if TYPE_CHECKING:
-    from batchtui.batch.client import BatchClient
 
 # Known values, for display and ordering only: parsers keep whatever the service sends.
 NODE_STATES = (
@@ -68,96 +62,60 @@ SICK_COUNT_KEYS = ("unusable", "startTaskFailed", "unknown", "offline", "preempt
 MAX_ITEMS = 10_000
 
 
-def _errors(value: object, where: str, details: str) -> tuple[NodeError, ...]:
-    return tuple(
-        NodeError.parse(require_object(item, f"{where}[{i}]"), f"{where}[{i}]", details)
-        for i, item in enumerate(_list(value, where))
-    )
-
-
 @dataclass(frozen=True, slots=True)
-class NodeError:
+class NodeError(WireModel):
     """A node's ``BatchNodeError`` (details in ``errorDetails``) or a pool's ``ResizeError``
     (details in ``values``): code, message and every name/value detail."""
 
-    code: str | None = None
-    message: str | None = None
-    details: tuple[NameValue, ...] = ()
+    where: ClassVar[str] = "nodeError"
+    code: str | None = wire("code", conv=text)
+    message: str | None = wire("message", conv=text)
+    details: tuple[NameValue, ...] = wire("errorDetails", conv=many(NameValue), default=())
 
     @classmethod
-    def parse(cls, d: Mapping[str, Any], where: str, details: str = "errorDetails") -> NodeError:
-        return cls(
-            code=_str(d.get("code"), f"{where}.code"),
-            message=_str(d.get("message"), f"{where}.message"),
-            details=_name_values(d.get(details), f"{where}.{details}"),
-        )
+    def parse(cls, d: Mapping[str, Any], where: str | None = None, details: str = "errorDetails") -> Self:
+        return parse_as(cls, d, cls.where if where is None else where, {"details": details})
+
+
+#: a pool's resize and autoscale errors: NodeError with its details under ``values``
+_AS_RESIZE_ERROR = {"details": "values"}
+_RESIZE_PLAN = plan_of(NodeError, _AS_RESIZE_ERROR)
+
+
+def _scale_error(value: object) -> NodeError | None:
+    error = an_object(value)
+    return build(NodeError, error, _RESIZE_PLAN) if error else None  # {}: no error
 
 
 # --------------------------------------------------------------------------- pools
 
 
 @dataclass(frozen=True, slots=True)
-class Pool:
-    id: str | None = None
-    display_name: str | None = None
-    url: str | None = None
-    e_tag: str | None = None
-    last_modified: datetime | None = None
-    creation_time: datetime | None = None
-    state: str | None = None
-    allocation_state: str | None = None
-    allocation_state_transition_time: datetime | None = None
-    vm_size: str | None = None
-    resize_timeout: timedelta | None = None
-    resize_errors: tuple[NodeError, ...] = ()
-    current_dedicated_nodes: int | None = None
-    target_dedicated_nodes: int | None = None
-    current_low_priority_nodes: int | None = None
-    target_low_priority_nodes: int | None = None
-    enable_auto_scale: bool | None = None
-    auto_scale_error: NodeError | None = None
-    task_slots_per_node: int | None = None
-    enable_inter_node_communication: bool | None = None
-    start_task_command_line: str | None = None
-
-    @classmethod
-    def parse(cls, d: Mapping[str, Any], where: str = "pool") -> Pool:
-        run = _obj(d.get("autoScaleRun"), f"{where}.autoScaleRun") or {}
-        start = _obj(d.get("startTask"), f"{where}.startTask") or {}
-        scale_error = _obj(run.get("error"), f"{where}.autoScaleRun.error")
-        return cls(
-            id=_str(d.get("id"), f"{where}.id"),
-            display_name=_str(d.get("displayName"), f"{where}.displayName"),
-            url=_str(d.get("url"), f"{where}.url"),
-            e_tag=_str(d.get("eTag"), f"{where}.eTag"),
-            last_modified=parse_datetime(d.get("lastModified"), f"{where}.lastModified"),
-            creation_time=parse_datetime(d.get("creationTime"), f"{where}.creationTime"),
-            state=_str(d.get("state"), f"{where}.state"),
-            allocation_state=_str(d.get("allocationState"), f"{where}.allocationState"),
-            allocation_state_transition_time=parse_datetime(
-                d.get("allocationStateTransitionTime"), f"{where}.allocationStateTransitionTime"
-            ),
-            vm_size=_str(d.get("vmSize"), f"{where}.vmSize"),
-            resize_timeout=parse_duration(d.get("resizeTimeout"), f"{where}.resizeTimeout"),
-            resize_errors=_errors(d.get("resizeErrors"), f"{where}.resizeErrors", "values"),
-            current_dedicated_nodes=_int(d.get("currentDedicatedNodes"), f"{where}.currentDedicatedNodes"),
-            target_dedicated_nodes=_int(d.get("targetDedicatedNodes"), f"{where}.targetDedicatedNodes"),
-            current_low_priority_nodes=_int(
-                d.get("currentLowPriorityNodes"), f"{where}.currentLowPriorityNodes"
-            ),
-            target_low_priority_nodes=_int(
-                d.get("targetLowPriorityNodes"), f"{where}.targetLowPriorityNodes"
-            ),
-            enable_auto_scale=_bool(d.get("enableAutoScale"), f"{where}.enableAutoScale"),
-            auto_scale_error=(
-                NodeError.parse(scale_error, f"{where}.autoScaleRun.error", "values") if scale_error else None
-            ),
-            task_slots_per_node=_int(d.get("taskSlotsPerNode"), f"{where}.taskSlotsPerNode"),
-            enable_inter_node_communication=_bool(
-                d.get("enableInterNodeCommunication"), f"{where}.enableInterNodeCommunication"
-            ),
-            start_task_command_line=_str(start.get("commandLine"), f"{where}.startTask.commandLine"),
-        )
+class Pool(WireModel):
+    where: ClassVar[str] = "pool"
+    id: str | None = wire("id", conv=text)
+    display_name: str | None = wire("displayName", conv=text)
+    url: str | None = wire("url", conv=text)
+    e_tag: str | None = wire("eTag", conv=text)
+    last_modified: datetime | None = wire("lastModified", conv=when)
+    creation_time: datetime | None = wire("creationTime", conv=when)
+    state: str | None = wire("state", conv=text)
+    allocation_state: str | None = wire("allocationState", conv=text)
+    allocation_state_transition_time: datetime | None = wire("allocationStateTransitionTime", conv=when)
+    vm_size: str | None = wire("vmSize", conv=text)
+    resize_timeout: timedelta | None = wire("resizeTimeout", conv=span)
+    resize_errors: tuple[NodeError, ...] = wire(
+        "resizeErrors", conv=many(NodeError, _AS_RESIZE_ERROR), default=()
+    )
+    current_dedicated_nodes: int | None = wire("currentDedicatedNodes", conv=integer)
+    target_dedicated_nodes: int | None = wire("targetDedicatedNodes", conv=integer)
+    current_low_priority_nodes: int | None = wire("currentLowPriorityNodes", conv=integer)
+    target_low_priority_nodes: int | None = wire("targetLowPriorityNodes", conv=integer)
+    enable_auto_scale: bool | None = wire("enableAutoScale", conv=flag)
+    auto_scale_error: NodeError | None = wire("autoScaleRun", "error", conv=_scale_error)
+    task_slots_per_node: int | None = wire("taskSlotsPerNode", conv=integer)
+    enable_inter_node_communication: bool | None = wire("enableInterNodeCommunication", conv=flag)
+    start_task_command_line: str | None = wire("startTask", "commandLine", conv=text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,15 +127,10 @@ class NodeCounts:
 
     @classmethod
     def parse(cls, d: Mapping[str, Any], where: str = "nodeCounts") -> NodeCounts:
-        counts = []
-        total = 0
-        for key, value in d.items():
-            n = _int(value, f"{where}.{key}") or 0
-            if key == "total":
-                total = n
-            else:
-                counts.append((str(key), n))
-        return cls(tuple(counts), total)
+        try:
+            return _node_counts(d)
+        except Bad as bad:
+            raise bad.at(where) from None
 
     def get(self, key: str) -> int:
         """The count under its /nodecounts key (``startTaskFailed``, not ``starttaskfailed``)."""
@@ -195,19 +148,29 @@ class NodeCounts:
         return {**dict(self.counts), "total": self.total}
 
 
-@dataclass(frozen=True, slots=True)
-class PoolNodeCounts:
-    pool_id: str | None = None
-    dedicated: NodeCounts = NodeCounts()
-    low_priority: NodeCounts = NodeCounts()
+def _node_counts(value: object) -> NodeCounts:
+    """Its keys are states, some to come: read every one, not a fixed list of fields."""
+    counts = []
+    total = 0
+    for key, count in an_object(value).items():
+        try:
+            n = 0 if count is None else integer(count)
+        except Bad as bad:
+            bad.path.append(f".{key}")
+            raise
+        if key == "total":
+            total = n
+        else:
+            counts.append((str(key), n))
+    return NodeCounts(tuple(counts), total)
 
-    @classmethod
-    def parse(cls, d: Mapping[str, Any], where: str = "poolNodeCounts") -> PoolNodeCounts:
-        return cls(
-            pool_id=_str(d.get("poolId"), f"{where}.poolId"),
-            dedicated=_sub(NodeCounts.parse, d.get("dedicated"), f"{where}.dedicated") or NodeCounts(),
-            low_priority=_sub(NodeCounts.parse, d.get("lowPriority"), f"{where}.lowPriority") or NodeCounts(),
-        )
+
+@dataclass(frozen=True, slots=True)
+class PoolNodeCounts(WireModel):
+    where: ClassVar[str] = "poolNodeCounts"
+    pool_id: str | None = wire("poolId", conv=text)
+    dedicated: NodeCounts = wire("dedicated", conv=_node_counts, default=NodeCounts())
+    low_priority: NodeCounts = wire("lowPriority", conv=_node_counts, default=NodeCounts())
 
     def get(self, key: str) -> int:
         return self.dedicated.get(key) + self.low_priority.get(key)
@@ -225,30 +188,17 @@ class PoolNodeCounts:
 
 
 @dataclass(frozen=True, slots=True)
-class StartTaskInfo:
-    state: str | None = None  # running, completed
-    start_time: datetime | None = None
-    end_time: datetime | None = None
-    exit_code: int | None = None
-    container_info: ContainerInfo | None = None
-    failure_info: FailureInfo | None = None
-    retry_count: int | None = None
-    last_retry_time: datetime | None = None
-    result: str | None = None
-
-    @classmethod
-    def parse(cls, d: Mapping[str, Any], where: str = "startTaskInfo") -> StartTaskInfo:
-        return cls(
-            state=_str(d.get("state"), f"{where}.state"),
-            start_time=parse_datetime(d.get("startTime"), f"{where}.startTime"),
-            end_time=parse_datetime(d.get("endTime"), f"{where}.endTime"),
-            exit_code=_int(d.get("exitCode"), f"{where}.exitCode"),
-            container_info=_sub(ContainerInfo.parse, d.get("containerInfo"), f"{where}.containerInfo"),
-            failure_info=_sub(FailureInfo.parse, d.get("failureInfo"), f"{where}.failureInfo"),
-            retry_count=_int(d.get("retryCount"), f"{where}.retryCount"),
-            last_retry_time=parse_datetime(d.get("lastRetryTime"), f"{where}.lastRetryTime"),
-            result=_str(d.get("result"), f"{where}.result"),
-        )
+class StartTaskInfo(WireModel):
+    where: ClassVar[str] = "startTaskInfo"
+    state: str | None = wire("state", conv=text)  # running, completed
+    start_time: datetime | None = wire("startTime", conv=when)
+    end_time: datetime | None = wire("endTime", conv=when)
+    exit_code: int | None = wire("exitCode", conv=integer)
+    container_info: ContainerInfo | None = wire("containerInfo", conv=one(ContainerInfo))
+    failure_info: FailureInfo | None = wire("failureInfo", conv=one(FailureInfo))
+    retry_count: int | None = wire("retryCount", conv=integer)
+    last_retry_time: datetime | None = wire("lastRetryTime", conv=when)
+    result: str | None = wire("result", conv=text)
 
     @property
     def failed(self) -> bool:
@@ -258,123 +208,79 @@ class StartTaskInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class RecentTask:
+class RecentTask(WireModel):
     """A ``BatchTaskInfo`` of a node's ``recentTasks``."""
 
-    task_url: str | None = None
-    job_id: str | None = None
-    task_id: str | None = None
-    subtask_id: int | None = None
-    task_state: str | None = None
-    execution_info: TaskExecutionInfo | None = None
-
-    @classmethod
-    def parse(cls, d: Mapping[str, Any], where: str = "recentTask") -> RecentTask:
-        return cls(
-            task_url=_str(d.get("taskUrl"), f"{where}.taskUrl"),
-            job_id=_str(d.get("jobId"), f"{where}.jobId"),
-            task_id=_str(d.get("taskId"), f"{where}.taskId"),
-            subtask_id=_int(d.get("subtaskId"), f"{where}.subtaskId"),
-            task_state=_str(d.get("taskState"), f"{where}.taskState"),
-            execution_info=_sub(TaskExecutionInfo.parse, d.get("executionInfo"), f"{where}.executionInfo"),
-        )
+    where: ClassVar[str] = "recentTask"
+    task_url: str | None = wire("taskUrl", conv=text)
+    job_id: str | None = wire("jobId", conv=text)
+    task_id: str | None = wire("taskId", conv=text)
+    subtask_id: int | None = wire("subtaskId", conv=integer)
+    task_state: str | None = wire("taskState", conv=text)
+    execution_info: TaskExecutionInfo | None = wire("executionInfo", conv=one(TaskExecutionInfo))
 
 
 @dataclass(frozen=True, slots=True)
-class Endpoint:
-    name: str | None = None
-    protocol: str | None = None
-    public_ip: str | None = None
-    public_fqdn: str | None = None
-    frontend_port: int | None = None
-    backend_port: int | None = None
+class Endpoint(WireModel):
+    where: ClassVar[str] = "inboundEndpoint"
+    name: str | None = wire("name", conv=text)
+    protocol: str | None = wire("protocol", conv=text)
+    public_ip: str | None = wire("publicIPAddress", conv=text)
+    public_fqdn: str | None = wire("publicFQDN", conv=text)
+    frontend_port: int | None = wire("frontendPort", conv=integer)
+    backend_port: int | None = wire("backendPort", conv=integer)
 
-    @classmethod
-    def parse(cls, d: Mapping[str, Any], where: str = "inboundEndpoint") -> Endpoint:
-        return cls(
-            name=_str(d.get("name"), f"{where}.name"),
-            protocol=_str(d.get("protocol"), f"{where}.protocol"),
-            public_ip=_str(d.get("publicIPAddress"), f"{where}.publicIPAddress"),
-            public_fqdn=_str(d.get("publicFQDN"), f"{where}.publicFQDN"),
-            frontend_port=_int(d.get("frontendPort"), f"{where}.frontendPort"),
-            backend_port=_int(d.get("backendPort"), f"{where}.backendPort"),
-        )
+
+def _image_line(value: object) -> str | None:
+    """publisher/offer/sku (exact version), as one line."""
+    image = an_object(value)
+    parts = []
+    key = ""
+    try:
+        for key in ("publisher", "offer", "sku"):
+            part = image.get(key)
+            parts.append(None if part is None else text(part))
+        key = "version"
+        exact = image.get("exactVersion") or image.get("version")
+        version = None if exact is None else text(exact)
+    except Bad as bad:
+        bad.path.append(f".{key}")
+        raise
+    line = "/".join(p for p in parts if p)
+    if line and version:
+        line += f" ({version})"
+    return line or None
 
 
 @dataclass(frozen=True, slots=True)
-class Node:
-    id: str | None = None
-    url: str | None = None
-    state: str | None = None
-    scheduling_state: str | None = None
-    state_transition_time: datetime | None = None
-    last_boot_time: datetime | None = None
-    allocation_time: datetime | None = None
-    ip_address: str | None = None
-    ipv6_address: str | None = None
-    affinity_id: str | None = None
-    vm_size: str | None = None
-    total_tasks_run: int | None = None
-    total_tasks_succeeded: int | None = None
-    running_tasks_count: int | None = None
-    running_task_slots_count: int | None = None
-    recent_tasks: tuple[RecentTask, ...] = ()
-    start_task_command_line: str | None = None
-    start_task_info: StartTaskInfo | None = None
-    is_dedicated: bool | None = None
-    errors: tuple[NodeError, ...] = ()
-    agent_version: str | None = None
-    agent_updated: datetime | None = None
-    image: str | None = None  # publisher/offer/sku (exact version), as one line
-    endpoints: tuple[Endpoint, ...] = ()
-
-    @classmethod
-    def parse(cls, d: Mapping[str, Any], where: str = "node") -> Node:
-        start = _obj(d.get("startTask"), f"{where}.startTask") or {}
-        agent = _obj(d.get("nodeAgentInfo"), f"{where}.nodeAgentInfo") or {}
-        vm = _obj(d.get("virtualMachineInfo"), f"{where}.virtualMachineInfo") or {}
-        image = _obj(vm.get("imageReference"), f"{where}.virtualMachineInfo.imageReference") or {}
-        endpoints = _obj(d.get("endpointConfiguration"), f"{where}.endpointConfiguration") or {}
-        recent = _list(d.get("recentTasks"), f"{where}.recentTasks")
-        inbound = _list(endpoints.get("inboundEndpoints"), f"{where}.endpointConfiguration.inboundEndpoints")
-        return cls(
-            id=_str(d.get("id"), f"{where}.id"),
-            url=_str(d.get("url"), f"{where}.url"),
-            state=_str(d.get("state"), f"{where}.state"),
-            scheduling_state=_str(d.get("schedulingState"), f"{where}.schedulingState"),
-            state_transition_time=parse_datetime(
-                d.get("stateTransitionTime"), f"{where}.stateTransitionTime"
-            ),
-            last_boot_time=parse_datetime(d.get("lastBootTime"), f"{where}.lastBootTime"),
-            allocation_time=parse_datetime(d.get("allocationTime"), f"{where}.allocationTime"),
-            ip_address=_str(d.get("ipAddress"), f"{where}.ipAddress"),
-            ipv6_address=_str(d.get("ipv6Address"), f"{where}.ipv6Address"),
-            affinity_id=_str(d.get("affinityId"), f"{where}.affinityId"),
-            vm_size=_str(d.get("vmSize"), f"{where}.vmSize"),
-            total_tasks_run=_int(d.get("totalTasksRun"), f"{where}.totalTasksRun"),
-            total_tasks_succeeded=_int(d.get("totalTasksSucceeded"), f"{where}.totalTasksSucceeded"),
-            running_tasks_count=_int(d.get("runningTasksCount"), f"{where}.runningTasksCount"),
-            running_task_slots_count=_int(d.get("runningTaskSlotsCount"), f"{where}.runningTaskSlotsCount"),
-            recent_tasks=tuple(
-                RecentTask.parse(require_object(r, f"{where}.recentTasks[{i}]"), f"{where}.recentTasks[{i}]")
-                for i, r in enumerate(recent)
-            ),
-            start_task_command_line=_str(start.get("commandLine"), f"{where}.startTask.commandLine"),
-            start_task_info=_sub(StartTaskInfo.parse, d.get("startTaskInfo"), f"{where}.startTaskInfo"),
-            is_dedicated=_bool(d.get("isDedicated"), f"{where}.isDedicated"),
-            errors=_errors(d.get("errors"), f"{where}.errors", "errorDetails"),
-            agent_version=_str(agent.get("version"), f"{where}.nodeAgentInfo.version"),
-            agent_updated=parse_datetime(
-                agent.get("lastUpdateTime"), f"{where}.nodeAgentInfo.lastUpdateTime"
-            ),
-            image=_image_line(image, where),
-            endpoints=tuple(
-                Endpoint.parse(
-                    require_object(e, f"{where}.inboundEndpoints[{i}]"), f"{where}.inboundEndpoints[{i}]"
-                )
-                for i, e in enumerate(inbound)
-            ),
-        )
+class Node(WireModel):
+    where: ClassVar[str] = "node"
+    id: str | None = wire("id", conv=text)
+    url: str | None = wire("url", conv=text)
+    state: str | None = wire("state", conv=text)
+    scheduling_state: str | None = wire("schedulingState", conv=text)
+    state_transition_time: datetime | None = wire("stateTransitionTime", conv=when)
+    last_boot_time: datetime | None = wire("lastBootTime", conv=when)
+    allocation_time: datetime | None = wire("allocationTime", conv=when)
+    ip_address: str | None = wire("ipAddress", conv=text)
+    ipv6_address: str | None = wire("ipv6Address", conv=text)
+    affinity_id: str | None = wire("affinityId", conv=text)
+    vm_size: str | None = wire("vmSize", conv=text)
+    total_tasks_run: int | None = wire("totalTasksRun", conv=integer)
+    total_tasks_succeeded: int | None = wire("totalTasksSucceeded", conv=integer)
+    running_tasks_count: int | None = wire("runningTasksCount", conv=integer)
+    running_task_slots_count: int | None = wire("runningTaskSlotsCount", conv=integer)
+    recent_tasks: tuple[RecentTask, ...] = wire("recentTasks", conv=many(RecentTask), default=())
+    start_task_command_line: str | None = wire("startTask", "commandLine", conv=text)
+    start_task_info: StartTaskInfo | None = wire("startTaskInfo", conv=one(StartTaskInfo))
+    is_dedicated: bool | None = wire("isDedicated", conv=flag)
+    errors: tuple[NodeError, ...] = wire("errors", conv=many(NodeError), default=())
+    agent_version: str | None = wire("nodeAgentInfo", "version", conv=text)
+    agent_updated: datetime | None = wire("nodeAgentInfo", "lastUpdateTime", conv=when)
+    image: str | None = wire("virtualMachineInfo", "imageReference", conv=_image_line)
+    endpoints: tuple[Endpoint, ...] = wire(
+        "endpointConfiguration", "inboundEndpoints", conv=many(Endpoint), default=()
+    )
 
     @property
     def sick(self) -> bool:
@@ -382,86 +288,24 @@ class Node:
         return self.state in SICK_STATES or bool(self.errors)
 
 
-def _image_line(image: Mapping[str, Any], where: str) -> str | None:
-    parts = [_str(image.get(k), f"{where}.imageReference.{k}") for k in ("publisher", "offer", "sku")]
-    line = "/".join(p for p in parts if p)
-    exact = _str(image.get("exactVersion") or image.get("version"), f"{where}.imageReference.version")
-    if line and exact:
-        line += f" ({exact})"
-    return line or None
-
-
-# --------------------------------------------------------------------------- parsers
+# --------------------------------------------------------------------------- bodies
 
 
 def parse_pool(body: object) -> Pool:
-    return Pool.parse(require_object(body, "pool"))
+    return parse_as(Pool, body, "pool")
 
 
 def parse_pool_page(body: object) -> Page[Pool]:
-    return parse_page(body, Pool.parse, "pools")
+    return model_page(body, Pool, "pools")
 
 
 def parse_node(body: object) -> Node:
-    return Node.parse(require_object(body, "node"))
+    return parse_as(Node, body, "node")
 
 
 def parse_node_page(body: object) -> Page[Node]:
-    return parse_page(body, Node.parse, "nodes")
+    return model_page(body, Node, "nodes")
 
 
 def parse_node_counts_page(body: object) -> Page[PoolNodeCounts]:
-    return parse_page(body, PoolNodeCounts.parse, "poolNodeCounts")
-
-
-# --------------------------------------------------------------------------- calls
-
-
-def _select(select: Sequence[str] | None) -> str | None:
-    if not select:
-        return None
-    return ",".join(s for s in select if s) or None
-
-
-def _segment(value: str, what: str) -> str:
-    if not value:
-        raise BatchClientError(f"{what} must not be empty")
-    return quote(value, safe="")
-
-
-def iter_pool_pages(
-    client: BatchClient, *, filter: str | None, select: Sequence[str] | None, max_results: int | None
-) -> AsyncGenerator[Page[Pool], None]:
-    params = {"maxresults": max_results, "$filter": filter, "$select": _select(select)}
-    return client._pages("list_pools", "/pools", params, parse_pool_page)
-
-
-async def get_pool(client: BatchClient, pool_id: str, *, select: Sequence[str] | None) -> Pool:
-    url = client._url(f"/pools/{_segment(pool_id, 'pool id')}", {"$select": _select(select)})
-    return client._parse("get_pool", parse_pool, await client._get_json("get_pool", url))
-
-
-def iter_node_pages(
-    client: BatchClient,
-    pool_id: str,
-    *,
-    filter: str | None,
-    select: Sequence[str] | None,
-    max_results: int | None,
-) -> AsyncGenerator[Page[Node], None]:
-    path = f"/pools/{_segment(pool_id, 'pool id')}/nodes"
-    params = {"maxresults": max_results, "$filter": filter, "$select": _select(select)}
-    return client._pages("list_nodes", path, params, parse_node_page)
-
-
-async def get_node(client: BatchClient, pool_id: str, node_id: str, *, select: Sequence[str] | None) -> Node:
-    path = f"/pools/{_segment(pool_id, 'pool id')}/nodes/{_segment(node_id, 'node id')}"
-    url = client._url(path, {"$select": _select(select)})
-    return client._parse("get_node", parse_node, await client._get_json("get_node", url))
-
-
-def iter_node_count_pages(
-    client: BatchClient, *, filter: str | None, max_results: int | None
-) -> AsyncGenerator[Page[PoolNodeCounts], None]:
-    params = {"maxresults": max_results, "$filter": filter}
-    return client._pages("list_pool_node_counts", "/nodecounts", params, parse_node_counts_page)
+    return model_page(body, PoolNodeCounts, "poolNodeCounts")

@@ -84,8 +84,10 @@ class FileListPoller:
         root = near.root
         sep = "\\" if "\\" in root else "/"
         prefix = f"{root}{sep}" if root else ""
+        # The filter names the directory without a separator: a root with none of its own
+        # (``startup``) cannot tell which one the node's names use (``\\`` on Windows).
         files = await self.client.list_node_files(
-            near.pool_id, near.node_id, recursive=True, prefix=prefix or None
+            near.pool_id, near.node_id, recursive=True, prefix=root or None
         )
         out: list[FileEntry] = []
         for f in files:

@@ -65,6 +65,15 @@ MESSAGES = {
         "cannot be performed on successful tasks."
     ),
     "OperationInvalidForCurrentState": "The specified operation is not valid for the current state of the resource.",
+    # the node actions' refusals (only OperationNotValidOnNode's text is from a real body)
+    "OperationNotValidOnNode": "The specified operation is not valid on the node.",
+    "NodeAlreadyInTargetSchedulingState": "The node is already in the target scheduling state.",
+    "NodeBeingRebooted": "The specified node is being rebooted.",
+    "NodeBeingReimaged": "The specified node is being reimaged.",
+    "NodeBeingCreated": "The specified node is being created.",
+    "NodeBeingStarted": "The specified node is being started.",
+    "NodeStateUnusable": "The specified node is in an unusable state.",
+    "PoolBeingResized": "The specified pool is being resized.",
 }
 
 

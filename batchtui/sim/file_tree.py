@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from batchtui.sim.catalog import KINDS, mix
 from batchtui.sim.file_content import Run
-from batchtui.sim.files import Script, SimFile, task_files
+from batchtui.sim.files import SimFile, task_files
+from batchtui.sim.node_views import start_task_window
 from batchtui.sim.schedule import JobPlan, TaskSpec
+from batchtui.sim.start_task_files import start_task_files
 from batchtui.sim.world import World
 
 RETENTION = 7 * 24 * 3600.0  # constraints.retentionTime of every simulated task (P7D)
@@ -46,7 +48,7 @@ def _run(world: World, plan: JobPlan, spec: TaskSpec, attempt: int, rank: int) -
     pool = world.pools[plan.kind.pool]
     a = world.effective_attempts(plan, spec)[attempt]
     run, end, outcome, code = a.run, a.end, a.outcome, a.exit_code
-    nodes: tuple[str, ...] = (pool.node_ids[spec.node],)
+    nodes: tuple[str, ...] = (pool.node_ids[a.on(spec.node)],)  # a node action may have moved it
     bad_rank, bad_end, mode = 0, 0.0, ""
     if spec.mi is not None:
         term = world.termination(plan)
@@ -98,7 +100,7 @@ def node_runs(world: World, pool_id: str, node: int, t: float) -> list[tuple[str
         if plan is None or plan.kind.pool != pool_id:
             continue
         for spec in world.visible_tasks(plan, t):
-            if spec.node == node:
+            if world.task_node(plan, spec, t) == node:
                 run = task_run(world, plan, spec, t)
                 if run is not None and not expired(run, t):
                     out.append((task_root(plan, spec), run))
@@ -111,22 +113,18 @@ def node_runs(world: World, pool_id: str, node: int, t: float) -> list[tuple[str
     return out
 
 
-def _startup(node_id: str) -> list[SimFile]:
-    text = (
-        f"Start task on {node_id}\n"
-        "Reading package lists...\nSetting up openmpi-bin (4.1.2-2ubuntu1) ...\nstart task done\n"
-    ).encode()
-    return [
-        SimFile("startup\\stderr.txt", Script([], 0.0), 0.0),
-        SimFile("startup\\stdout.txt", Script([(30.0, text)], 0.0), 0.0),
-    ]
+def _startup(world: World, pool_id: str, node: int, t: float) -> list[SimFile]:
+    """The start task's directory: the files of the start task ``startTaskInfo`` describes."""
+    pool = world.pools[pool_id]
+    plan = pool.nodes[node]
+    window = start_task_window(pool, plan, world.nodes.overrides.get((pool_id, node)), t)
+    return start_task_files(pool, plan, window)
 
 
 def node_tree(world: World, pool_id: str, node: int, t: float) -> list[SimFile]:
     """Every file and directory on the node at ``t``, named from the node root."""
-    node_id = world.pools[pool_id].node_ids[node]
     out = [SimFile(name, None, 0.0) for name in NODE_DIRS]
-    out += _startup(node_id)
+    out += _startup(world, pool_id, node, t)
     seen = set(NODE_DIRS)
     for root, run in node_runs(world, pool_id, node, t):
         parts = root.split("\\")
@@ -145,6 +143,9 @@ def node_file(world: World, pool_id: str, node: int, path: str, t: float) -> Sim
     found = _run_file(world, pool_id, node, parts, t)
     if found is not None:
         return found
+    if len(parts) > 1 and parts[0].lower() == "startup":  # the log tail's HEAD a tick: not the whole node
+        wanted = "\\".join(parts).lower()
+        return next((f for f in _startup(world, pool_id, node, t) if f.name.lower() == wanted), None)
     wanted = "\\".join(parts).lower()
     for f in node_tree(world, pool_id, node, t):
         if f.name.lower() == wanted:
@@ -163,7 +164,7 @@ def _run_file(world: World, pool_id: str, node: int, parts: list[str], t: float)
         return None
     rank = int(parts[4]) if spec.mi is not None and parts[4].isdigit() else 0
     rest = "\\".join(parts[5:] if rank else parts[4:]).lower()
-    on = _rank_node(world, plan, spec, rank) if rank else spec.node
+    on = _rank_node(world, plan, spec, rank) if rank else world.task_node(plan, spec, t)
     run = rank_run(world, plan, spec, rank, t) if rank else task_run(world, plan, spec, t)
     if on != node or run is None or expired(run, t) or not rest:
         return None

@@ -182,7 +182,7 @@ def _fate(b: _Timeline, plan: JobPlan, at: float) -> None:
 
 def _shifted(attempts: Sequence[Attempt], by: float) -> tuple[Attempt, ...]:
     return tuple(
-        Attempt(a.prep + by, a.run + by, a.end + by, a.outcome, a.exit_code, a.ran) for a in attempts
+        Attempt(a.prep + by, a.run + by, a.end + by, a.outcome, a.exit_code, a.ran, a.node) for a in attempts
     )
 
 
@@ -206,9 +206,13 @@ def apply_window(attempts: tuple[Attempt, ...], w: Window) -> tuple[Attempt, ...
             continue
         ran = a.run < w.start
         if w.mode == TERMINATE_TASKS:
-            out.append(Attempt(a.prep, min(a.run, w.start), w.start, TERMINATED, KILLED if ran else None))
+            out.append(
+                Attempt(
+                    a.prep, min(a.run, w.start), w.start, TERMINATED, KILLED if ran else None, node=a.node
+                )
+            )
             break
-        out.append(Attempt(a.prep, min(a.run, w.start), w.start, REQUEUED, None))
+        out.append(Attempt(a.prep, min(a.run, w.start), w.start, REQUEUED, None, node=a.node))
         if w.resume < INF:  # it starts over once the job is enabled
             out += _shifted(attempts[i:], w.resume - a.prep)
         break
@@ -223,7 +227,7 @@ def cut_at_term(attempts: tuple[Attempt, ...], term: float) -> tuple[Attempt, ..
             if a.prep >= term:
                 break
             if a.end > term:
-                cut.append(Attempt(a.prep, min(a.run, term), term, TERMINATED, KILLED))
+                cut.append(Attempt(a.prep, min(a.run, term), term, TERMINATED, KILLED, node=a.node))
                 break
             cut.append(a)
         attempts = tuple(cut)
@@ -249,7 +253,7 @@ def terminate_attempts(attempts: tuple[Attempt, ...], at: float) -> tuple[Attemp
             out.append(a)
             continue
         ran = a.run < at
-        out.append(Attempt(a.prep, min(a.run, at), at, TERMINATED, KILLED if ran else None))
+        out.append(Attempt(a.prep, min(a.run, at), at, TERMINATED, KILLED if ran else None, node=a.node))
         return tuple(out)
     # it was waiting (to start, for a retry, or for its job to be enabled): it never runs again
     out.append(Attempt(at, at, at, TERMINATED, None, ran=False))
@@ -265,11 +269,21 @@ def open_window(timeline: Timeline, at: float) -> Window | None:
 
 
 Rerun = Callable[[Run, float, int], tuple[Attempt, ...]]  # (run before, earliest start, run number)
+Bend = Callable[[tuple[Attempt, ...]], tuple[Attempt, ...]]  # what node actions do to attempts
 
 
-def task_runs(spec: TaskSpec, timeline: Timeline, ops: Sequence[TaskOp], rerun: Rerun) -> tuple[Run, ...]:
-    """The task's runs: its schedule under the job's history, then the operator's actions on it."""
-    runs = [Run(spec.created, effective_attempts(spec.attempts, timeline))]
+def task_runs(
+    spec: TaskSpec, timeline: Timeline, ops: Sequence[TaskOp], rerun: Rerun, bend: Bend | None = None
+) -> tuple[Run, ...]:
+    """The task's runs: its schedule under the job's history and the node actions on the nodes
+    it runs on (``bend``, node_ops), then the operator's actions on the task itself."""
+
+    def effective(attempts: tuple[Attempt, ...], under: Timeline) -> tuple[Attempt, ...]:
+        attempts = effective_attempts(attempts, under)
+        # a task moved or delayed by a node action still ends with its job
+        return cut_at_term(bend(attempts), under.term) if bend is not None else attempts
+
+    runs = [Run(spec.created, effective(spec.attempts, timeline))]
     for op in ops:
         cur = runs[-1]
         if op.kind == TERMINATE:
@@ -282,7 +296,7 @@ def task_runs(spec: TaskSpec, timeline: Timeline, ops: Sequence[TaskOp], rerun: 
             later = Timeline(
                 (), timeline.term, None, None, tuple(x for x in timeline.windows if x.start > op.at), ()
             )
-            runs.append(Run(op.at, effective_attempts(fresh, later), done_at, op.at))
+            runs.append(Run(op.at, effective(fresh, later), done_at, op.at))
     return tuple(runs)
 
 

@@ -6,16 +6,18 @@ at ``t`` is then a few bisects: inside one of its windows it is in that window's
 running while it holds a task and idle (or offline, scheduling disabled) when it does not.
 
 ``Overrides`` is what the API changed on a node (a reboot, scheduling disabled, a removal):
-windows and switches consulted on top of the fleet's own. Tasks are not moved by them.
+windows and switches consulted on top of the fleet's own, and the blackouts through which the
+world's tasks are kept off the node (node_ops).
 """
 
 from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from batchtui.sim.fleet import INF, LEAVING, NodeError, NodePlan, Pool, Window
+from batchtui.sim.node_ops import Blackout
 from batchtui.sim.schedule import SUCCESS, Attempt, JobPlan, TaskSpec
 
 RECENT_TASKS = 10  # recentTasks: the service's length is UNCONFIRMED; a recording shows 5 of 5
@@ -94,7 +96,7 @@ def occupancies(
     for i, a in enumerate(attempts):
         if a.prep < cut:
             yield (
-                spec.node,
+                a.on(spec.node),
                 Occupancy(
                     a.prep,
                     a.run,
@@ -121,6 +123,7 @@ class Overrides:
     windows: list[Window] = field(default_factory=list)  # e.g. a reboot asked for
     scheduling: list[tuple[float, bool]] = field(default_factory=list)  # (from, enabled)
     removed: float = INF  # removed from the pool at this instant
+    blackouts: list[Blackout] = field(default_factory=list)  # when it takes no new task (node_ops)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +185,11 @@ def node_view(
     if not exists(node, extra, t):
         return None
     window = _latest(pool, node, extra, t)
+    if extra is not None and window is not None and window.kind == "offline":
+        # the fleet's own offline node (scheduling disabled long ago) is back once enabled
+        back = [at for at, enabled in extra.scheduling if enabled and window.start <= at <= t]
+        if back:
+            window = replace(window, end=back[0])
     idx = bisect.bisect_right(log.starts, t)
     running: list[Occupancy] = []
     i = idx - 1
@@ -237,10 +245,18 @@ def _busy_since(log: _NodeLog, idx: int, t: float) -> float:
     return reach
 
 
-def _start_task(pool: Pool, node: NodePlan, extra: Overrides | None, t: float) -> StartTaskView | None:
+def start_task_window(pool: Pool, node: NodePlan, extra: Overrides | None, t: float) -> Window | None:
+    """The window of the latest start task that had begun by ``t`` (what ``startTaskInfo``
+    and the ``startup`` files describe), or None before the first one."""
     for w in _back(pool, node, extra, t):
-        if w.start_task is None or w.start_task[0] > t:
-            continue
+        if w.start_task is not None and w.start_task[0] <= t:
+            return w
+    return None
+
+
+def _start_task(pool: Pool, node: NodePlan, extra: Overrides | None, t: float) -> StartTaskView | None:
+    w = start_task_window(pool, node, extra, t)
+    if w is not None and w.start_task is not None:
         st_start, st_end = w.start_task
         if t < st_end:
             return StartTaskView("running", st_start, None, False, 0)

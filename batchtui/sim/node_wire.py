@@ -14,7 +14,8 @@ from typing import Any
 from batchtui.sim.fleet import NodeError, Pool
 from batchtui.sim.node_views import NodeView, Occupancy, task_state
 from batchtui.sim.nodes import PoolView
-from batchtui.sim.schedule import SUCCESS
+from batchtui.sim.schedule import REQUEUED, SUCCESS
+from batchtui.sim.start_task_files import APT_LOCK_EXIT, LAST_RETRY_BEFORE_END
 from batchtui.sim.wire import Renderer, duration, failure_info
 
 AGENT_VERSION = "1.12.39"
@@ -159,14 +160,14 @@ def node(r: Renderer, pool: Pool, view: NodeView, t: float, *, recent: bool = Tr
         info: dict[str, Any] = {"state": st.state, "startTime": iso(st.start)}
         if st.end is not None:
             info["endTime"] = iso(st.end)
-            # apt-get's "could not get the lock" exit code, every retry
-            info["exitCode"] = 100 if st.failed else 0
+            # apt-get's "could not get the lock" exit code, every retry (its stderr says so)
+            info["exitCode"] = APT_LOCK_EXIT if st.failed else 0
             if st.failed:
                 info["failureInfo"] = START_TASK_FAILURE
             info["result"] = "failure" if st.failed else "success"
         info["retryCount"] = st.retries
         if st.retries and st.end is not None:
-            info["lastRetryTime"] = iso(st.end - 20.0)
+            info["lastRetryTime"] = iso(st.end - LAST_RETRY_BEFORE_END)
         d["startTaskInfo"] = info
     d["isDedicated"] = n.dedicated
     if view.errors:
@@ -192,7 +193,9 @@ def recent_task(r: Renderer, o: Occupancy, t: float) -> dict[str, Any]:
     info: dict[str, Any] = {}
     if t >= o.run:
         info["startTime"] = r.tb.iso(o.run)
-    if t >= o.end:
+    if t >= o.end and o.outcome == REQUEUED:
+        pass  # stopped and queued again (a disable or a node action): no result, it runs again
+    elif t >= o.end:
         info["endTime"] = r.tb.iso(o.end)
         if o.exit_code is not None:  # none when the process never started (a resource file)
             info["exitCode"] = o.exit_code

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from batchtui.sim.catalog import mix
-from batchtui.sim.fleet import INF, NodeError, NodePlan, Pool, Resize, boot_window
+from batchtui.sim.fleet import INF, LEAVING, NodeError, NodePlan, Pool, Resize, boot_window
+from batchtui.sim.node_ops import WAIT, Blackout, closed, mode_of, running_end
 from batchtui.sim.node_views import (
     NodeView,
     Occupancy,
@@ -48,6 +50,8 @@ class Nodes:
         self.world = world
         self.deleted_pools: set[str] = set()
         self.overrides: dict[tuple[str, int], Overrides] = {}
+        self.resizes: dict[str, list[Resize]] = {}  # removenodes asked for, by pool
+        self.bent_pools: set[str] = set()  # pools with a node that keeps tasks off (node_ops)
         self._index: dict[str, PoolIndex] = {}
 
     # ---------------------------------------------------------------- pools
@@ -66,8 +70,8 @@ class Nodes:
 
     def pool_view(self, pool: Pool, t: float) -> PoolView:
         resize: Resize | None = None
-        for r in pool.resizes:
-            if r.at <= t:
+        for r in (*pool.resizes, *self.resizes.get(pool.id, ())):
+            if r.at <= t and (resize is None or r.at >= resize.at):
                 resize = r
         if resize is None:  # only before the pool's first resize was asked for
             resize = Resize(pool.created, 0, 0, pool.created)
@@ -139,34 +143,112 @@ class Nodes:
 
     # ---------------------------------------------------------------- what the API changes
 
-    def remove(self, pool_id: str, node_id: str, t: float) -> bool:
-        """The node leaves its pool at ``t`` (leavingpool, then gone)."""
-        pool = self.world.pools.get(pool_id)
-        node = self._node(pool, node_id) if pool is not None else None
-        if pool is None or node is None:
+    def remove(self, pool_id: str, node_id: str, t: float, option: str = "requeue") -> bool:
+        """The node leaves its pool: leavingpool at ``t`` (or, for taskcompletion and
+        retaineddata, once what runs on it has finished), then gone."""
+        found = self._found(pool_id, node_id)
+        if found is None:
             return False
-        extra = self.overrides.setdefault((pool.id, node.index), Overrides())
-        extra.removed = min(extra.removed, t)
+        pool, node, extra = found
+        mode = mode_of(option)
+        # UNCONFIRMED: whether a node waiting for its tasks shows leavingpool at once; here it
+        # keeps running them (taking no new one) and leaves when they are done.
+        at = self._running_end(pool, node, t) if mode == WAIT else t
+        extra.removed = min(extra.removed, at)
+        self._black_out(pool, extra, Blackout(t, INF, mode, "remove"))
         return True
 
-    def reboot(self, pool_id: str, node_id: str, t: float) -> bool:
-        """A reboot asked for at ``t``: rebooting, starting, the start task, then idle."""
+    def remove_nodes(self, pool_id: str, node_ids: list[str], t: float, option: str = "requeue") -> bool:
+        """removenodes: each node leaves; the pool resizes down until the last has gone."""
         pool = self.world.pools.get(pool_id)
-        node = self._node(pool, node_id) if pool is not None else None
-        if pool is None or node is None:
+        if pool is None:
             return False
-        extra = self.overrides.setdefault((pool.id, node.index), Overrides())
+        view = self.pool_view(pool, t)
+        plans = [n for n in (self._node(pool, i) for i in node_ids) if n is not None]
+        for n in plans:
+            self.remove(pool_id, n.id, t, option)
+        last = max(
+            (
+                self.overrides[(pool.id, n.index)].removed
+                for n in plans
+                if (pool.id, n.index) in self.overrides
+            ),
+            default=t,
+        )
+        dedicated = sum(1 for n in plans if n.dedicated)
+        self.resizes.setdefault(pool.id, []).append(
+            Resize(
+                t,
+                max(0, view.target_dedicated - dedicated),
+                max(0, view.target_low_priority - (len(plans) - dedicated)),
+                last + LEAVING + 5.0,
+            )
+        )
+        return True
+
+    def reboot(self, pool_id: str, node_id: str, t: float, option: str = "requeue") -> bool:
+        """A reboot asked for at ``t``: rebooting, starting, the start task, then idle. Its
+        running tasks are requeued or terminated at once, or (taskcompletion, retaineddata)
+        finish first, no new one starting, and the node reboots when they are done."""
+        found = self._found(pool_id, node_id)
+        if found is None:
+            return False
+        pool, node, extra = found
+        mode = mode_of(option)
+        # retaineddata would also wait out the tasks' data retention (days): not modelled,
+        # it is taskcompletion here.
+        at = self._running_end(pool, node, t) if mode == WAIT else t
         rng = random.Random(mix(pool.seed, node.index, int(t * 1000), 0xB007))
-        extra.windows.append(boot_window("reboot", t, "rebooting", rng.uniform(50, 110), rng))
+        window = boot_window("reboot", at, "rebooting", rng.uniform(50, 110), rng)
+        extra.windows.append(window)
+        self._black_out(pool, extra, Blackout(t, window.end, mode, "reboot"))
         return True
 
-    def set_scheduling(self, pool_id: str, node_id: str, enabled: bool, t: float) -> bool:
+    def set_scheduling(
+        self, pool_id: str, node_id: str, enabled: bool, t: float, option: str = "requeue"
+    ) -> bool:
+        """Scheduling disabled (no new task; the running ones as ``option`` says, then offline)
+        or enabled again."""
+        found = self._found(pool_id, node_id)
+        if found is None:
+            return False
+        pool, _node, extra = found
+        extra.scheduling.append((t, enabled))
+        if enabled:
+            extra.blackouts = closed(extra.blackouts, "disable", t)
+            self._changed(pool)
+        else:
+            self._black_out(pool, extra, Blackout(t, INF, mode_of(option), "disable"))
+        return True
+
+    def blackouts_of(self, pool_id: str) -> Callable[[int], list[Blackout]]:
+        overrides = self.overrides
+
+        def of(k: int) -> list[Blackout]:
+            extra = overrides.get((pool_id, k))
+            return extra.blackouts if extra is not None else []
+
+        return of
+
+    def _found(self, pool_id: str, node_id: str) -> tuple[Pool, NodePlan, Overrides] | None:
         pool = self.world.pools.get(pool_id)
         node = self._node(pool, node_id) if pool is not None else None
         if pool is None or node is None:
-            return False
-        self.overrides.setdefault((pool.id, node.index), Overrides()).scheduling.append((t, enabled))
-        return True
+            return None
+        return pool, node, self.overrides.setdefault((pool.id, node.index), Overrides())
+
+    def _running_end(self, pool: Pool, node: NodePlan, t: float) -> float:
+        view = self.find_node(pool, node.id, t)
+        return running_end([o.end for o in view.running] if view is not None else [], t)
+
+    def _black_out(self, pool: Pool, extra: Overrides, blackout: Blackout) -> None:
+        extra.blackouts.append(blackout)
+        self.bent_pools.add(pool.id)
+        self._changed(pool)
+
+    def _changed(self, pool: Pool) -> None:
+        """What ran where changed: the task views and the node indexes follow."""
+        self.world.node_tasks_changed()
 
     # ---------------------------------------------------------------- the index
 

@@ -44,6 +44,11 @@ class Attempt:
     outcome: str  # SUCCESS / EXIT / BLOB / CMD / TIMEOUT / TERMINATED / REQUEUED
     exit_code: int | None
     ran: bool = True  # False: terminated while waiting to run (it never reached a node)
+    node: int = -1  # the node it ran on when an operator's node action moved it (-1: the task's own)
+
+    def on(self, home: int) -> int:
+        """The node this attempt runs on (``home``: the task's planned node)."""
+        return home if self.node < 0 else self.node
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,7 +99,7 @@ def task_view(
             None,
             retry_count,
             last_retry,
-            spec.node,
+            a.on(spec.node),
             requeues,
             mod,
         )
@@ -118,7 +118,7 @@ def task_view(
             a.outcome,
             retry_count,
             last_retry,
-            spec.node if ran_before else None,
+            ran_before[-1].on(spec.node) if ran_before else None,
             requeues,
             mod,
         )
@@ -144,7 +144,7 @@ def task_view(
         a.outcome,
         retry_count,
         last_retry,
-        spec.node,
+        a.on(spec.node),
         requeues,
         mod,
     )

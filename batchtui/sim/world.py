@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 from datetime import UTC, datetime
 
-from batchtui.sim import history, views
+from batchtui.sim import history, node_ops, views
 from batchtui.sim.catalog import COORDINATION
 from batchtui.sim.fleet import Pool, build_pools
 from batchtui.sim.history import Run, Timeline
@@ -227,30 +227,69 @@ class World:
     def job_view(self, plan: JobPlan, t: float) -> JobView:
         return views.job_view(self.timeline(plan), plan, t)
 
+    def bent(self, plan: JobPlan) -> bool:
+        """Operators changed the job, its tasks or a node of its pool: its tasks are read the
+        long way (their runs), not off the plan."""
+        return bool(self.overlay.touched(plan.id)) or plan.kind.pool in self.nodes.bent_pools
+
+    def bent_task(self, plan: JobPlan, spec: TaskSpec) -> bool:
+        """The task is read the long way: operators changed its job or it, or a node it runs on."""
+        return bool(self.overlay.touched(plan.id)) or self._node_bend(plan, spec) is not None
+
+    def _node_bend(self, plan: JobPlan, spec: TaskSpec) -> history.Bend | None:
+        """What the node actions on the task's nodes do to its attempts (None: nothing). Only
+        a task whose own or ranks' node was acted on is moved or stopped (a moved attempt
+        starts from such a node), so every other task of the pool keeps its cheap path."""
+        pool_id = plan.kind.pool
+        if pool_id not in self.nodes.bent_pools:
+            return None
+        of = self.nodes.blackouts_of(pool_id)
+        ranks = tuple(s.node for s in self.subtasks_of(plan, spec)) if spec.mi is not None else ()
+        if not of(spec.node) and not any(of(k) for k in ranks):
+            return None
+        pool = self.pools[pool_id]
+        size = len(pool.nodes)
+
+        def place(k: int, a: float, b: float) -> int:
+            return pool.place((k + 1) % size, a, b, frozenset({k}))
+
+        def bent(attempts: tuple[Attempt, ...]) -> tuple[Attempt, ...]:
+            return node_ops.bend(attempts, spec.node, of, place, rank_nodes=ranks)
+
+        return bent
+
     def runs(self, plan: JobPlan, spec: TaskSpec) -> tuple[Run, ...]:
         """The task's runs: its schedule under the job's history, then what operators did to it."""
         timeline = self.timeline(plan)
-        if not self.overlay.touched(plan.id):
+        if not self.bent_task(plan, spec):
             return (Run(spec.created, history.effective_attempts(spec.attempts, timeline)),)
 
         def rerun(_before: Run, earliest: float, n: int) -> tuple[Attempt, ...]:
             return plan_rerun(self.seed, plan, spec, earliest, n)
 
-        return history.task_runs(spec, timeline, self.overlay.task_ops(plan.id, spec.id), rerun)
+        ops = self.overlay.task_ops(plan.id, spec.id)
+        return history.task_runs(spec, timeline, ops, rerun, self._node_bend(plan, spec))
+
+    def task_node(self, plan: JobPlan, spec: TaskSpec, t: float) -> int:
+        """The node the task's latest attempt started by ``t`` ran on (its own before that)."""
+        if not self.bent_task(plan, spec):
+            return spec.node
+        started = [a for a in self.effective_attempts(plan, spec) if a.prep <= t]
+        return started[-1].on(spec.node) if started else spec.node
 
     def effective_attempts(self, plan: JobPlan, spec: TaskSpec) -> tuple[Attempt, ...]:
         """Every attempt the task has made or will make, across its runs (for statistics)."""
         return tuple(a for run in self.runs(plan, spec) for a in run.attempts if a.ran)
 
     def task_view(self, plan: JobPlan, spec: TaskSpec, t: float) -> TaskView:
-        if not self.overlay.touched(plan.id):  # the common path: one run, as planned
+        if not self.bent_task(plan, spec):  # the common path: one run, as planned
             attempts = history.effective_attempts(spec.attempts, self.timeline(plan))
             return views.task_view(spec, attempts, t)
         return history.view_of(spec, self.runs(plan, spec), t)
 
     def task_state(self, plan: JobPlan, spec: TaskSpec, t: float) -> tuple[str, str | None]:
         """(state, outcome) only: the cheap path for task counts."""
-        if not self.overlay.touched(plan.id):
+        if not self.bent_task(plan, spec):
             return views.task_state(history.effective_attempts(spec.attempts, self.timeline(plan)), t)
         view = self.task_view(plan, spec, t)
         return view.state, view.outcome
@@ -264,7 +303,7 @@ class World:
         if memo is not None and memo[0] == t:
             return memo[1]
         specs = self.visible_tasks(plan, t)
-        if self.overlay.touched(plan.id):
+        if self.bent(plan):
             states = ((*self.task_state(plan, spec, t), spec.slots) for spec in specs)
         else:  # the common path, resolved once per job rather than once per task
             timeline = self.timeline(plan)
@@ -276,7 +315,7 @@ class World:
 
     def subtask_views(self, plan: JobPlan, spec: TaskSpec, t: float) -> list[SubtaskView]:
         subtasks = self.subtasks_of(plan, spec)
-        if not self.overlay.touched(plan.id):
+        if not self.bent_task(plan, spec):
             return views.subtask_views(subtasks, self.timeline(plan).term, t)
         return history.rank_views(subtasks, spec, history.run_at(self.runs(plan, spec), t), t)
 
@@ -290,6 +329,11 @@ class World:
     def record_task_op(self, plan: JobPlan, spec: TaskSpec, op: TaskOp) -> None:
         self.overlay.add_task_op(plan.id, spec.id, op)
         self._counts_memo.pop(plan.id, None)
+        self.revision += 1
+
+    def node_tasks_changed(self) -> None:
+        """A node action moved or stopped tasks: counts and node indexes are read afresh."""
+        self._counts_memo.clear()
         self.revision += 1
 
     # ---------------------------------------------------------------- deletes (tests and demos)

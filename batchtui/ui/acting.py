@@ -86,7 +86,9 @@ def describe_outcome(plan: ActionPlan, records: Sequence[ActionRecord]) -> tuple
 # ------------------------------------------------------------------------------ the palette
 
 #: the screens' actions that change the account (hidden from help and palette under read-only)
-ACTING = frozenset({"terminate", "reactivate"})
+ACTING = frozenset(
+    {"terminate", "reactivate", "reboot", "disable_scheduling", "enable_scheduling", "remove_nodes"}
+)
 
 JobsGetter = Callable[[], list[tuple[Job, TaskCounts | None]]]
 

@@ -7,10 +7,17 @@ Nothing in the plumbing (asgi, auth, routing, app) changes.
 
 from __future__ import annotations
 
-from batchtui.sim.routes import files, job_actions, jobs, pools, tasks
+from batchtui.sim.routes import files, job_actions, jobs, node_actions, pools, tasks
 from batchtui.sim.routing import Router
 
-REGISTRARS = (jobs.register, tasks.register, files.register, job_actions.register, pools.register)
+REGISTRARS = (
+    jobs.register,
+    tasks.register,
+    files.register,
+    job_actions.register,
+    pools.register,
+    node_actions.register,
+)
 
 
 def build_router() -> Router:

@@ -8,6 +8,8 @@ with only its slice (an END past the end clamped, a START at or past it 416 ``In
 Paths may carry ``%2F`` and ``%5C``, and either separator. A task's files can be read once it
 runs: 409 while it is active or preparing, 404 ``NodeNotFound`` once its node is gone, 409
 ``TaskFilesUnavailable`` after its retention time; a rank's are node files under its own root.
+A node's files (its start task's under ``startup\\``) answer 404 ``PoolNotFound`` or
+``NodeNotFound`` once it is gone and 409 ``NodeNotReady`` while it cannot serve them.
 """
 
 from __future__ import annotations
@@ -38,7 +40,14 @@ MESSAGES = {
     "PoolNotFound": "The specified pool does not exist.",
     "TaskFilesUnavailable": "The files of the specified task are not available, for example because the retention period has expired.",
     "InvalidRange": "The range specified is invalid for the current size of the resource.",
+    "NodeNotReady": "Node is not able to perform the requested operations in its current state",
 }
+#: The node states whose files can be read. Which states refuse, and with what, is UNCONFIRMED:
+#: these are the states BatchExplorer browses a node's files in (NEXT-APIS §1d); in the others
+#: (creating, starting, rebooting, unusable, unknown, preempted, leavingpool, ...) the agent is
+#: not answering, and the code is the one seen for a node in no state to serve (``NodeNotReady``,
+#: its 409 status presumed).
+FILE_STATES = frozenset(("idle", "running", "waitingforstarttask", "starttaskfailed", "offline"))
 _RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
 
 
@@ -73,17 +82,20 @@ def _task_files(sim: Simulator, job_id: str, task_id: str, t: float) -> tuple[st
     return f"/jobs/{plan.id}/tasks/{spec.id}/files", task_files(run)
 
 
-def _node(sim: Simulator, pool_id: str, node_id: str) -> tuple[str, str, int]:
-    pool = sim.world.pools.get(pool_id)
+def _node(sim: Simulator, pool_id: str, node_id: str, t: float) -> tuple[str, str, int]:
+    """The pool, node and node number whose files are asked for, or the refusal: 404
+    ``PoolNotFound``/``NodeNotFound`` when either is gone, 409 ``NodeNotReady`` when the node
+    is in no state to serve files."""
+    nodes = sim.world.nodes
+    pool = nodes.find_pool(pool_id, t)
     if pool is None:
         raise _refuse(404, "PoolNotFound")
-    lowered = [n.lower() for n in pool.node_ids]
-    if node_id.lower() not in lowered:
-        raise _refuse(404, "NodeNotFound")
-    index = lowered.index(node_id.lower())
-    if sim.world.node_gone(pool.id, index):
-        raise _refuse(404, "NodeNotFound")
-    return pool.id, pool.node_ids[index], index
+    view = nodes.find_node(pool, node_id, t)
+    if view is None or nodes.gone(pool.id, view.node.index):
+        raise _refuse(404, "NodeNotFound")  # leaving the pool counts as gone, as for task files
+    if view.state not in FILE_STATES:
+        raise _refuse(409, "NodeNotReady")
+    return pool.id, view.node.id, view.node.index
 
 
 # --------------------------------------------------------------------------- listings
@@ -149,7 +161,7 @@ def list_task_files(sim: Simulator, request: Request, job_id: str, task_id: str)
 
 def list_node_files(sim: Simulator, request: Request, pool_id: str, node_id: str) -> Response:
     t = sim.clock.seconds()
-    pool, node, index = _node(sim, pool_id, node_id)
+    pool, node, index = _node(sim, pool_id, node_id, t)
     return _list(sim, request, f"/pools/{pool}/nodes/{node}/files", node_tree(sim.world, pool, index, t), t)
 
 
@@ -207,6 +219,6 @@ def task_file(sim: Simulator, request: Request, job_id: str, task_id: str, file_
 
 def node_file_route(sim: Simulator, request: Request, pool_id: str, node_id: str, file_path: str) -> Response:
     t = sim.clock.seconds()
-    pool, node, index = _node(sim, pool_id, node_id)
+    pool, node, index = _node(sim, pool_id, node_id, t)
     f = node_file(sim.world, pool, index, file_path, t)
     return _answer(sim, request, f"{request.base_url}/pools/{pool}/nodes/{node}/files/{file_path}", f, t)

@@ -184,6 +184,11 @@ class JobsScreen(PollingScreen):
         table.set_sorts(SORTS)
         table.set_quiet_columns(["age"])
         table.focus()
+        account = self.batch_app.account
+        if account.latest is not None and self.state == account.state_filter:
+            # Opened from the accounts overview (or :ctx): the account's watch has read it,
+            # so its jobs show at once; this screen's own read follows and takes over.
+            self.apply(account.latest)
 
     def on_resize(self) -> None:
         self._fit()

@@ -7,7 +7,8 @@ its directory to open any other. The file is read by a :class:`~batchtui.refresh
 :class:`~batchtui.ui.widgets.log_view.LogView`; the task's state is read alongside
 (:class:`~batchtui.refresh.task_state.TaskStatePoller`) so following ends when it completes.
 The service's refusals (not started, no such file, node gone, cleaned up) are shown in place,
-in its words with what to do, above the lines already read.
+in its words with what to do, above the lines already read. A node's start task output is the
+same screen over a node file (:mod:`batchtui.ui.screens.node_log`).
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from textual.widgets import Input, Static
 
 from batchtui.batch.errors import BatchClientError
 from batchtui.batch.files import FileRef, NodeFileRef, TaskFileRef, rank_file
-from batchtui.refresh.engine import PollHandle
+from batchtui.refresh.engine import Poller, PollHandle
 from batchtui.refresh.logs import LogSnapshot, LogTail
-from batchtui.refresh.task_state import TaskState, TaskStatePoller
+from batchtui.refresh.task_state import StartTaskState, TaskState, TaskStatePoller
 from batchtui.ui.messages import FetchFailed
 from batchtui.ui.screens.base import PollingScreen, Refreshed
 from batchtui.ui.text import clean
@@ -100,8 +101,13 @@ class LogScreen(PollingScreen, inherit_bindings=False):
         Binding("q", "quit_or_back", "Back"),
     ]
 
+    #: Who writes the file, as the notices say it (the node log screen: "the start task").
+    writer: ClassVar[str] = "the task"
+
     class StateRead(Message):
-        def __init__(self, state: TaskState) -> None:
+        """The state of what writes the file (a task, a rank, a start task): running, completed."""
+
+        def __init__(self, state: str | None) -> None:
             super().__init__()
             self.state = state
 
@@ -116,7 +122,7 @@ class LogScreen(PollingScreen, inherit_bindings=False):
         self.task_state = state
         self.snapshot: LogSnapshot | None = None
         self.tail: LogTail | None = None
-        self._state_handle: PollHandle[TaskState] | None = None
+        self._state_handle: PollHandle[TaskState | StartTaskState] | None = None
         self._found: str = ""  # what the last search said ("3 of 17", "not in the lines loaded")
         self._search_from: int | None = None  # the line a search starts from (None: the end)
 
@@ -144,10 +150,14 @@ class LogScreen(PollingScreen, inherit_bindings=False):
         self._show_notice()
         app = self.batch_app
         self._state_handle = app.engine.open(
-            TaskStatePoller(app.client, self.job_id, self.task_id, self.rank),
-            lambda state: self.post_message(self.StateRead(state)),
+            self.state_poller(),
+            lambda read: self.post_message(self.StateRead(read.state)),
             lambda _error, _at: None,  # the tail reports the same trouble, in place
         )
+
+    def state_poller(self) -> Poller[TaskState | StartTaskState]:
+        """What reads the state of the file's writer (following ends once it completes)."""
+        return TaskStatePoller(self.batch_app.client, self.job_id, self.task_id, self.rank)
 
     def on_unmount(self) -> None:
         if self._state_handle is not None:
@@ -194,7 +204,7 @@ class LogScreen(PollingScreen, inherit_bindings=False):
         self.status.note("" if snapshot.live else "finished: reading it slowly")
 
     def on_log_screen_state_read(self, message: LogScreen.StateRead) -> None:
-        self.task_state = message.state.state
+        self.task_state = message.state
         if self.tail is not None:
             self.tail.set_task_state(self.task_state)
 
@@ -243,10 +253,12 @@ class LogScreen(PollingScreen, inherit_bindings=False):
             text = f"reading the end of {file_name(self.file)}…"
         elif snap.binary:
             size = f" ({fmt_size(snap.size)})" if snap.size is not None else ""
-            text = f"This is a binary file{size}: it is not shown. f lists the task's files to open another."
+            text = (
+                f"This is a binary file{size}: it is not shown. f lists the files beside it to open another."
+            )
         elif not snap.lines and not snap.partial and not snap.error and snap.size == 0:
             text = "The file is empty" + (
-                " so far: its lines appear as the task writes them." if snap.live else "."
+                f" so far: its lines appear as {self.writer} writes them." if snap.live else "."
             )
         notice = self.query_one("#log-notice", Static)
         notice.update(Content(clean(text)) if text else "")

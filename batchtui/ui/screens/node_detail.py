@@ -5,10 +5,11 @@ task (enter). A node that is gone says so, and keeps what was last known of it o
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.screen import Screen
@@ -21,7 +22,7 @@ from batchtui.refresh.failures import FailureSummary
 from batchtui.refresh.pools import NodePoller, NodeSnapshot
 from batchtui.refresh.views import is_gone
 from batchtui.ui.messages import FetchFailed
-from batchtui.ui.screens.base import PollingScreen
+from batchtui.ui.screens.node_actions import NodeActionsScreen
 from batchtui.ui.screens.nodes import state_colour
 from batchtui.ui.text import clean, literal
 from batchtui.ui.when import when_text
@@ -47,10 +48,11 @@ def recent_key(r: RecentTask, i: int) -> str:
     return f"{r.job_id}/{r.task_id}{rank}#{i}"
 
 
-class NodeDetailScreen(PollingScreen):
-    """A node in full, kept live; enter on a recent task opens it."""
+class NodeDetailScreen(NodeActionsScreen):
+    """A node in full, kept live; enter on a recent task opens it; B, D, E, X act on the node."""
 
     help_title: ClassVar[str] = "node"
+    compact_footer: ClassVar[bool] = True  # its footer also holds the start task's log
 
     DEFAULT_CSS = """
     NodeDetailScreen #node-header {
@@ -67,6 +69,9 @@ class NodeDetailScreen(PollingScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "choose", "Open task", tooltip="Open the selected recent task"),
         Binding("tab", "focus_detail", "Detail pane", show=False, tooltip="Scroll the node's details"),
+        Binding(
+            "l", "start_task_log", "Start task log", tooltip="The start task's stdout and stderr (o switches)"
+        ),
     ]
 
     def __init__(self, pool_id: str, node_id: str, *, known: NodeInfo | None = None) -> None:
@@ -218,6 +223,14 @@ class NodeDetailScreen(PollingScreen):
 
     # ------------------------------------------------------------------ actions
 
+    def chosen_nodes(self) -> list[Node]:
+        """The node on screen, while it is still in its pool."""
+        return [self.node] if self.node is not None and self.gone is None else []
+
+    def system_commands(self) -> Iterator[SystemCommand]:
+        yield from super().system_commands()
+        yield from self._node_commands("shown")
+
     def on_keyed_table_chosen(self, message: KeyedTable.Chosen) -> None:
         from batchtui.ui.screens.tasks import TasksScreen
 
@@ -227,6 +240,16 @@ class NodeDetailScreen(PollingScreen):
             return
         # On top of this screen: escape comes back to the node.
         self.app.push_screen(TasksScreen(recent.job_id, open_task=recent.task_id))
+
+    def action_start_task_log(self) -> None:
+        from batchtui.ui.screens.node_log import open_start_task_log
+
+        if self.gone is not None:
+            self.notify(
+                f"This node is gone: {self.gone}; its files went with it.", severity="warning", markup=False
+            )
+            return
+        open_start_task_log(self.app, self.pool_id, self.node_id, self.node)
 
     def action_focus_detail(self) -> None:
         if self.has_class("-filtering"):

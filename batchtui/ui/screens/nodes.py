@@ -1,16 +1,18 @@
 """The nodes of one pool: state, scheduling, running tasks and slots, start task, errors, spot or
 dedicated, last boot. Sick nodes first; ``ctrl+z`` shows only them (unusable, start task failed,
-lost contact, offline, preempted, or with errors). Enter opens a node's details.
+lost contact, offline, preempted, or with errors). Enter opens a node's details; ``space`` marks
+nodes for the node actions (B reboot, D/E scheduling, X remove: node_actions.py).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.widgets import Static
@@ -19,7 +21,8 @@ from batchtui.batch.pools import NODE_STATES, SICK_STATES, Node, Pool
 from batchtui.refresh.pools import NodesPoller, NodesSnapshot
 from batchtui.refresh.views import is_gone
 from batchtui.ui.messages import FetchFailed
-from batchtui.ui.screens.base import PollingScreen
+from batchtui.ui.row_reuse import RowReuse
+from batchtui.ui.screens.node_actions import NodeActionsScreen
 from batchtui.ui.text import clean, fmt_age, literal
 from batchtui.ui.widgets.keyed_table import KeyedTable, Row
 
@@ -109,8 +112,8 @@ def state_counts(nodes: list[Node]) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda kv: (kv[0] not in SICK_STATES, -kv[1], kv[0]))
 
 
-class NodesScreen(PollingScreen):
-    """A pool's nodes, sick first; enter opens a node."""
+class NodesScreen(NodeActionsScreen):
+    """A pool's nodes, sick first; enter opens a node; space marks nodes for the node actions."""
 
     help_title: ClassVar[str] = "nodes"
 
@@ -140,14 +143,14 @@ class NodesScreen(PollingScreen):
         self._left = False
         self._fetched: datetime | None = None
         self._widths: dict[str, int] | None = None
-        self._cache: dict[str, tuple[Node, str, str, Row]] = {}
+        self._cache: RowReuse[tuple[Node, str, str]] = RowReuse()
 
     def crumbs(self) -> tuple[str, ...]:
         return ("pools", self.pool_id, "nodes")
 
     def compose_body(self) -> ComposeResult:
         yield Static(Content.styled("loading the pool…", "$text-muted"), id="nodes-header")
-        yield KeyedTable(id="nodes")
+        yield KeyedTable(id="nodes", marks=True)
 
     def make_poller(self) -> NodesPoller:
         app = self.batch_app
@@ -226,19 +229,13 @@ class NodesScreen(PollingScreen):
         # Most nodes are as they were a refresh ago and their ages read the same ("16h33m"):
         # their rows are reused (a 1,000-node pool is rebuilt only where something moved).
         now = self.now()
-        cache: dict[str, tuple[Node, str, str, Row]] = {}
-        rows = []
-        for key, node in self.nodes.items():
-            boot, since = fmt_age(node.last_boot_time, now), fmt_age(node.state_transition_time, now)
-            hit = self._cache.get(key)
-            if hit is not None and hit[0] == node and hit[1] == boot and hit[2] == since:
-                row = hit[3]
-            else:
-                row = self._row(node, boot, since)
-            cache[key] = (node, boot, since, row)
-            rows.append(row)
-        self._cache = cache
-        return rows
+        return self._cache.rows(
+            (
+                (key, (node, fmt_age(node.last_boot_time, now), fmt_age(node.state_transition_time, now)))
+                for key, node in self.nodes.items()
+            ),
+            lambda inputs: self._row(*inputs),
+        )
 
     def _row(self, node: Node, boot: str, since: str) -> Row:
         style = self.table.state_style
@@ -332,6 +329,17 @@ class NodesScreen(PollingScreen):
         self.query_one("#nodes-header", Static).update(Content("\n").join(lines))
 
     # ------------------------------------------------------------------ actions
+
+    def chosen_nodes(self) -> list[Node]:
+        """The marked nodes (or the selected one), as last read."""
+        return [self.nodes[key] for key in self.chosen_keys() if key in self.nodes]
+
+    def nodes_acted_on(self) -> None:
+        self.marks_acted_on()
+
+    def system_commands(self) -> Iterator[SystemCommand]:
+        yield from super().system_commands()
+        yield from self._node_commands("selected (or marked)")
 
     def on_keyed_table_chosen(self, message: KeyedTable.Chosen) -> None:
         from batchtui.ui.screens.node_detail import NodeDetailScreen

@@ -32,6 +32,7 @@ from batchtui.refresh.task_query import (
 from batchtui.refresh.views import TasksPoller, TasksSnapshot, is_gone
 from batchtui.ui.acting import job_commands
 from batchtui.ui.messages import FailuresRead, FetchFailed
+from batchtui.ui.row_reuse import RowReuse
 from batchtui.ui.screens.task_actions import TaskActionsScreen
 from batchtui.ui.text import clean, fmt_count, fmt_duration, literal, runtime
 from batchtui.ui.watches import FailuresWatch
@@ -149,7 +150,7 @@ class TasksScreen(TaskActionsScreen):
         self.has_more = False
         self._loaded_query: TaskQuery | None = None
         self.poller: TasksPoller | None = None
-        self._cache: dict[str, tuple[Task, float | None, Row]] = {}
+        self._cache: RowReuse[tuple[Task, float | None]] = RowReuse()
         self._gone = False
         self._left = False
         self._loading = True
@@ -275,16 +276,10 @@ class TasksScreen(TaskActionsScreen):
 
     def _rows(self) -> list[Row]:
         now = self.now()
-        cache: dict[str, tuple[Task, float | None, Row]] = {}
-        rows: list[Row] = []
-        for key, task in self.tasks.items():
-            ran = self._runtime(task, now)
-            hit = self._cache.get(key)
-            row = hit[2] if hit is not None and hit[0] == task and hit[1] == ran else self._row(task, ran)
-            cache[key] = (task, ran, row)
-            rows.append(row)
-        self._cache = cache
-        return rows
+        return self._cache.rows(
+            ((key, (task, self._runtime(task, now))) for key, task in self.tasks.items()),
+            lambda inputs: self._row(*inputs),
+        )
 
     @staticmethod
     def _runtime(task: Task, now: datetime) -> float | None:
