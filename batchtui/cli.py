@@ -14,7 +14,7 @@ import sys
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from batchtui import __version__
-from batchtui.batch.client import DEFAULT_CONCURRENCY
+from batchtui.batch.client import DEFAULT_CONCURRENCY, ONCE_CONCURRENCY
 from batchtui.batch.models import JOB_STATES
 from batchtui.cli_account import (
     EXIT_FAILURE,
@@ -124,9 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--concurrency",
         type=_concurrency,
-        default=DEFAULT_CONCURRENCY,
+        default=None,
         metavar="N",
-        help=f"most requests in flight to the account at once (default {DEFAULT_CONCURRENCY})",
+        help=(
+            f"most requests in flight to the account at once "
+            f"(default {DEFAULT_CONCURRENCY}, {ONCE_CONCURRENCY} with --once)"
+        ),
     )
     p.add_argument("--log", metavar="FILE", help="write a diagnostic log (requests, retries, errors)")
     return p

@@ -108,6 +108,12 @@ def _make_client(
 ) -> tuple[BatchClient, str, list[str], dict[str, object]]:
     """The client, a label for the status line, config warnings, and extra app options."""
     on_event = _log_event if logging_on else None
+    if args.concurrency is None:
+        from batchtui.batch.client import DEFAULT_CONCURRENCY, ONCE_CONCURRENCY
+
+        # --once reads every job's counts in one burst: httpcore's pool costs CPU per open
+        # connection on every request, so fewer connections finish sooner (bench/README.md).
+        args.concurrency = ONCE_CONCURRENCY if vars(args).get("once") else DEFAULT_CONCURRENCY
     if args.demo if demo is None else demo:
         from batchtui.demo import demo_client
 

@@ -13,8 +13,12 @@ the same code otherwise), for each --time-scales value (0: an account at rest; 6
 the world a minute, so jobs start and finish and bursts of counts reads come and go). For
 "now", every second in which new handshakes happened after the warm-up is listed with the
 requests served in that second and the seconds since the last request before it.
+``--cases`` picks among them; ``--tree NAME=PATH`` (repeatable) adds a case running another
+checkout of batchtui (put first on PYTHONPATH) with its own settings, for a before/after in one
+run, e.g. a `git archive` of main.
 
     python bench/handshakes.py [--minutes 10] [--jobs 1000] [--refresh 5] [--warmup 60] [--time-scales 0,60]
+        [--cases "now,5 s"] [--tree main=/tmp/main-checkout ...]
 """
 
 from __future__ import annotations
@@ -130,6 +134,8 @@ def main() -> None:
     ap.add_argument("--refresh", type=float, default=5.0)
     ap.add_argument("--time-scales", default="0,60", help="the simulator's clock speeds, one run each")
     ap.add_argument("--warmup", type=float, default=60.0, help="seconds before handshakes are counted")
+    ap.add_argument("--cases", default=",".join(CASES), help=f"which of {', '.join(CASES)} to run")
+    ap.add_argument("--tree", action="append", default=[], metavar="NAME=PATH", help="also run this checkout")
     ap.add_argument("--case", choices=sorted(CASES), help=argparse.SUPPRESS)  # a child's one case
     ap.add_argument("--scale", type=float, default=0.0, help=argparse.SUPPRESS)  # ... at this clock
     args = ap.parse_args()
@@ -137,15 +143,26 @@ def main() -> None:
         print(json.dumps(asyncio.run(run_case(args, CASES[args.case]))))
         return
     argv = list(sys.argv[1:])
-    runs = [(name, float(scale)) for scale in args.time_scales.split(",") for name in CASES]
-    children = {
-        (name, scale): subprocess.Popen(
-            [sys.executable, __file__, *argv, "--case", name, "--scale", str(scale)],
+    trees: dict[str, str | None] = {name: None for name in args.cases.split(",") if name}
+    for spec in args.tree:
+        name, _, path = spec.partition("=")
+        if not name or name in CASES or not (Path(path) / "batchtui" / "__init__.py").is_file():
+            ap.error(f"--tree {spec!r}: expected NAME=PATH of a batchtui checkout")
+        trees[name] = str(Path(path).resolve())
+    runs = [(name, float(scale)) for scale in args.time_scales.split(",") for name in trees]
+
+    def child(name: str, scale: float) -> subprocess.Popen[str]:
+        path = trees[name]
+        env = dict(os.environ) if path is None else {**os.environ, "PYTHONPATH": path}
+        case = name if path is None else "now"  # another tree runs with its own settings
+        return subprocess.Popen(
+            [sys.executable, __file__, *argv, "--case", case, "--scale", str(scale)],
             stdout=subprocess.PIPE,
             text=True,
+            env=env,
         )
-        for name, scale in runs
-    }
+
+    children = {(name, scale): child(name, scale) for name, scale in runs}
     results = {key: json.loads(child.communicate()[0]) for key, child in children.items()}
     print()
     print(
@@ -169,9 +186,11 @@ def main() -> None:
             ],
         )
     )
-    for scale in sorted({scale for _name, scale in runs}):
-        lines = bursts(results["now", scale], args.warmup)
-        print(f"now, time scale {scale:g}: new handshakes after warm-up" + (":" if lines else ": none"))
+    for name, scale in runs:
+        if name == "5 s":
+            continue
+        lines = bursts(results[name, scale], args.warmup)
+        print(f"{name}, time scale {scale:g}: new handshakes after warm-up" + (":" if lines else ": none"))
         for line in lines:
             print(line)
 

@@ -7,18 +7,20 @@ every job with its task counts, so a fast wrong answer cannot win.
 
 ``--tls``: the simulator serves HTTPS (``batchtui sim --tls``); both tools trust its
 certificate through the variables it prints (SSL_CERT_FILE for batchtui, REQUESTS_CA_BUNDLE
-for the SDK's requests). ``--tree NAME=PATH`` (repeatable) adds --once columns run from
+for the SDK's requests). ``--over http,https``: both, one simulator each, every repeat running
+every column over both, so the load of the moment weighs on http and HTTPS alike. ``--tree NAME=PATH`` (repeatable) adds --once columns run from
 another checkout of batchtui (put first on PYTHONPATH, byte-compiled like this one), for A/B
 comparisons of two versions in one interleaved run, e.g. a `git archive` of main.
 
     python bench/once_vs_sdk.py [--sizes 50,200,1000] [--repeat 3] [--latency-ms 20]
-        [--concurrency 16,32,64] [--tls] [--tree main=/tmp/main-checkout ...]
+        [--concurrency 16,32,64] [--tls | --over http,https] [--tree main=/tmp/main-checkout ...]
 """
 
 from __future__ import annotations
 
 import argparse
 import compileall
+import contextlib
 import json
 import os
 import resource
@@ -66,6 +68,7 @@ def main() -> None:
         help=f"comma-separated --concurrency values for --once (default {DEFAULT_CONCURRENCY})",
     )
     ap.add_argument("--tls", action="store_true", help="serve and measure over HTTPS")
+    ap.add_argument("--over", help="http, https or both (comma-separated), interleaved; overrides --tls")
     ap.add_argument(
         "--tree",
         action="append",
@@ -85,57 +88,90 @@ def main() -> None:
         trees.append((name, str(Path(path).resolve())))
     columns = [(name, path, c) for name, path in trees for c in levels]
 
-    rows = []
+    overs = [o.strip() for o in (args.over or ("https" if args.tls else "http")).split(",") if o.strip()]
+    if not overs or any(o not in ("http", "https") for o in overs):
+        ap.error(f"--over {args.over!r}: expected http, https or http,https")
+
+    rows: dict[str, list[tuple[int, float, list[float], list[float]]]] = {o: [] for o in overs}
     for n in (int(s) for s in args.sizes.split(",")):
         sim_args = ["--jobs", str(n), "--latency-ms", str(args.latency_ms), "--time-scale", "0"]
-        with sim_server(*sim_args, *(["--tls"] if args.tls else [])) as sim:
-            env = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_BATCH_")}
-            env.update(sim.env)
+        with contextlib.ExitStack() as stack:
+            sims = {
+                o: stack.enter_context(sim_server(*sim_args, *(["--tls"] if o == "https" else [])))
+                for o in overs
+            }
+            envs: dict[str, dict[str, str]] = {}
+            for o, sim in sims.items():
+                env = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_BATCH_")}
+                env.update(sim.env)
+                envs[o] = env
             once = [sys.executable, "-m", "batchtui", "--once", "-o", "json", "--concurrency"]
-            ours: dict[int, list[float]] = {i: [] for i in range(len(columns))}
-            sdk: list[float] = []
+            ours: dict[str, dict[int, list[float]]] = {o: {i: [] for i in range(len(columns))} for o in overs}
+            sdk: dict[str, list[float]] = {o: [] for o in overs}
+            cpu_of: dict[str, dict[int, list[float]]] = {o: {} for o in overs}
 
-            def run_once(column: int, once: list[str] = once, env: dict[str, str] = env) -> tuple[float, str]:
+            def run_once(
+                o: str,
+                column: int,
+                envs: dict[str, dict[str, str]] = envs,
+                once: list[str] = once,
+                cpu_of: dict[str, dict[int, list[float]]] = cpu_of,
+            ) -> tuple[float, str]:
                 _name, path, c = columns[column]
-                return timed([*once, str(c)], env if path is None else {**env, "PYTHONPATH": path}, column)
+                env = envs[o] if path is None else {**envs[o], "PYTHONPATH": path}
+                t, out = timed([*once, str(c)], env, column)
+                cpu_of[o].setdefault(column, []).append(CPU[column][-1])
+                return t, out
 
             # One untimed pass each: the simulator builds each job's tasks lazily on first use,
             # and whichever tool ran first would otherwise pay for it.
-            for i in range(len(columns)):
-                run_once(i)
-            CPU.clear()
-            listed = 0
+            for o in overs:
+                for i in range(len(columns)):
+                    run_once(o, i)
+                cpu_of[o].clear()
+            listed = {o: 0 for o in overs}
             for _ in range(args.repeat):
-                for i in range(len(columns)):  # interleaved, so drifting load hits every column alike
-                    t, out = run_once(i)
-                    doc = json.loads(out)
-                    listed = len(doc["jobs"])  # deleted jobs are not listed, so a few under n
-                    assert all(j["taskCounts"] is not None for j in doc["jobs"]), "--once missed counts"
-                    ours[i].append(t)
-                t, out = timed([sys.executable, str(HERE / "sdk_task_counts.py")], env)
-                assert out.split() == [str(listed), str(listed)], f"SDK saw {out!r}, --once {listed}"
-                sdk.append(t)
-            b = statistics.median(sdk)
-            cpu = [statistics.median(CPU[i]) for i in range(len(columns))]
-            rows.append((listed, b, [statistics.median(ours[i]) for i in range(len(columns))], cpu))
+                for o in overs:  # interleaved, so drifting load hits every column and protocol alike
+                    for i in range(len(columns)):
+                        t, out = run_once(o, i)
+                        doc = json.loads(out)
+                        listed[o] = len(doc["jobs"])  # deleted jobs are not listed, so a few under n
+                        assert all(j["taskCounts"] is not None for j in doc["jobs"]), "--once missed counts"
+                        ours[o][i].append(t)
+                    t, out = timed([sys.executable, str(HERE / "sdk_task_counts.py")], envs[o])
+                    assert out.split() == [str(listed[o]), str(listed[o])], (
+                        f"SDK saw {out!r}, --once {listed[o]}"
+                    )
+                    sdk[o].append(t)
+            for o in overs:
+                b = statistics.median(sdk[o])
+                cpu = [statistics.median(cpu_of[o][i]) for i in range(len(columns))]
+                times = [statistics.median(ours[o][i]) for i in range(len(columns))]
+                rows[o].append((listed[o], b, times, cpu))
 
-    over = "HTTPS (batchtui sim --tls)" if args.tls else "plain http"
-    print(
-        f"\nBenchmark 1: jobs + task counts, sim on loopback over {over}, {args.latency_ms:g} ms latency, "
-        f"median of {args.repeat}"
-    )
-    heads = [f"--once{' ' + name if name else ''} ({c} in flight)" for name, _path, c in columns]
-    width = max(22, *(len(h) for h in heads))
-    head = "".join(f"  {h:>{width}}  {'speed-up':>8}" for h in heads)
-    print(f"{'jobs':>6}  {'azure-batch SDK':>16}{head}")
-    for n, b, times, _cpu in rows:
-        cells = "".join(f"  {a:>{width - 1}.2f}s  {b / a:>7.1f}x" for a in times)
-        print(f"{n:>6}  {b:>15.2f}s{cells}")
-    # --once is CPU-bound where the SDK waits on latency: its CPU time, which other load on the
-    # machine inflates much less than wall time, is the steadier figure for an A/B.
-    print("CPU of each --once process (user + system, median):")
-    for n, _b, _times, cpu in rows:
-        print(f"{n:>6}  {'':>16}" + "".join(f"  {c:>{width - 1}.3f}s  {'':>8}" for c in cpu))
+    for o in overs:
+        over = "HTTPS (batchtui sim --tls)" if o == "https" else "plain http"
+        print(
+            f"\nBenchmark 1: jobs + task counts, sim on loopback over {over}, {args.latency_ms:g} ms latency, "
+            f"median of {args.repeat}"
+            + (
+                " (interleaved with " + " and ".join(x for x in overs if x != o) + ")"
+                if len(overs) > 1
+                else ""
+            )
+        )
+        heads = [f"--once{' ' + name if name else ''} ({c} in flight)" for name, _path, c in columns]
+        width = max(22, *(len(h) for h in heads))
+        head = "".join(f"  {h:>{width}}  {'speed-up':>8}" for h in heads)
+        print(f"{'jobs':>6}  {'azure-batch SDK':>16}{head}")
+        for n, b, times, _cpu in rows[o]:
+            cells = "".join(f"  {a:>{width - 1}.2f}s  {b / a:>7.1f}x" for a in times)
+            print(f"{n:>6}  {b:>15.2f}s{cells}")
+        # --once is CPU-bound where the SDK waits on latency: its CPU time, which other load on the
+        # machine inflates much less than wall time, is the steadier figure for an A/B.
+        print("CPU of each --once process (user + system, median):")
+        for n, _b, _times, cpu in rows[o]:
+            print(f"{n:>6}  {'':>16}" + "".join(f"  {c:>{width - 1}.3f}s  {'':>8}" for c in cpu))
 
 
 if __name__ == "__main__":

@@ -37,9 +37,15 @@ from batchtui.batch.transport import (
 from batchtui.batch.urls import origin
 
 DEFAULT_API_VERSION = "2025-06-01"
-#: Requests in flight at once, per account. A screen of jobs (~35 rows at 120x40) has its
-#: counts read in one round trip; --once for 200 jobs in 7.
+#: Requests in flight at once, per account: the dashboard's first tick reads a screen of
+#: jobs' counts (~35 rows at 120x40) in one round trip (later ticks one at a time, jobs.py).
 DEFAULT_CONCURRENCY = 32
+#: ... for ``--once``, which is CPU-bound on a near account: httpcore's pool checks every idle
+#: connection (a socket poll through anyio's stream attributes) each time a request starts
+#: or ends, so its CPU grows with connections x requests. At 200 jobs and 20 ms, 12 in flight
+#: cost 0.5-0.7 s less CPU than 32 over http and HTTPS alike and finished sooner
+#: (bench/README.md, "--once: fewer connections").
+ONCE_CONCURRENCY = 12
 
 
 @dataclass(frozen=True)

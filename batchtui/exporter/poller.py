@@ -117,6 +117,9 @@ class AccountPoller:
             list_every=1,
             counts_every=1,
             initial_window=EVERY_JOB,
+            # Every exported job, not a screen: one at a time would not read them in an interval.
+            steady_concurrency=32,
+            asked_concurrency=32,
             history_len=2,
             completed_for=self.completed_for,
         )

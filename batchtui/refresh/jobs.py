@@ -14,7 +14,27 @@ The plan (issue 5):
   fetched again (``c`` recounts exactly on demand);
 - counts requests run concurrently with a bound, the selected job's first on the wire; jobs
   that left the list are forgotten, and the per-job history is a fixed-length ring, so memory
-  stays flat however long it runs.
+  stays flat however long it runs;
+- after the first tick, a refresh (timer tick) reads its counts one at a time
+  (``steady_concurrency``), so refreshing never needs a connection the ticks before it did not
+  keep open (below); ctrl+r and rows scrolled into view read up to ``asked_concurrency`` (4)
+  at once.
+
+Connections (issue 15.3, bench/handshakes.py): httpcore hands a request the first idle
+connection in its pool, so a connection is kept only while some tick needs that many at
+once, and closes after ``KEEPALIVE_SECONDS`` (120 s) without one; the next tick that reads
+that many counts at once pays a TLS handshake for each connection it reopens. With 32 in
+flight, ticks of 20-35 counts came once in a while and an hour of refreshing paid 177
+handshakes at rest; with 2, the second connection still idled out in a world whose jobs on
+screen had all completed (only the list read each tick) and was reopened by the next tick
+with new jobs: 5 an hour. One at a time: the one connection carries every tick's list read,
+so it never idles out. The price is a round trip per count on a busy tick (~12 on a screen of
+moving jobs), well inside an interval, the selected job's first. Keep-alive cannot grow
+instead (Azure's load balancers drop a flow idle ~4 minutes). The first tick has no
+connection to reuse and reads a whole screen of counts at once (``concurrency``): what it
+opens beyond one closes unused, without a handshake. A ctrl+r or a "focus" tick (rows that
+came into view without counts: scrolled to, or new in the list) may reopen up to three more
+(bench/README.md counts one such handshake in 25 minutes of a moving world).
 
 First paint (bench/ten_thousand.py): with an ``on_progress`` callback, a first read of a job
 list longer than one page hands over a partial snapshot after the first page and the selected
@@ -126,7 +146,6 @@ class JobsMonitor:
     state: str | None = None
     now: Callable[[], datetime] = utcnow
     list_every: int = 1  # ticks between list reads (a "changed since" read between full ones)
-    #: counts requests of one tick in flight at once (the client bounds all of its requests too)
     #: ticks between reads of a changing job's counts (a quiet job's grow from here, cadence.py)
     counts_every: int = 3
     #: ticks between sweeps of the list's ids, the safety net for what a "changed since" read
@@ -135,7 +154,12 @@ class JobsMonitor:
     #: seconds a "changed since" read reaches back before the last read (clock skew, changes
     #: committed while the last read was in flight)
     overlap: float = 10.0
+    #: counts requests in flight at once on the first tick (the client bounds all of its own too)
     concurrency: int = 32
+    #: ... on every refresh after it: one, the connection every tick keeps open (module docstring)
+    steady_concurrency: int = 1
+    #: ... on a tick the operator asked for (ctrl+r, rows scrolled into view without counts)
+    asked_concurrency: int = 4
     initial_window: int = 40  # counts fetched before the screen has said what it shows
     history_len: int = 60
     #: receives a partial snapshot while a long first list is read (first paint)
@@ -164,6 +188,7 @@ class JobsMonitor:
     _ticks_since_full: int = field(default=0, init=False)
     _need_full: bool = field(default=False, init=False)  # a sweep found ids it does not know
     _extra_requests: int = field(default=0, init=False)  # follow-up reads of the last changed read
+    _in_flight: int = field(default=1, init=False)  # counts requests at once, this tick
 
     def __post_init__(self) -> None:
         # A job whose counts move is read every ``counts_every`` ticks (cadence.py).
@@ -215,6 +240,13 @@ class JobsMonitor:
         self._failures = []
         # A list read cut short (a page failed) is read again on the next tick, whatever kind.
         unread = self._jobs is None or not self._list_whole
+        self._in_flight = (
+            self.concurrency
+            if self._jobs is None
+            else self.steady_concurrency
+            if kind == "timer"
+            else self.asked_concurrency
+        )
         self._tick_no = self._ticks
         if kind == "timer":
             list_now = unread or self._ticks % self.list_every == 0
@@ -459,7 +491,7 @@ class JobsMonitor:
     async def _fetch_counts(self, job_ids: Sequence[str]) -> int:
         if not job_ids:
             return 0
-        gate = asyncio.Semaphore(self.concurrency)
+        gate = asyncio.Semaphore(self._in_flight)
 
         async def one(job_id: str) -> None:
             # Tasks start in order and the semaphore is FIFO: the first job is first on the wire.
