@@ -51,3 +51,19 @@ def make_client(
         retry=retry if retry is not None else RetryPolicy(max_attempts=attempts, base_delay=0, max_delay=0),
         **kw,
     )
+
+
+def sdk_for(sim: Simulator, url: str) -> Any:
+    """The official azure-batch SDK's client, signing with the simulator's Shared Key, at ``url``
+    (a loopback simulator: ``BackgroundServer(sim).url``)."""
+    import azure.batch as azure_batch
+    from azure.core.credentials import AzureNamedKeyCredential
+
+    return azure_batch.BatchClient(
+        endpoint=url, credential=AzureNamedKeyCredential(sim.config.account, sim.config.key)
+    )
+
+
+def ours(sim: Simulator, url: str) -> BatchClient:
+    """batchtui's own client at a loopback simulator (the SDK's twin, for same-bytes tests)."""
+    return BatchClient(url, SharedKeyAuth(sim.config.account, sim.config.key))

@@ -7,15 +7,13 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
+from sim_support import ours, sdk_for
 
-from batchtui.batch.auth import SharedKeyAuth
-from batchtui.batch.client import BatchClient as OurClient
 from batchtui.batch.files import TaskFileRef, rank_file
 from batchtui.sim import SimConfig, Simulator
 from batchtui.sim.server import BackgroundServer
 
 azure_batch = pytest.importorskip("azure.batch")
-from azure.core.credentials import AzureNamedKeyCredential  # noqa: E402
 from azure.core.exceptions import HttpResponseError  # noqa: E402
 
 JOB, TASK = "mpi-cfd-0001", "solver-00"
@@ -26,16 +24,6 @@ def served() -> Iterator[tuple[Simulator, str]]:
     sim = Simulator(SimConfig(seed=1, jobs=40, time_scale=0))
     with BackgroundServer(sim) as server:
         yield sim, server.url
-
-
-def sdk_for(sim: Simulator, url: str) -> object:
-    return azure_batch.BatchClient(
-        endpoint=url, credential=AzureNamedKeyCredential(sim.config.account, sim.config.key)
-    )
-
-
-def ours(sim: Simulator, url: str) -> OurClient:
-    return OurClient(url, SharedKeyAuth(sim.config.account, sim.config.key))
 
 
 def test_task_files_read_the_same_through_the_sdk(served: tuple[Simulator, str]) -> None:

@@ -11,15 +11,14 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from sim_support import ours, sdk_for
 
 from batchtui.batch.auth import SharedKeyAuth
-from batchtui.batch.client import BatchClient as OurClient
 from batchtui.batch.files import FileUnavailable, start_task_file
 from batchtui.sim import SimConfig, Simulator
 from batchtui.sim.server import BackgroundServer
 
 azure_batch = pytest.importorskip("azure.batch")
-from azure.core.credentials import AzureNamedKeyCredential  # noqa: E402
 from azure.core.exceptions import HttpResponseError  # noqa: E402
 
 V = "api-version=2025-06-01"
@@ -31,16 +30,6 @@ def served() -> Iterator[tuple[Simulator, str]]:
     sim = Simulator(SimConfig(seed=1, jobs=40, time_scale=0))
     with BackgroundServer(sim) as server:
         yield sim, server.url
-
-
-def sdk_for(sim: Simulator, url: str) -> object:
-    return azure_batch.BatchClient(
-        endpoint=url, credential=AzureNamedKeyCredential(sim.config.account, sim.config.key)
-    )
-
-
-def ours(sim: Simulator, url: str) -> OurClient:
-    return OurClient(url, SharedKeyAuth(sim.config.account, sim.config.key))
 
 
 def node_in(sdk: object, pool: str, state: str) -> object:

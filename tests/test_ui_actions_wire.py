@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sim_support import sdk_for
 from ui_support import FrozenClock, wait_for
 
 from batchtui.cli import _make_client, build_parser
@@ -39,15 +40,6 @@ def dashboard(sim: Simulator, argv: list[str]) -> BatchApp:
     args = build_parser().parse_args(argv)
     client, label, _warnings, _extra = _make_client(args, False)
     return make_app(client, refresh=3600.0, now=sim.clock.now, monotonic=FrozenClock(), account_label=label)
-
-
-def sdk_for(sim: Simulator, url: str) -> Any:
-    azure_batch = pytest.importorskip("azure.batch")
-    from azure.core.credentials import AzureNamedKeyCredential
-
-    return azure_batch.BatchClient(
-        endpoint=url, credential=AzureNamedKeyCredential(sim.config.account, sim.config.key)
-    )
 
 
 def action_titles(screen: Any) -> list[str]:
