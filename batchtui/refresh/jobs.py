@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
@@ -62,6 +62,15 @@ from batchtui.refresh.cadence import CountsCadence
 from batchtui.refresh.clock import utcnow
 from batchtui.refresh.engine import PartialFailure
 from batchtui.refresh.history import HistoryStore
+from batchtui.refresh.job_snapshot import (  # re-exported: where the screens and tests find them
+    RECOUNT_LIMITS as RECOUNT_LIMITS,
+)
+from batchtui.refresh.job_snapshot import RECOUNT_SELECT as RECOUNT_SELECT
+from batchtui.refresh.job_snapshot import CountsEntry as CountsEntry
+from batchtui.refresh.job_snapshot import JobsSnapshot as JobsSnapshot
+from batchtui.refresh.job_snapshot import RecountResult as RecountResult
+from batchtui.refresh.job_snapshot import completions_per_minute as completions_per_minute
+from batchtui.refresh.job_snapshot import recount_tasks
 
 if TYPE_CHECKING:
     from batchtui.batch.client import BatchClient
@@ -82,56 +91,8 @@ JOB_LIST_SELECT: tuple[str, ...] = (
 CHANGED_SELECT: tuple[str, ...] = ("id", "eTag", "state", "lastModified", "stateTransitionTime")
 #: ids per follow-up read of the jobs that did change (an `id eq ... or ...` filter)
 IDS_PER_READ = 20
-#: what an exact recount needs from each task
-RECOUNT_SELECT: tuple[str, ...] = ("id", "state", "executionInfo", "requiredSlots")
-#: a recount keeps only its sums, not the tasks: it may page further than a list kept in memory
-RECOUNT_LIMITS = ListLimits(max_pages=2_000, max_items=2_000_000, max_seconds=900.0)
 
 TickKind = Literal["timer", "full", "focus"]
-
-
-@dataclass(frozen=True)
-class CountsEntry:
-    """What is known about one job's task counts."""
-
-    result: TaskCountsResult | None = None
-    fetched_at: datetime | None = None
-    error: BatchClientError | None = None  # the last read failed (result is the previous good one)
-    final: bool = False  # read after the job completed: never fetched again
-
-
-@dataclass(frozen=True)
-class JobsSnapshot:
-    jobs: tuple[Job, ...]
-    counts: Mapping[str, CountsEntry]
-    fetched_at: datetime
-    list_fetched_at: datetime | None
-    selected: str | None
-    history: tuple[tuple[datetime, TaskCounts], ...] = ()  # the selected job's recent samples
-    requests: int = 0  # requests this tick made (benchmarks, tests)
-    listed: bool = False  # whether this tick fetched the job list
-    failures: int = 0  # how many of this tick's requests failed
-    failure: BatchClientError | None = None  # one of those failures (the last), to show
-    partial: bool = False  # a stage of a tick still running (first paint): more of it follows
-    list_error: BatchClientError | None = None  # the last list read stopped at its bounds
-
-    @property
-    def all_failed(self) -> bool:
-        """Nothing this tick asked for arrived: the data shown is as old as it was."""
-        return self.requests > 0 and self.failures >= self.requests
-
-    @property
-    def error(self) -> BatchClientError | None:
-        """The failure worth showing: the selected job's counts could not be read."""
-        entry = self.counts.get(self.selected) if self.selected else None
-        return entry.error if entry else None
-
-
-@dataclass(frozen=True)
-class RecountResult:
-    result: TaskCountsResult
-    listed: int
-    pages: int
 
 
 @dataclass
@@ -544,30 +505,9 @@ class JobsMonitor:
         self, job_id: str, progress: Callable[[int, int], None] | None = None, *, page_size: int = 1000
     ) -> RecountResult:
         """Count a job's tasks by listing them all (the service's /taskcounts can lag)."""
-        c = {"active": 0, "running": 0, "completed": 0, "succeeded": 0, "failed": 0}
-        s = dict(c)
-        listed = pages = 0
-        async for page in self.client.iter_task_pages(
-            job_id, select=list(RECOUNT_SELECT), max_results=page_size, limits=self.recount_limits
-        ):
-            pages += 1
-            for task in page.items:
-                listed += 1
-                slots = task.required_slots or 1
-                bucket = {"active": "active", "preparing": "running", "running": "running"}.get(
-                    task.state or "", "completed" if task.state == "completed" else None
-                )
-                if bucket is None:
-                    continue
-                c[bucket] += 1
-                s[bucket] += slots
-                if bucket == "completed":
-                    outcome = "failed" if task.result == "failure" else "succeeded"
-                    c[outcome] += 1
-                    s[outcome] += slots
-            if progress is not None:
-                progress(listed, pages)
-        return RecountResult(TaskCountsResult(TaskCounts(**c), TaskCounts(**s)), listed, pages)
+        return await recount_tasks(
+            self.client, job_id, progress, page_size=page_size, limits=self.recount_limits
+        )
 
 
 def _odata_time(when: datetime) -> str:
@@ -582,14 +522,3 @@ def _state_matcher(state: str | None) -> Callable[[str | None], bool]:
         return lambda _s: True
     states = {s.strip() for s in state.split(",") if s.strip()}
     return lambda s: s in states
-
-
-def completions_per_minute(history: Sequence[tuple[datetime, TaskCounts]]) -> float | None:
-    """Completed tasks per minute over the recorded samples, or None with too little history."""
-    if len(history) < 2:
-        return None
-    (t0, c0), (t1, c1) = history[0], history[-1]
-    seconds = (t1 - t0).total_seconds()
-    if seconds <= 0:
-        return None
-    return max(c1.completed - c0.completed, 0) * 60.0 / seconds
