@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -60,6 +62,13 @@ _READ_TERMINAL = """function () {
 }"""
 
 
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass  # the group is gone already
+
+
 class CDPError(RuntimeError):
     pass
 
@@ -67,7 +76,7 @@ class CDPError(RuntimeError):
 class Browser:
     def __init__(self) -> None:
         assert CHROMIUM is not None
-        self._profile = tempfile.TemporaryDirectory(prefix="batchtui-chromium-")
+        self._profile = tempfile.TemporaryDirectory(prefix="batchtui-chromium-", ignore_cleanup_errors=True)
         self._proc: asyncio.subprocess.Process | None = None
         self._http: aiohttp.ClientSession | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
@@ -85,6 +94,7 @@ class Browser:
             "about:blank",
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its helpers (renderer, crashpad) are stopped with it
         )
         active = profile / "DevToolsActivePort"
         for _ in range(300):  # up to 30 s for a cold start on a busy machine
@@ -108,14 +118,26 @@ class Browser:
             self._reader.cancel()
         if self._http is not None:
             await self._http.close()
-        if self._proc is not None and self._proc.returncode is None:
-            self._proc.terminate()
-            try:
-                async with asyncio.timeout(10):
+        if self._proc is not None:
+            if self._proc.returncode is None:
+                _signal_group(self._proc.pid, signal.SIGTERM)
+                try:
+                    async with asyncio.timeout(10):
+                        await self._proc.wait()
+                except TimeoutError:
+                    self._proc.kill()
                     await self._proc.wait()
-            except TimeoutError:
-                self._proc.kill()
-                await self._proc.wait()
+            _signal_group(self._proc.pid, signal.SIGKILL)  # a helper still writing the profile
+        # Chromium's helpers may still be closing files in the profile for a moment after the
+        # browser exits ("Directory not empty" seen on a loaded CI machine): try for a while.
+        for _ in range(50):
+            try:
+                shutil.rmtree(self._profile.name)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                await asyncio.sleep(0.1)
         self._profile.cleanup()
 
     async def _read(self) -> None:
