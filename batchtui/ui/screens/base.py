@@ -92,6 +92,8 @@ class PollingScreen(Screen[None]):
     def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
         self.is_paused = False
+        self._gone = False  # what it shows no longer exists: it goes back (once) when shown
+        self._left = False
         self.handle: PollHandle[object] | None = None
         self.account: Account | None = None  # whose engine polls for it (set on mount)
 
@@ -225,9 +227,28 @@ class PollingScreen(Screen[None]):
         self.status.failed(message.error, message.at)
 
     def on_screen_resume(self) -> None:
+        if self._gone:
+            self._leave()
         # Back from a sub-screen: show fresh data at once rather than after a full interval.
         if self.fetches:
             self.refresh_now()
+
+    def went_away(self, text: str | None, title: str) -> None:
+        """What this screen shows was deleted: say so once (``text`` None: a screen under it
+        says it), and go back, now if it is on top, else when it is shown again."""
+        if not self._gone:
+            self._gone = True
+            if text is not None:
+                self.notify(text, title=title, severity="warning", markup=False)
+        if self.is_active:
+            self._leave()
+
+    def _leave(self) -> None:
+        # Several failed refreshes can be queued behind the first: go back once, not once per
+        # failure (a second pop would take the screen under it too).
+        if not self._left:
+            self._left = True
+            self.app.pop_screen()
 
     def restyle(self) -> None:
         """The theme changed: rebuild anything whose colours were baked into cells."""

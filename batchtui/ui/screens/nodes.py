@@ -139,8 +139,6 @@ class NodesScreen(NodeActionsScreen):
         self.pool: Pool | None = None
         self.nodes: dict[str, Node] = {}
         self.truncated = False
-        self._gone = False
-        self._left = False
         self._fetched: datetime | None = None
         self._widths: dict[str, int] | None = None
         self._cache: RowReuse[tuple[Node, str, str]] = RowReuse()
@@ -196,27 +194,7 @@ class NodesScreen(NodeActionsScreen):
     def on_fetch_failed(self, message: FetchFailed) -> None:
         if is_gone(message.error):
             message.prevent_default()
-            if not self._gone:
-                self._gone = True
-                self.notify(
-                    f"Pool {clean(self.pool_id)} no longer exists; back to the pools.",
-                    title="Pool gone",
-                    severity="warning",
-                    markup=False,
-                )
-            if self.is_active:
-                self._leave()
-
-    def on_screen_resume(self) -> None:
-        if self._gone:
-            self._leave()
-        else:
-            super().on_screen_resume()
-
-    def _leave(self) -> None:
-        if not self._left:
-            self._left = True
-            self.app.pop_screen()
+            self.went_away(f"Pool {clean(self.pool_id)} no longer exists; back to the pools.", "Pool gone")
 
     def restyle(self) -> None:
         self._cache.clear()  # the colours are baked into the cells

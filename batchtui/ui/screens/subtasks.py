@@ -93,7 +93,6 @@ class SubtasksScreen(PollingScreen):
         self.alerts: list[RankAlert] = []
         self.failures: FailureSummary | None = None
         self.is_finished = False
-        self._gone = False
         self._rank_rows: dict[str, RankRow] = {}  # by rank key: the rows of the last pass
 
     def crumbs(self) -> tuple[str, ...]:
@@ -149,23 +148,9 @@ class SubtasksScreen(PollingScreen):
         if not (is_gone(error) and isinstance(error, BatchServiceError)):
             return
         message.prevent_default()
-        if self._gone:
-            return
-        self._gone = True
-        if error.code != "JobNotFound":
-            self.notify(
-                f"Task {clean(self.task_id)} no longer exists (deleted); back to the tasks.",
-                title="Task deleted",
-                severity="warning",
-                markup=False,
-            )
         # A deleted job is reported by the tasks screen underneath, which finds out at once.
-        if self.is_active:
-            self.app.pop_screen()
-
-    def on_screen_resume(self) -> None:
-        if self._gone:
-            self.app.pop_screen()
+        text = f"Task {clean(self.task_id)} no longer exists (deleted); back to the tasks."
+        self.went_away(None if error.code == "JobNotFound" else text, "Task deleted")
 
     # ------------------------------------------------------------------ rows
 

@@ -96,8 +96,6 @@ class TasksScreen(TaskActionsScreen):
         self._loaded_query: TaskQuery | None = None
         self.poller: TasksPoller | None = None
         self._cache: RowReuse[tuple[Task, float | None]] = RowReuse()
-        self._gone = False
-        self._left = False
         self._loading = True
         self.failures: FailureSummary | None = None
         self._failures = FailuresWatch(self, job_id)
@@ -176,30 +174,9 @@ class TasksScreen(TaskActionsScreen):
         if is_gone(message.error):
             # Every call here is under /jobs/{id}: a 404 means the job itself is gone.
             message.prevent_default()
-            self._job_gone()
-
-    def _job_gone(self) -> None:
-        if not self._gone:
-            self._gone = True
-            self.notify(
-                f"Job {clean(self.job_id)} no longer exists (deleted); back to the jobs.",
-                title="Job deleted",
-                severity="warning",
-                markup=False,
+            self.went_away(
+                f"Job {clean(self.job_id)} no longer exists (deleted); back to the jobs.", "Job deleted"
             )
-        if self.is_active:
-            self._leave()
-
-    def on_screen_resume(self) -> None:
-        if self._gone:
-            self._leave()
-
-    def _leave(self) -> None:
-        # Several failed refreshes can be queued behind the first: go back once, not once per
-        # failure (a second pop would take the jobs screen with it).
-        if not self._left:
-            self._left = True
-            self.app.pop_screen()
 
     # ------------------------------------------------------------------ failures
 
