@@ -21,7 +21,7 @@ import pytest
 
 from batchtui.batch.auth import SharedKeyAuth
 from batchtui.batch.client import BatchClient
-from batchtui.batch.errors import CertificateError, ConfigError
+from batchtui.batch.errors import CertificateError, ConfigError, TransportError
 from batchtui.batch.retry import RetryPolicy
 from batchtui.batch.transport import (
     KEEPALIVE_SECONDS,
@@ -49,6 +49,8 @@ class Wire:
     requests: int = 0
     in_flight: int = 0
     peak: int = 0
+    #: requests served on each connection, in the order they were accepted
+    per_connection: list[int] = field(default_factory=list)
     hung_up: asyncio.Queue[None] = field(default_factory=asyncio.Queue)
 
 
@@ -73,6 +75,8 @@ async def counts_server(
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         wire.connections += 1
+        mine = len(wire.per_connection)
+        wire.per_connection.append(0)
         try:
             while True:
                 try:
@@ -80,6 +84,7 @@ async def counts_server(
                 except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
                     return
                 wire.requests += 1
+                wire.per_connection[mine] += 1
                 wire.in_flight += 1
                 wire.peak = max(wire.peak, wire.in_flight)
                 await asyncio.sleep(delay)
@@ -125,6 +130,73 @@ async def test_a_connection_the_server_closed_is_never_written_to_again() -> Non
     # into a dead socket and failing with "server disconnected" (one try: no retry hides it).
     assert (wire.requests, wire.connections) == (5, 5)
     assert (client.stats.requests, client.stats.errors) == (5, 0)
+
+
+async def test_over_tls_a_connection_the_server_closed_is_never_written_to_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Over TLS the close comes as a close_notify, which asyncio reads before anyone asks.
+    tls = make_server_certificate(tmp_path, "127.0.0.1")
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls.ca_file))
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_side.load_cert_chain(tls.cert_file, tls.key_file)
+    async with (
+        counts_server(close_after_response=True, context=server_side) as wire,
+        BatchClient(wire.url, max_concurrency=4, retry=ONE_TRY) as client,
+    ):
+        for _ in range(3):
+            await client.get_task_counts("j")
+            await wire.hung_up.get()
+            await asyncio.sleep(0.05)  # the close_notify and FIN reach the client's loop
+    assert (wire.requests, wire.connections) == (3, 3)
+    assert (client.stats.requests, client.stats.errors) == (3, 0)
+
+
+async def test_one_at_a_time_the_connections_of_a_burst_take_turns_and_stay_alive() -> None:
+    # A connection a burst opened and one-at-a-time reads never used again would outlive its
+    # keep-alive, and the next burst would pay a new TLS handshake for it (issue 15).
+    async with counts_server(delay=0.02) as wire, BatchClient(wire.url, max_concurrency=4) as client:
+        await asyncio.gather(*(client.get_task_counts(f"j{i}") for i in range(4)))
+        assert wire.per_connection == [1, 1, 1, 1]
+        for i in range(8):
+            await client.get_task_counts(f"j{i}")
+    assert wire.per_connection == [3, 3, 3, 3]
+
+
+async def test_failed_and_abandoned_requests_give_their_connection_back() -> None:
+    """Answers cut half way, and requests cancelled while in flight, leave every slot free:
+    afterwards as many requests as the limit still run at once."""
+    cut = {"left": 3}
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                if cut["left"] > 0:  # promise a body, send half, hang up
+                    cut["left"] -= 1
+                    writer.write(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"taskCounts"')
+                    await writer.drain()
+                    return
+                await asyncio.sleep(0.05)
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(COUNTS), COUNTS))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return
+        finally:
+            writer.close()
+
+    async with listening(serve) as url, BatchClient(url, max_concurrency=2, retry=ONE_TRY) as client:
+        for _ in range(3):
+            with pytest.raises(TransportError):
+                await client.get_task_counts("j")
+        calls = [asyncio.ensure_future(client.get_task_counts(f"c{i}")) for i in range(2)]
+        await asyncio.sleep(0.02)
+        for call in calls:
+            call.cancel()
+        await asyncio.gather(*calls, return_exceptions=True)
+        async with asyncio.timeout(5):
+            results = await asyncio.gather(*(client.get_task_counts(f"j{i}") for i in range(2)))
+    assert all(r.task_counts is not None for r in results)
 
 
 async def test_requests_beyond_the_limit_wait_for_a_connection_and_none_is_shared() -> None:

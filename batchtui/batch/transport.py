@@ -1,4 +1,4 @@
-"""How the client reaches the service: httpx's own transport, with limits and trust set for Batch.
+"""How the client reaches the service: limits, keep-alive, trust and proxies set for Batch.
 
 Everything here goes through httpx's public options, so httpx keeps doing what it does for
 any program: proxies from ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` / ``NO_PROXY``,
@@ -15,9 +15,10 @@ any program: proxies from ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` / ``N
   but requests (and so the Azure SDK and ``az``) does: operators behind a TLS-inspecting
   proxy have set them for those tools already.
 
-A/B against the connection pool of its own that this module held until issue 10 (httpcore
-1.0's pool is quadratic in the connections; that one was linear), in bench/README.md:
-the stock pool with these limits is within the noise of it for ``--once``.
+Which transport: with a proxy configured, httpx's own (it picks the proxy per URL and honours
+``NO_PROXY``); with none, :class:`~batchtui.batch.network.DirectTransport`, httpcore's
+connections over asyncio's sockets, the same limits and trust, and CPU that stays flat as
+requests in flight grow (bench/README.md, session 5).
 """
 
 from __future__ import annotations
@@ -74,6 +75,16 @@ def proxies_from_env(endpoint: str, *, with_credentials: bool) -> bool:
         return True
     host = urlsplit(proxy if "://" in proxy else f"http://{proxy}").hostname or ""
     return is_loopback_host(host)
+
+
+def proxy_configured() -> bool:
+    """Whether any proxy is set where httpx looks (the environment, or the OS's settings).
+
+    Then the client keeps httpx's own transport, which picks the proxy per URL and honours
+    ``NO_PROXY``; with none set it connects directly (batch/network.py, cheaper on CPU).
+    """
+    proxies = urllib.request.getproxies()
+    return any(proxies.get(scheme) for scheme in ("http", "https", "all"))
 
 
 def needs_tls(endpoint: str, env: Mapping[str, str] = os.environ) -> bool:
