@@ -27,6 +27,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -48,10 +49,25 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+#: where every child runs: no checkout here, so `python -m batchtui` imports the tree its
+#: PYTHONPATH names (run from a checkout, ``-m`` would put that checkout first for every column)
+NEUTRAL = tempfile.mkdtemp(prefix="bench-once-")
+
+
+def imported_from(env: dict[str, str]) -> str:
+    """The batchtui package a child with ``env`` imports."""
+    code = "import batchtui, os; print(os.path.dirname(os.path.dirname(os.path.realpath(batchtui.__file__))))"
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=NEUTRAL, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
 def timed(cmd: list[str], env: dict[str, str], column: int = -1) -> tuple[float, str]:
     cpu = children_cpu()
     start = time.perf_counter()
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, timeout=600).stdout
+    out = subprocess.run(
+        cmd, env=env, cwd=NEUTRAL, capture_output=True, text=True, check=True, timeout=600
+    ).stdout
     elapsed = time.perf_counter() - start
     CPU.setdefault(column, []).append(children_cpu() - cpu)
     return elapsed, out
@@ -86,6 +102,12 @@ def main() -> None:
             ap.error(f"--tree {spec!r}: expected NAME=PATH of a batchtui checkout")
         compileall.compile_dir(str(Path(path) / "batchtui"), quiet=1)
         trees.append((name, str(Path(path).resolve())))
+    for name, path in trees:  # each column runs the code it is named for
+        env = dict(os.environ) if path is None else {**os.environ, "PYTHONPATH": path}
+        got = imported_from(env)
+        want = path or str(HERE.parent.resolve())
+        if Path(got).resolve() != Path(want).resolve():
+            ap.error(f"column {name or 'this checkout'!r} would import batchtui from {got}, not {want}")
     columns = [(name, path, c) for name, path in trees for c in levels]
 
     overs = [o.strip() for o in (args.over or ("https" if args.tls else "http")).split(",") if o.strip()]
