@@ -56,7 +56,7 @@ async def run_case(args: argparse.Namespace, keepalive: float | None) -> dict[st
     folder = Path(tempfile.mkdtemp(prefix="bench-handshakes-"))
     tls = make_server_certificate(folder, "127.0.0.1")
     os.environ["SSL_CERT_FILE"] = str(tls.ca_file)
-    samples: list[dict[str, float]] = []
+    samples: list[dict[str, Any]] = []
     with sim_server.BackgroundServer(sim, tls=tls) as server:
         client = BatchClient(
             server.url, SharedKeyAuth(sim.config.account, sim.config.key), account=sim.config.account
@@ -65,14 +65,16 @@ async def run_case(args: argparse.Namespace, keepalive: float | None) -> dict[st
         start = time.monotonic()
         async with app.run_test(size=(120, 40)):
             while (elapsed := time.monotonic() - start) < args.minutes * 60:
-                samples.append(
-                    {
-                        "s": elapsed,
-                        "handshakes": server.server.tls_handshakes,
-                        "requests": len(sim.requests),
-                        "lists": sum(1 for r in sim.requests if r.path == "/jobs"),
-                    }
-                )
+                sample: dict[str, Any] = {
+                    "s": elapsed,
+                    "handshakes": server.server.tls_handshakes,
+                    "requests": len(sim.requests),
+                    "lists": sum(1 for r in sim.requests if r.path == "/jobs"),
+                }
+                if samples and sample["handshakes"] > samples[-1]["handshakes"]:
+                    # what was asked in the second a connection was opened: which poller needed it
+                    sample["paths"] = [r.path for r in sim.requests[samples[-1]["requests"] :]]
+                samples.append(sample)
                 await asyncio.sleep(1.0)
         samples.append(
             {
@@ -100,7 +102,8 @@ def bursts(result: dict[str, Any], warmup: float) -> list[str]:
         if new and now["s"] >= warmup:
             out.append(
                 f"  t={now['s']:.0f}s: +{new} handshakes, {asked} requests that second, "
-                f"{before['s'] - last_busy:.0f} s after the last request before it"
+                f"{before['s'] - last_busy:.0f} s after the last request before it: "
+                + ", ".join(now.get("paths", []))
             )
         if asked:
             last_busy = now["s"]
