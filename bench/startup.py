@@ -14,6 +14,7 @@ Goal (issue 5): under 1 s to the selected job's counts.
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import statistics
 import subprocess
@@ -37,10 +38,17 @@ def child_env(sim_env: dict[str, str], home: str) -> dict[str, str]:
     return env
 
 
-def run_child(env: dict[str, str], timeout: float = 300.0, state: str | None = None) -> dict[str, object]:
-    """Spawn the dashboard; return {milestone: seconds since spawn} and its figures."""
+def run_child(
+    env: dict[str, str], timeout: float = 300.0, state: str | None = None, tree: str | None = None
+) -> dict[str, object]:
+    """Spawn the dashboard; return {milestone: seconds since spawn} and its figures.
+
+    ``tree``: another checkout's dashboard, run by its own bench/startup_child.py."""
     start = time.perf_counter()
-    cmd = [sys.executable, str(HERE / "startup_child.py"), *([state] if state else [])]
+    child = Path(tree) / "bench" / "startup_child.py" if tree else HERE / "startup_child.py"
+    if tree:
+        env = {**env, "PYTHONPATH": tree}
+    cmd = [sys.executable, str(child), *([state] if state else [])]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     out: dict[str, object] = {}
     assert proc.stdout is not None
@@ -74,8 +82,24 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=1000)
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--latency-ms", type=float, default=20)
+    ap.add_argument(
+        "--tree",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="also run the checkout at PATH, interleaved, as a column of its own (repeatable)",
+    )
     args = ap.parse_args()
-    runs: list[dict[str, object]] = []
+    trees: list[tuple[str, str | None]] = [("now", None)]
+    for spec in args.tree:
+        name, _, path = spec.partition("=")
+        if not name or not (Path(path) / "bench" / "startup_child.py").is_file():
+            ap.error(
+                f"--tree {spec!r}: expected NAME=PATH of a batchtui checkout with bench/startup_child.py"
+            )
+        compileall.compile_dir(str(Path(path) / "batchtui"), quiet=1)
+        trees.append((name, str(Path(path).resolve())))
+    by_tree: dict[str, list[dict[str, object]]] = {name: [] for name, _ in trees}
     compile_package()
     with (
         tempfile.TemporaryDirectory() as home,
@@ -87,27 +111,46 @@ def main() -> int:
         run_child(env)  # untimed warm-up
         bare = statistics.median(bare_python(env) for _ in range(5))
         for _ in range(args.repeat):
-            runs.append(run_child(env))
+            for name, path in trees:  # interleaved: drifting load weighs on every column alike
+                by_tree[name].append(run_child(env, tree=path))
 
-    def med(key: str) -> float:
+    def med(runs: list[dict[str, object]], key: str) -> float:
         return statistics.median(float(r[key]) for r in runs)  # type: ignore[arg-type]
 
-    counts = med("counts")
+    def cells(fmt: str, key: str) -> list[str]:
+        return [format(med(by_tree[name], key), fmt) for name, _ in trees]
+
+    counts = med(by_tree["now"], "counts")
     rows = [
-        ["bare `python -c pass`", "", f"{bare:.3f}", ""],
-        ["imports done (textual, httpx, batchtui.ui)", "", f"{med('imported'):.3f}", ""],
-        [f"job list on screen ({int(med('rows')):,} rows)", "", f"{med('list'):.3f}", ""],
-        ["selected job's counts on screen", "< 1 s", f"{counts:.3f}", "ok" if counts < 1 else "MISSED"],
-        ["  worst of the runs", "", f"{max(float(r['counts']) for r in runs):.3f}", ""],  # type: ignore[arg-type]
-        ["requests until then", "", f"{med('n_requests'):.0f}", ""],
-        ["KiB received until then", "", f"{med('n_bytes') / 1024:,.0f}", ""],
-        ["RSS then (MB)", "", f"{med('rss_mb'):.1f}", ""],
+        ["bare `python -c pass`", "", f"{bare:.3f}", *([""] * (len(trees) - 1)), ""],
+        ["imports done (textual, httpx, batchtui.ui)", "", *cells(".3f", "imported"), ""],
+        [f"job list on screen ({int(med(by_tree['now'], 'rows')):,} rows)", "", *cells(".3f", "list"), ""],
+        [
+            "selected job's counts on screen",
+            "< 1 s",
+            *cells(".3f", "counts"),
+            "ok" if counts < 1 else "MISSED",
+        ],
+        [
+            "  worst of the runs",
+            "",
+            *(f"{max(float(r['counts']) for r in by_tree[name]):.3f}" for name, _ in trees),  # type: ignore[arg-type]
+            "",
+        ],
+        ["requests until then", "", *cells(".0f", "n_requests"), ""],
+        ["KiB received until then", "", *(f"{med(by_tree[n], 'n_bytes') / 1024:,.0f}" for n, _ in trees), ""],
+        ["RSS then (MB)", "", *cells(".1f", "rss_mb"), ""],
     ]
     print(
         table(
             f"Benchmark 3: start-up to first screen, {args.jobs:,} jobs, sim on loopback with "
             f"{args.latency_ms:g} ms latency, seconds since spawn (median of {args.repeat})",
-            ["milestone", "goal", "measured", "verdict"],
+            [
+                "milestone",
+                "goal",
+                *(name if name == "now" else f"{name}" for name, _ in trees),
+                "verdict (now)",
+            ],
             rows,
         )
     )
