@@ -42,12 +42,11 @@ DEFAULT_API_VERSION = "2025-06-01"
 #: Requests in flight at once, per account: the dashboard's first tick reads a screen of
 #: jobs' counts (~35 rows at 120x40) in one round trip (later ticks one at a time, jobs.py).
 DEFAULT_CONCURRENCY = 32
-#: ... for ``--once``, which is CPU-bound on a near account: httpcore's pool checks every idle
-#: connection (a socket poll through anyio's stream attributes) each time a request starts
-#: or ends, so its CPU grows with connections x requests. At 200 jobs and 20 ms, 12 in flight
-#: cost 0.5-0.7 s less CPU than 32 over http and HTTPS alike and finished sooner
-#: (bench/README.md, "--once: fewer connections").
-ONCE_CONCURRENCY = 12
+#: ... for ``--once``, which is CPU-bound on a near account. Since the client's own pool
+#: (network.py) its CPU no longer grows with the connections; at 200 jobs and 20 ms, 24 in
+#: flight finished as soon as 32 with a little less CPU and 8 fewer TLS handshakes, and
+#: 0.2 s sooner than 12 (bench/README.md, session 5).
+ONCE_CONCURRENCY = 24
 
 
 @dataclass(frozen=True)
