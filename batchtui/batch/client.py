@@ -9,11 +9,10 @@ functions over the client (``files.py``, ``actions.py``) with thin methods here.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
-from batchtui.batch import files as _files
 from batchtui.batch.auth import EntraIdAuth, SharedKeyAuth
 from batchtui.batch.errors import ConfigError
 from batchtui.batch.job_reads import JobReads
@@ -32,6 +31,9 @@ from batchtui.batch.request import (
 from batchtui.batch.retry import RetryPolicy
 from batchtui.batch.task_reads import TaskReads
 from batchtui.batch.urls import join_select, segment
+
+if TYPE_CHECKING:
+    from batchtui.batch import files as _files
 
 __all__ = [
     "DEFAULT_API_VERSION",
@@ -111,11 +113,14 @@ class BatchClient(JobReads, TaskReads, PoolReads):
         )
 
     # ------------------------------------------------------------------ files (batch/files.py)
+    # Imported on first use: --once and the first screen read no file (~10 ms of every start).
 
     async def list_task_files(
         self, job_id: str, task_id: str, *, recursive: bool = False, prefix: str | None = None
     ) -> list[_files.NodeFile]:
         """The files in a task's directory (``prefix``: ``$filter=startswith(name,...)``)."""
+        from batchtui.batch import files as _files
+
         ref = _files.TaskFileRef(job_id, task_id, "")
         return await _files.list_files(self, ref, recursive=recursive, prefix=prefix)
 
@@ -123,14 +128,20 @@ class BatchClient(JobReads, TaskReads, PoolReads):
         self, pool_id: str, node_id: str, *, recursive: bool = False, prefix: str | None = None
     ) -> list[_files.NodeFile]:
         """The files on a node, from its root (a rank's are under its taskRootDirectory)."""
+        from batchtui.batch import files as _files
+
         return await _files.list_files(self, (pool_id, node_id), recursive=recursive, prefix=prefix)
 
     async def get_file_properties(self, ref: _files.FileRef) -> _files.FileProperties:
         """HEAD a task or node file: length, last modified, directory or not."""
+        from batchtui.batch import files as _files
+
         return await _files.get_properties(self, ref)
 
     async def read_file_range(
         self, ref: _files.FileRef, start: int, end: int, *, total: int | None = None
     ) -> _files.FileChunk:
         """Bytes ``[start, end)`` of a task or node file (one ranged GET, capped)."""
+        from batchtui.batch import files as _files
+
         return await _files.read_range(self, ref, start, end, total=total)
