@@ -213,7 +213,6 @@ class _Pool:
         self._idle: list[httpcore.AsyncHTTPConnection] = []  # least recently used first
         self._busy: set[httpcore.AsyncHTTPConnection] = set()
         self._backend = AsyncioBackend()
-        self.opened = 0  # connections made, for tests and benchmarks
 
     async def take(self, origin: httpcore.Origin, wait: float | None) -> httpcore.AsyncHTTPConnection:
         try:
@@ -239,7 +238,6 @@ class _Pool:
             http2=False,
             network_backend=self._backend,
         )
-        self.opened += 1
         self._busy.add(conn)
         return conn
 
