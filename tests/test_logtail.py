@@ -195,13 +195,3 @@ async def test_a_binary_file_says_so_and_is_not_read_on() -> None:
     server.data += b"more"
     await tail.poll("timer")
     assert server.tick()[-1] == "HEAD"
-
-
-async def test_switching_to_stderr_reopens_on_the_other_file() -> None:
-    server = GrowingFile(b"out\n")
-    tail = make(server)
-    await tail.poll("timer")
-    tail.switch(REF.sibling("stderr.txt"))
-    snap = await tail.poll("switch")
-    assert snap.reset and snap.file.path == "stderr.txt"
-    assert server.requests[-2].url.path.endswith("/files/stderr.txt")

@@ -134,10 +134,6 @@ class LogTail:
         ``completed`` and the file stopped growing."""
         self.task_state = state
 
-    def switch(self, file: FileRef) -> None:
-        """Show another file (stdout <-> stderr, or one picked from the task's files)."""
-        self._open(file)
-
     # ------------------------------------------------------------------ the poller
 
     def interval(self, base: float) -> float:
