@@ -149,15 +149,26 @@ def json_for_terminal(text: str) -> str:
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-def _tune_gc(*, short_lived: bool) -> None:
-    """Collector settings for a process that is batchtui's own (not a test calling main())."""
-    # Everything imported so far lives as long as the process: moved out of the collector's
-    # generations, later full collections stop re-walking its 25,000 (--once) to 45,000
-    # (dashboard) objects of module state.
+#: the young generation's threshold while batchtui starts: Textual's import and the first
+#: screen allocate a few million objects, and at Python's 700 the collector ran ~215 times and
+#: took 0.10-0.19 s of a 1,000-job first screen; at 10,000, ~15 times and 0.05 s
+#: (bench/startup.py, whose child does what this module does)
+START_GC_THRESHOLD = 10_000
+
+
+def start_gc() -> None:
+    """Collector settings for the start of a process that is batchtui's own."""
+    gc.set_threshold(START_GC_THRESHOLD, 10, 10)
+
+
+def settle_gc(*, short_lived: bool) -> None:
+    """Once started: what is imported and built so far lives as long as the process."""
+    # Moved out of the collector's generations, later full collections stop re-walking its
+    # 25,000 (--once) to 45,000 (dashboard) objects of module state.
     gc.freeze()
     if short_lived:
         # --once lives for a few hundred requests: the young generation is collected every
-        # 20,000 allocations instead of 700 (~90 collections, ~6 ms of a 200-job run).
+        # 20,000 allocations (~90 collections fewer, ~6 ms of a 200-job run).
         gc.set_threshold(20_000, 50, 50)
 
 
@@ -166,7 +177,7 @@ def _run_once(args: argparse.Namespace, client: BatchClient, *, own_process: boo
     from batchtui.once import collect, render_json, render_table
 
     if own_process:
-        _tune_gc(short_lived=True)
+        settle_gc(short_lived=True)
 
     async def go() -> str:
         try:
@@ -193,6 +204,8 @@ def make_dashboard(argv: list[str], **app_kw: Any) -> BatchApp:
 
 def main(argv: list[str] | None = None) -> int:
     own_process = argv is None  # the console script or `python -m`: the process is ours to tune
+    if own_process:
+        start_gc()
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["sim"]:
         from batchtui.sim.cli import main as sim_main
@@ -227,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
             return _run_once(args, client, own_process=own_process)
         app = _dashboard(args, logging_on, prefs)
         if own_process:
-            _tune_gc(short_lived=False)
+            settle_gc(short_lived=False)
         app.run()
         return app.return_code or 0
     except (UsageError, ConfigError) as exc:

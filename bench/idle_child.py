@@ -43,6 +43,10 @@ def rss_kb() -> int:
 
 
 async def main(args: argparse.Namespace) -> int:
+    # The collector as the command line sets it for a process of its own (batchtui/cli.py).
+    from batchtui.cli import settle_gc, start_gc
+
+    start_gc()
     from batchtui.batch.client import BatchClient
     from batchtui.config import resolve_settings
     from batchtui.ui.app import make_app
@@ -58,6 +62,7 @@ async def main(args: argparse.Namespace) -> int:
         cfg = SimConfig()
         kw["now"] = SimClock(cfg.start, cfg.warmup, args.time_scale).now
     app = make_app(client, refresh=args.refresh, account_label=settings.account, **kw)
+    settle_gc(short_lived=False)
     loop = asyncio.get_running_loop()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = None

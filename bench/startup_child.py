@@ -23,6 +23,10 @@ def rss_kb() -> int:
 
 
 async def main(state: str | None) -> int:
+    # The collector as the command line sets it for a process of its own (batchtui/cli.py).
+    from batchtui.cli import settle_gc, start_gc
+
+    start_gc()
     from batchtui.batch.client import BatchClient
     from batchtui.config import resolve_settings
     from batchtui.ui.app import make_app
@@ -33,6 +37,7 @@ async def main(state: str | None) -> int:
     settings = resolve_settings()
     client = BatchClient.from_settings(settings)
     app = make_app(client, refresh=5.0, account_label=settings.account, state=state)
+    settle_gc(short_lived=False)
     listed = False
     async with app.run_test(size=(120, 40)) as pilot:
         for _ in range(200_000):
