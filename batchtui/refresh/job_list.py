@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from batchtui.batch.errors import BatchClientError, ListingTooLong
 from batchtui.batch.models import Job
@@ -44,6 +44,23 @@ IDS_PER_READ = 20
 FirstPage = Callable[[], Awaitable[tuple[int, str | None]]]
 
 
+class ListSettings(Protocol):
+    """What the list is read by, asked at each read (the jobs poller holds them, and its owner
+    may change them between ticks: the exporter sets ``full_every`` once it knows its pace)."""
+
+    #: the ``--state`` filter (comma-separated states), or None for all
+    state: str | None
+    #: ticks between sweeps of the ids; None: 120 ticks, or more as the account grows
+    full_every: int | None
+    #: seconds a "changed since" read reaches back before the last read (clock skew, changes
+    #: committed while the last read was in flight)
+    overlap: float
+
+    def list_filter(self) -> str | None:
+        """The ``$filter`` of a full read (the exporter narrows it by time)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class ListRead:
     """What one tick's list read did."""
@@ -56,17 +73,10 @@ class ListRead:
 @dataclass
 class JobList:
     client: BatchClient
-    state: str | None = None
+    settings: ListSettings
     now: Callable[[], datetime] = utcnow
-    #: ticks between sweeps of the ids; None: 120 ticks, or more as the account grows
-    full_every: int | None = None
-    #: seconds a "changed since" read reaches back before the last read (clock skew, changes
-    #: committed while the last read was in flight)
-    overlap: float = 10.0
     #: told of every new list (the poller forgets the counts of jobs that left)
     on_jobs: Callable[[dict[str, Job]], None] = lambda _by_id: None
-    #: the list's ``$filter``, asked before each full read (the exporter narrows it by time)
-    list_filter: Callable[[], str | None] | None = None
 
     jobs: tuple[Job, ...] | None = field(default=None, init=False)
     by_id: dict[str, Job] = field(default_factory=dict, init=False)
@@ -81,9 +91,6 @@ class JobList:
     def unread(self) -> bool:
         """Never read, or the last read was cut short: read again on the next tick, any kind."""
         return self.jobs is None or not self.whole
-
-    def filter(self) -> str | None:
-        return self.list_filter() if self.list_filter is not None else state_filter(self.state)
 
     async def read(
         self, *, asked: bool, failures: list[BatchClientError], first_page: FirstPage | None
@@ -109,7 +116,9 @@ class JobList:
         else:
             requests, early = 1, None
             try:
-                jobs = await self.client.list_jobs(filter=self.filter(), select=list(JOB_LIST_SELECT))
+                jobs = await self.client.list_jobs(
+                    filter=self.settings.list_filter(), select=list(JOB_LIST_SELECT)
+                )
                 self.error = None
             except ListingTooLong as exc:
                 # An endless list: show what was read, say so, and read it again only on the
@@ -124,8 +133,8 @@ class JobList:
         return ListRead(requests, True, early)
 
     def full_period(self) -> int:
-        if self.full_every is not None:
-            return self.full_every
+        if self.settings.full_every is not None:
+            return self.settings.full_every
         # The ids sweep costs ~30 bytes a job: rarer as the account grows (10,000 jobs: every
         # 1,000 ticks, ~80 minutes at 5 s), never more often than every 120 (10 minutes).
         return max(120, len(self.by_id) // 10)
@@ -150,7 +159,7 @@ class JobList:
     async def _read_changed(self, failures: list[BatchClientError]) -> ListRead:
         """Ask only for the jobs changed since the last read; merge them into the list."""
         assert self._since is not None
-        at = odata_time(self._since - timedelta(seconds=self.overlap))
+        at = odata_time(self._since - timedelta(seconds=self.settings.overlap))
         # No state filter here: a job that left --state's states must come back to be dropped.
         changed_filter = f"lastModified ge {at} or stateTransitionTime ge {at}"
         started = self._service_now()
@@ -178,7 +187,7 @@ class JobList:
     async def _sweep(self, failures: list[BatchClientError]) -> bool:
         """Read the ids of every job: drop those gone; a full read next if any are new to us."""
         try:
-            ids = await self.client.list_jobs(filter=state_filter(self.state), select=["id"])
+            ids = await self.client.list_jobs(filter=state_filter(self.settings.state), select=["id"])
         except BatchClientError as exc:
             failures.append(exc)
             return False
@@ -195,7 +204,7 @@ class JobList:
         return held is None or held.e_tag is None or held.e_tag != job.e_tag
 
     def _merge(self, changed: Sequence[Job]) -> None:
-        wanted = state_matcher(self.state)
+        wanted = state_matcher(self.settings.state)
         by_id = dict(self.by_id)
         for job in changed:
             if not job.id:
@@ -222,7 +231,9 @@ class JobList:
         self.whole = False
         self.error = None
         try:
-            async for page in self.client.iter_job_pages(filter=self.filter(), select=list(JOB_LIST_SELECT)):
+            async for page in self.client.iter_job_pages(
+                filter=self.settings.list_filter(), select=list(JOB_LIST_SELECT)
+            ):
                 pages += 1
                 jobs.extend(page.items)
                 if pages == 1 and page.next_link is not None:

@@ -128,15 +128,7 @@ class JobsMonitor:
         # A job whose counts move is read every ``counts_every`` ticks (cadence.py).
         self.cadence.min_gap = max(1, self.counts_every)
         self.cadence.max_gap = max(self.cadence.max_gap, self.cadence.min_gap)
-        self.listing = JobList(
-            self.client,
-            self.state,
-            now=self.now,
-            full_every=self.full_every,
-            overlap=self.overlap,
-            on_jobs=self._jobs_changed,
-            list_filter=self.list_filter,
-        )
+        self.listing = JobList(self.client, self, now=self.now, on_jobs=self._jobs_changed)
 
     @property
     def _jobs(self) -> tuple[Job, ...] | None:
@@ -203,9 +195,6 @@ class JobsMonitor:
             list_now = kind == "full" or self.listing.unread
         read = ListRead()
         if list_now:
-            # Settings the owner may change between ticks (the exporter sets full_every late).
-            self.listing.state, self.listing.full_every = self.state, self.full_every
-            self.listing.overlap = self.overlap
             first_page = self._first_page if self.on_progress is not None else None
             read = await self.listing.read(
                 asked=kind == "full", failures=self._failures, first_page=first_page
