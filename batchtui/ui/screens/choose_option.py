@@ -12,24 +12,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from batchtui.ui.screens.confirm import DecisionDialog
 from batchtui.ui.text import clean
 
 
-class ChooseOption(ModalScreen[str | None]):
+class ChooseOption(DecisionDialog[str | None]):
     DEFAULT_CSS = """
-    ChooseOption { align: center middle; background: $background 60%; }
-    ChooseOption > Vertical {
-        width: 80%;
-        max-width: 100;
-        height: auto;
-        border: thick $warning;
-        background: $surface;
-        padding: 1 2;
-    }
     ChooseOption #choose-title { text-style: bold; }
     ChooseOption OptionList { height: auto; max-height: 8; margin-top: 1; }
     ChooseOption #choose-keys { color: $text-muted; margin-top: 1; }

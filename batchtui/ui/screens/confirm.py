@@ -11,7 +11,7 @@ whether to go ahead, and with which reason.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -27,17 +27,16 @@ SHOWN_TARGETS = 8
 MAX_REASON = 200  # what the box takes: a reason is a line, not a document
 
 
-@dataclass(frozen=True)
-class Confirmed:
-    """The operator said go ahead (with this reason, if the plan asked for one)."""
-
-    reason: str | None = None
+Decision = TypeVar("Decision")
 
 
-class ConfirmAction(ModalScreen[Confirmed | None]):
+class DecisionDialog(ModalScreen[Decision]):
+    """The frame of a dialog that asks the operator to decide before anything is sent (this
+    confirmation, the option chooser): centred over the dimmed screen, a warning border."""
+
     DEFAULT_CSS = """
-    ConfirmAction { align: center middle; background: $background 60%; }
-    ConfirmAction > Vertical {
+    DecisionDialog { align: center middle; background: $background 60%; }
+    DecisionDialog > Vertical {
         width: 80%;
         max-width: 100;
         height: auto;
@@ -45,6 +44,18 @@ class ConfirmAction(ModalScreen[Confirmed | None]):
         background: $surface;
         padding: 1 2;
     }
+    """
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    """The operator said go ahead (with this reason, if the plan asked for one)."""
+
+    reason: str | None = None
+
+
+class ConfirmAction(DecisionDialog[Confirmed | None]):
+    DEFAULT_CSS = """
     ConfirmAction.-destructive > Vertical { border: thick $error; }
     ConfirmAction #confirm-title { text-style: bold; }
     ConfirmAction #confirm-keys { color: $text-muted; margin-top: 1; }
