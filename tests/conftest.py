@@ -29,6 +29,23 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     return home
 
 
+@pytest.fixture
+def batchtui_log(tmp_path: Path) -> Iterator[Path]:
+    """``--log FILE`` as the CLI sets it up; the handler is removed again afterwards."""
+    import logging
+
+    from batchtui import cli
+
+    path = tmp_path / "batchtui.log"
+    before = list(cli.log.handlers)
+    assert cli._setup_log(str(path))
+    yield path
+    for handler in cli.log.handlers[len(before) :]:
+        handler.close()
+        cli.log.removeHandler(handler)
+    cli.log.setLevel(logging.NOTSET)
+
+
 @pytest.fixture(autouse=True)
 def machine_in_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Local time is UTC in every test (snapshots show local times); a test may set another TZ."""

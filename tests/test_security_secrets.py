@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,19 +56,6 @@ def needles() -> list[str]:
 def assert_no_secret(what: str, text: str) -> None:
     leaks = [n for n in needles() if n in text]
     assert not leaks, f"{what} shows a secret: {leaks}"
-
-
-@pytest.fixture
-def batchtui_log(tmp_path: Path) -> Iterator[Path]:
-    """``--log FILE`` as the CLI sets it up; the handler is removed again afterwards."""
-    path = tmp_path / "batchtui.log"
-    before = list(cli.log.handlers)
-    assert cli._setup_log(str(path))
-    yield path
-    for handler in cli.log.handlers[len(before) :]:
-        handler.close()
-        cli.log.removeHandler(handler)
-    cli.log.setLevel(logging.NOTSET)
 
 
 def sim_with_secrets(**config: Any) -> Simulator:

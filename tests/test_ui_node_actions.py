@@ -5,14 +5,13 @@ words, lands in the action history and --log with its request id, and the rows f
 
 from __future__ import annotations
 
-import logging
+import asyncio
 from pathlib import Path
 from typing import Any
 
 from textual.widgets import Input
 from ui_support import make_sim_app, wait_for
 
-from batchtui import cli
 from batchtui.sim import Simulator
 from batchtui.ui.app import BatchApp
 from batchtui.ui.screens.choose_option import ChooseOption
@@ -55,47 +54,37 @@ def busy(screen: NodesScreen, n: int = 1) -> list[str]:
     return found[:n]
 
 
-async def test_b_asks_how_then_reboots_and_the_row_follows(tmp_path: Path) -> None:
-    path = tmp_path / "batchtui.log"
-    logger = logging.getLogger("batchtui")
-    before = list(logger.handlers)
-    assert cli._setup_log(str(path))
-    try:
-        app, sim = make_sim_app()
-        async with app.run_test(size=SIZE, notifications=True) as pilot:
-            screen = await nodes_screen(pilot, app)
-            (node,) = busy(screen)
-            running = screen.nodes[node].running_tasks_count
-            screen.table.select_key(node)
-            await pilot.press("B")
-            chooser = await dialog(pilot, app, ChooseOption)
-            assert [w for w, _ in chooser.options] == [
-                "requeue",
-                "terminate",
-                "taskcompletion",
-                "retaineddata",
-            ]
-            await pilot.press("enter")  # the first, requeue
-            confirm = await dialog(pilot, app, ConfirmAction)
-            what = "1 running task is" if running == 1 else f"{running} running tasks are"
-            assert confirm.plan.summary == (
-                f"reboot (requeue) node {node} of pool {POOL}: its {what} stopped and queued again"
-                " (other nodes run them)"
-            )
-            assert writes(sim) == []  # asking sends nothing
-            await pilot.press("y")
-            await wait_for(pilot, lambda: screen.nodes[node].state == "rebooting")
-            assert writes(sim) == [("POST", f"/pools/{POOL}/nodes/{node}/reboot", 202)]
-            await wait_for(pilot, lambda: bool(notes(app)))
-            assert notes(app) == [f"node {node} of pool {POOL}: accepted (202)"]
-            (record,) = app.actions.history
-            assert record.outcome == "done" and record.request_id
-    finally:
-        for handler in logger.handlers:
-            if handler not in before:
-                handler.close()
-                logger.removeHandler(handler)
-    text = path.read_text(encoding="utf-8")
+async def test_b_asks_how_then_reboots_and_the_row_follows(batchtui_log: Path) -> None:
+    app, sim = make_sim_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await nodes_screen(pilot, app)
+        (node,) = busy(screen)
+        running = screen.nodes[node].running_tasks_count
+        screen.table.select_key(node)
+        await pilot.press("B")
+        chooser = await dialog(pilot, app, ChooseOption)
+        assert [w for w, _ in chooser.options] == [
+            "requeue",
+            "terminate",
+            "taskcompletion",
+            "retaineddata",
+        ]
+        await pilot.press("enter")  # the first, requeue
+        confirm = await dialog(pilot, app, ConfirmAction)
+        what = "1 running task is" if running == 1 else f"{running} running tasks are"
+        assert confirm.plan.summary == (
+            f"reboot (requeue) node {node} of pool {POOL}: its {what} stopped and queued again"
+            " (other nodes run them)"
+        )
+        assert writes(sim) == []  # asking sends nothing
+        await pilot.press("y")
+        await wait_for(pilot, lambda: screen.nodes[node].state == "rebooting")
+        assert writes(sim) == [("POST", f"/pools/{POOL}/nodes/{node}/reboot", 202)]
+        await wait_for(pilot, lambda: bool(notes(app)))
+        assert notes(app) == [f"node {node} of pool {POOL}: accepted (202)"]
+        (record,) = app.actions.history
+        assert record.outcome == "done" and record.request_id
+    text = await asyncio.to_thread(batchtui_log.read_text, encoding="utf-8")
     assert f"reboot (requeue) node {node} of pool {POOL}: done" in text
     assert f"request-id {record.request_id}" in text
 
