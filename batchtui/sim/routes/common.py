@@ -111,6 +111,26 @@ def write_conditions(request: Request, etag: str, modified_epoch: float) -> None
         raise BatchHTTPError(412, "ConditionNotMet")  # on a write, "not modified" is a failure too
 
 
+def action_answer(
+    request: Request,
+    status: int,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    data_service_id: bool = True,
+) -> Response:
+    """The answer to an action: no body, ``DataServiceId`` (the URL acted on) unless the
+    recorded answer has none, and the entity's ``ETag`` / ``Last-Modified`` where it sends them."""
+    headers: dict[str, str] = {}
+    if data_service_id:
+        headers["DataServiceId"] = f"{request.base_url}{request.raw_path}"
+    if etag is not None:
+        headers["ETag"] = etag
+    if last_modified is not None:
+        headers["Last-Modified"] = last_modified
+    return Response(status, None, headers)
+
+
 def http_date(text: str) -> int | None:
     try:
         return int(parsedate_to_datetime(text).timestamp())

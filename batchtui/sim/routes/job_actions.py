@@ -100,14 +100,11 @@ def _job_ready(sim: Simulator, request: Request, plan: JobPlan, t: float) -> str
 
 def _job_accepted(sim: Simulator, request: Request, plan: JobPlan, t: float) -> Response:
     view = sim.world.job_view(plan, t)
-    return Response(
+    return common.action_answer(
+        request,
         202,
-        None,
-        {
-            "DataServiceId": f"{request.base_url}{request.raw_path}",
-            "ETag": sim.timebase.etag(job_version(view)),
-            "Last-Modified": sim.timebase.http_date(view.last_modified),
-        },
+        etag=sim.timebase.etag(job_version(view)),
+        last_modified=sim.timebase.http_date(view.last_modified),
     )
 
 
@@ -181,13 +178,13 @@ def _task_changed(
     sim: Simulator, request: Request, plan: JobPlan, spec: TaskSpec, t: float, *, data_service_id: bool
 ) -> Response:
     view = sim.world.task_view(plan, spec, t)
-    headers = {
-        "ETag": sim.timebase.etag(task_version(view)),
-        "Last-Modified": sim.timebase.http_date(task_modified(view)),
-    }
-    if data_service_id:
-        headers = {"DataServiceId": f"{request.base_url}{request.raw_path}", **headers}
-    return Response(204, None, headers)
+    return common.action_answer(
+        request,
+        204,
+        etag=sim.timebase.etag(task_version(view)),
+        last_modified=sim.timebase.http_date(task_modified(view)),
+        data_service_id=data_service_id,
+    )
 
 
 # ------------------------------------------------------------------------------------ bodies

@@ -59,7 +59,7 @@ def reboot_node(sim: Simulator, request: Request, pool_id: str, node_id: str) ->
     if _reboot_pending(sim, pool, view, t):  # taskcompletion: it reboots once its tasks are done
         raise BatchHTTPError(409, "NodeBeingRebooted")
     sim.world.nodes.reboot(pool.id, view.node.id, t, option)
-    return _accepted(request, 202)
+    return common.action_answer(request, 202)
 
 
 def disable_scheduling(sim: Simulator, request: Request, pool_id: str, node_id: str) -> Response:
@@ -70,7 +70,7 @@ def disable_scheduling(sim: Simulator, request: Request, pool_id: str, node_id: 
     if view.scheduling == "disabled":
         raise BatchHTTPError(409, "NodeAlreadyInTargetSchedulingState")
     sim.world.nodes.set_scheduling(pool.id, view.node.id, False, t, option)
-    return _accepted(request, 200)
+    return common.action_answer(request, 200)
 
 
 def enable_scheduling(sim: Simulator, request: Request, pool_id: str, node_id: str) -> Response:
@@ -80,7 +80,7 @@ def enable_scheduling(sim: Simulator, request: Request, pool_id: str, node_id: s
     if view.scheduling == "enabled":
         raise BatchHTTPError(409, "NodeAlreadyInTargetSchedulingState")
     sim.world.nodes.set_scheduling(pool.id, view.node.id, True, t)
-    return _accepted(request, 200)
+    return common.action_answer(request, 200)
 
 
 def remove_nodes(sim: Simulator, request: Request, pool_id: str) -> Response:
@@ -111,14 +111,11 @@ def remove_nodes(sim: Simulator, request: Request, pool_id: str) -> Response:
             raise BatchHTTPError(404, "NodeNotFound", message=MESSAGES["NodeNotFound"])
     nodes.remove_nodes(pool.id, ids, t, option)
     after = nodes.pool_view(pool, t)
-    return Response(
+    return common.action_answer(
+        request,
         202,
-        None,
-        {
-            "DataServiceId": f"{request.base_url}{request.raw_path}",
-            "ETag": sim.timebase.etag(pool_version(after)),
-            "Last-Modified": sim.timebase.http_date(after.last_modified),
-        },
+        etag=sim.timebase.etag(pool_version(after)),
+        last_modified=sim.timebase.http_date(after.last_modified),
     )
 
 
@@ -167,7 +164,3 @@ def _seconds(text: object) -> float | None:
         return None
     days, hours, minutes, secs = (float(g) if g else 0.0 for g in m.groups())
     return days * 86400 + hours * 3600 + minutes * 60 + secs
-
-
-def _accepted(request: Request, status: int) -> Response:
-    return Response(status, None, {"DataServiceId": f"{request.base_url}{request.raw_path}"})
