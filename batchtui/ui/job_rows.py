@@ -7,7 +7,7 @@ row of a job whose counts, age and pin did not change is reused as it was
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container, Iterable, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -82,18 +82,6 @@ def fit_columns(width: int, widths: dict[str, int] | None = None) -> list[str]:
             keys.append(back)
     order = [k for k, _ in COLUMNS]
     return sorted(keys, key=order.index)
-
-
-def measure(rows: Iterable[Row]) -> dict[str, int]:
-    """Cells needed per column (content + the table's padding of 1 either side)."""
-    widths = {k: len(label) for k, label in COLUMNS}
-    keys = [k for k, _ in COLUMNS]
-    for row in rows:
-        for k, cell in zip(keys, row.cells, strict=False):
-            n = cell.cell_len if isinstance(cell, Text) else len(str(cell))
-            if n > widths[k]:
-                widths[k] = n
-    return {k: w + 2 for k, w in widths.items()}
 
 
 @dataclass(frozen=True)

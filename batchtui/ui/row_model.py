@@ -86,6 +86,19 @@ def cell_width(value: object) -> int:
     return as_text(value).cell_len
 
 
+def column_widths(rows: Iterable[Row], columns: Sequence[tuple[str, str]]) -> dict[str, int]:
+    """Cells each column needs for ``rows``: its widest cell or its label, and a cell of
+    padding either side (what a screen fits its visible columns to)."""
+    widths = {k: len(label) for k, label in columns}
+    keys = [k for k, _ in columns]
+    for row in rows:
+        for k, cell in zip(keys, row.cells, strict=False):
+            n = cell_width(cell)
+            if n > widths[k]:
+                widths[k] = n
+    return {k: w + 2 for k, w in widths.items()}
+
+
 def _plain(cell: object) -> str:
     return cell.plain if isinstance(cell, Text) else ("" if cell is None else str(cell))
 

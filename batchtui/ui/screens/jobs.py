@@ -15,8 +15,9 @@ from batchtui.refresh.jobs import JobsMonitor, JobsSnapshot, completions_per_min
 from batchtui.refresh.pools import queued_hint
 from batchtui.ui import action_plans
 from batchtui.ui.acting import confirm_then_run, job_commands, say_read_only
-from batchtui.ui.job_rows import COLUMNS, SORTS, CachedRow, fit_columns, job_rows, measure
+from batchtui.ui.job_rows import COLUMNS, SORTS, CachedRow, fit_columns, job_rows
 from batchtui.ui.messages import PoolHealthRead, RecountDone, RecountFailed, RecountProgress
+from batchtui.ui.row_model import column_widths
 from batchtui.ui.screens.base import PollingScreen, Refreshed
 from batchtui.ui.text import clean
 from batchtui.ui.watches import PoolWatch
@@ -126,7 +127,7 @@ class JobsScreen(PollingScreen):
         with self.app.batch_update():
             rows = self._rows()
             if (snap.listed and not snap.partial) or self._widths is None:
-                self._widths = measure(rows)
+                self._widths = column_widths(rows, COLUMNS)
                 self._fit()
             table.apply_rows(rows, flash=self._filled)
             self._filled = self._filled or not snap.partial

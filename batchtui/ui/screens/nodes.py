@@ -21,6 +21,7 @@ from batchtui.batch.pools import NODE_STATES, SICK_STATES, Node, Pool
 from batchtui.refresh.pools import NodesPoller, NodesSnapshot
 from batchtui.refresh.views import is_gone
 from batchtui.ui.messages import FetchFailed
+from batchtui.ui.row_model import column_widths
 from batchtui.ui.row_reuse import RowReuse
 from batchtui.ui.screens.node_actions import NodeActionsScreen
 from batchtui.ui.text import clean, fmt_age, literal
@@ -66,17 +67,6 @@ def fit_columns(width: int, widths: dict[str, int] | None = None) -> list[str]:
             break
         keys.remove(drop)
     return keys
-
-
-def measure(rows: list[Row]) -> dict[str, int]:
-    """Cells each column needs for these rows (content + a cell of padding either side)."""
-    widths = {k: len(label) for k, label in COLUMNS}
-    keys = [k for k, _ in COLUMNS]
-    for row in rows:
-        for k, cell in zip(keys, row.cells, strict=False):
-            n = cell.cell_len if isinstance(cell, Text) else len(str(cell))
-            widths[k] = max(widths[k], n)
-    return {k: w + 2 for k, w in widths.items()}
 
 
 def state_colour(node: Node) -> str:
@@ -176,7 +166,7 @@ class NodesScreen(NodeActionsScreen):
         self._fetched = snapshot.fetched_at
         rows = self._rows()
         with self.app.batch_update():
-            self._widths = measure(rows)
+            self._widths = column_widths(rows, COLUMNS)
             self.table.set_visible_columns(fit_columns(self.size.width, self._widths))
             self.table.apply_rows(rows)
             self._show_header()
