@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sim_support import sdk_for
 
 from batchtui.sim import SimConfig, Simulator
 from batchtui.sim.server import BackgroundServer
@@ -18,7 +19,6 @@ azure_batch = pytest.importorskip("azure.batch")
 from azure.batch.models import BatchJobDisableOptions  # noqa: E402
 from azure.batch.models._models import BatchJobTerminateOptions  # noqa: E402 - not exported in 15.1
 from azure.core import MatchConditions  # noqa: E402
-from azure.core.credentials import AzureNamedKeyCredential  # noqa: E402
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError  # noqa: E402
 
 POLL = 0.05  # seconds between the SDK's LRO polls (its default is 5)
@@ -28,8 +28,7 @@ POLL = 0.05  # seconds between the SDK's LRO polls (its default is 5)
 def served() -> Iterator[tuple[Simulator, azure_batch.BatchClient]]:
     sim = Simulator(SimConfig(seed=9, jobs=30, instances=16, time_scale=0))
     with BackgroundServer(sim) as server:
-        credential = AzureNamedKeyCredential(sim.config.account, sim.config.key)
-        yield sim, azure_batch.BatchClient(endpoint=server.url, credential=credential)
+        yield sim, sdk_for(sim, server.url)
 
 
 def running_tasks(sdk: azure_batch.BatchClient, job_id: str) -> list[str]:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from sim_support import sdk_for
 
 from batchtui.sim import SimConfig, Simulator
 from batchtui.sim.server import BackgroundServer
@@ -16,7 +17,6 @@ from batchtui.sim.server import BackgroundServer
 azure_batch = pytest.importorskip("azure.batch")
 from azure.batch.models import BatchNodeDisableSchedulingOptions, BatchNodeRemoveOptions  # noqa: E402
 from azure.batch.models._models import BatchNodeRebootOptions  # noqa: E402 - not exported in 15.1
-from azure.core.credentials import AzureNamedKeyCredential  # noqa: E402
 from azure.core.exceptions import HttpResponseError  # noqa: E402
 
 POLL = 0.05  # seconds between the SDK's LRO polls (its default is 5)
@@ -27,8 +27,7 @@ POOL = "pool-render-spot"  # seed 9: tasks of minutes, no multi-instance tasks
 def served() -> Iterator[tuple[Simulator, azure_batch.BatchClient]]:
     sim = Simulator(SimConfig(seed=9, jobs=30, instances=16, time_scale=0))
     with BackgroundServer(sim) as server:
-        credential = AzureNamedKeyCredential(sim.config.account, sim.config.key)
-        yield sim, azure_batch.BatchClient(endpoint=server.url, credential=credential)
+        yield sim, sdk_for(sim, server.url)
 
 
 def running_node(sdk: azure_batch.BatchClient) -> str:
