@@ -111,8 +111,8 @@ def _make_client(
     if args.concurrency is None:
         from batchtui.batch.client import DEFAULT_CONCURRENCY, ONCE_CONCURRENCY
 
-        # --once reads every job's counts in one burst: httpcore's pool costs CPU per open
-        # connection on every request, so fewer connections finish sooner (bench/README.md).
+        # --once reads every job's counts in one burst, and is CPU-bound on a near account:
+        # past ONCE_CONCURRENCY more connections cost handshakes and finish no sooner.
         args.concurrency = ONCE_CONCURRENCY if vars(args).get("once") else DEFAULT_CONCURRENCY
     if args.demo if demo is None else demo:
         from batchtui.demo import demo_client

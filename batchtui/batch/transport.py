@@ -10,15 +10,16 @@ any program: proxies from ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` / ``N
 - **Keep-alive** longer than any refresh interval, so a dashboard that asks every 5 s, or
   every minute for a quiet job, reuses its connections instead of paying a TLS handshake on
   most ticks (issue 15). The service's front end closes idle connections when it likes;
-  httpcore notices an idle connection the server closed before it reuses it.
+  the direct transport (batch/http11.py) notices an idle connection the server closed before
+  it reuses it.
 - **Trust**: ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` as well, which httpx does not read
   but requests (and so the Azure SDK and ``az``) does: operators behind a TLS-inspecting
   proxy have set them for those tools already.
 
 Which transport: with a proxy configured, httpx's own (it picks the proxy per URL and honours
-``NO_PROXY``); with none, :class:`~batchtui.batch.network.DirectTransport`, httpcore's
-connections over asyncio's sockets, the same limits and trust, and CPU that stays flat as
-requests in flight grow (bench/README.md, session 5).
+``NO_PROXY``); with none, :class:`~batchtui.batch.network.DirectTransport`, h11
+connections of its own over asyncio's sockets, the same limits and trust, and CPU that stays
+flat as requests in flight grow (bench/README.md, sessions 5 and 6).
 """
 
 from __future__ import annotations
