@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import logging.handlers
 from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
@@ -89,11 +88,13 @@ def _setup_log(path: str | None) -> bool:
         _installed.append(logging.NullHandler())
         log.addHandler(_installed[0])
         return False
+    from logging.handlers import WatchedFileHandler  # with --log only (it imports pickle: ~5 ms)
+
     try:
         # Reopened when logrotate (or anyone) renames or removes the file; text that cannot be
         # encoded (a lone surrogate from the service) is written escaped, not dropped with a
         # traceback.
-        handler = logging.handlers.WatchedFileHandler(path, encoding="utf-8", errors="backslashreplace")
+        handler = WatchedFileHandler(path, encoding="utf-8", errors="backslashreplace")
     except OSError as exc:
         raise UsageError(f"cannot write the log file {path}: {exc.strerror or exc}") from None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

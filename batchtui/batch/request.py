@@ -27,6 +27,7 @@ from batchtui.batch.errors import BatchClientError, ResponseTooLarge, TransportE
 from batchtui.batch.network import DirectTransport
 from batchtui.batch.paging import DEFAULT_LIST_LIMITS, ListLimits
 from batchtui.batch.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
+from batchtui.batch.sending import ClientSender, DirectSender, Sender
 from batchtui.batch.tls_trouble import certificate_error, certificate_failure
 from batchtui.batch.transport import (
     connection_limits,
@@ -162,7 +163,8 @@ class RequestCore:
         # them), one connection per request in flight, all kept alive across refresh ticks.
         # A transport passed in (ASGI, a test double) is used as it is, with no proxy.
         # With no proxy to take, our own pool of h11 connections over asyncio's sockets
-        # (batch/network.py, http11.py): the same limits, a third less CPU in a --once.
+        # (batch/network.py, http11.py), sent to without the client around it (sending.py):
+        # the same limits, headers and timeouts, half the CPU per request in a --once.
         verify: ssl.SSLContext | bool = True  # unused with a transport passed in
         limits = connection_limits(max_concurrency)
         trust_env = proxies_from_env(self.endpoint, with_credentials=auth is not None)
@@ -180,6 +182,12 @@ class RequestCore:
             timeout=timeout,
             headers={"Accept": "application/json"},
             follow_redirects=False,  # a redirect would carry our Authorization elsewhere
+        )
+        proxied = trust_env and proxy_configured()
+        self._sender: Sender = (
+            DirectSender(transport, auth, self._http)
+            if transport is not None and not proxied
+            else ClientSender(self._http)
         )
 
     def __repr__(self) -> str:
@@ -268,8 +276,8 @@ class RequestCore:
                     # httpx's timeouts bound each socket operation, not the whole answer: a
                     # server (or a transport) that drips bytes would hold a refresh forever.
                     async with asyncio.timeout(self._deadline):
-                        request = self._http.build_request(method, url, headers=sent, content=content)
-                        response = await self._http.send(request, stream=True)
+                        request = self._sender.build(method, url, sent, content)
+                        response = await self._sender.send(request)
                         try:
                             body = await read_capped(response, cap)
                         finally:

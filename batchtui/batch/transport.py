@@ -30,7 +30,6 @@ import urllib.request
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-import certifi
 import httpx
 
 from batchtui.batch.auth import is_loopback_host
@@ -113,6 +112,8 @@ def trust_store(env: Mapping[str, str] = os.environ) -> ssl.SSLContext:
     elif folder:
         sources = [("SSL_CERT_DIR", folder)]
     else:
+        import certifi  # only here: a plain-http client (the simulator) never needs it
+
         sources = [("certifi", certifi.where())]
     bundle = next(((n, env[n].strip()) for n in REQUESTS_BUNDLE_VARIABLES if env.get(n, "").strip()), None)
     if bundle is not None:
