@@ -44,7 +44,7 @@ from batchtui.logtext import LineDecoder, to_ansi
 
 if TYPE_CHECKING:
     from batchtui.batch.client import BatchClient
-    from batchtui.batch.models import Subtask
+    from batchtui.batch.task_models import Subtask
 
 #: Bytes per ranged GET while streaming a whole file or following one.
 CHUNK = 1024 * 1024

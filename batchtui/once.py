@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from batchtui.batch.client import BatchClient
 from batchtui.batch.errors import BatchClientError
 from batchtui.batch.models import Job, TaskCounts, TaskCountsResult
-from batchtui.batch.pools import PoolNodeCounts
+from batchtui.batch.node_counts import PoolNodeCounts
 from batchtui.job_order import default_job_order, state_filter
 from batchtui.sanitize import clean
 

@@ -43,6 +43,7 @@ from harness import table  # noqa: E402
 
 from batchtui.batch import models as new_models  # noqa: E402
 from batchtui.batch import pools as new_pools  # noqa: E402
+from batchtui.batch import task_models as new_tasks  # noqa: E402
 from batchtui.batch.auth import SharedKeyAuth  # noqa: E402
 from batchtui.sim import SimConfig, Simulator  # noqa: E402
 
@@ -76,14 +77,16 @@ def baseline(rev: str) -> tuple[types.ModuleType, types.ModuleType]:
     return models, pools
 
 
-def dict_parsers(models: Any, pools: Any) -> dict[str, Callable[[bytes], Any]]:
-    """json.loads then the project's parser, as the client does."""
+def dict_parsers(models: Any, pools: Any, tasks: Any = None) -> dict[str, Callable[[bytes], Any]]:
+    """json.loads then the project's parser, as the client does (``tasks``: where the task
+    parsers are, models.py before session 6)."""
+    tasks = tasks or models
     return {
         "jobs": lambda b: models.parse_job_page(json.loads(b)),
-        "tasks": lambda b: models.parse_task_page(json.loads(b)),
+        "tasks": lambda b: tasks.parse_task_page(json.loads(b)),
         "nodes": lambda b: pools.parse_node_page(json.loads(b)),
         "job": lambda b: models.parse_job(json.loads(b)),
-        "task": lambda b: models.parse_task(json.loads(b)),
+        "task": lambda b: tasks.parse_task(json.loads(b)),
         "counts": lambda b: models.parse_task_counts(json.loads(b)),
     }
 
@@ -262,7 +265,7 @@ def main() -> None:
     old_models, old_pools = baseline(args.baseline)
     impls: dict[str, dict[str, Callable[[bytes], Any]]] = {
         f"hand-written ({args.baseline})": dict_parsers(old_models, old_pools),
-        "field metadata (this tree)": dict_parsers(new_models, new_pools),
+        "field metadata (this tree)": dict_parsers(new_models, new_pools, new_tasks),
     }
     if msgspec is None:
         print("msgspec is not installed (pip install msgspec): its column is left out\n")

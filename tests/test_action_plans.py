@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from batchtui.batch.models import Job, Task, TaskCounts
+from batchtui.batch.models import Job, TaskCounts
+from batchtui.batch.task_models import Task
 from batchtui.refresh.actions import ActionPlan, ActionRecord, Outcome
 from batchtui.ui import action_plans
 from batchtui.ui.acting import describe_outcome

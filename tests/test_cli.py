@@ -179,6 +179,52 @@ def test_once_does_not_import_the_ui() -> None:
     assert out.split() == ["0", "[]"]
 
 
+#: what --once never needs: the task, pool and node models, file reads, the log file's handler,
+#: the config files' parsers (with none to read), and httpcore's connections with anyio
+ONCE_NEVER_LOADS = (
+    "batchtui.batch.task_models",
+    "batchtui.batch.pools",
+    "batchtui.batch.files",
+    "logging.handlers",
+    "tomllib",
+    "configparser",
+    "anyio",
+    "httpcore._async.http11",
+)
+
+
+def test_once_over_the_wire_loads_only_what_it_uses(tmp_path: Path) -> None:
+    """Every module costs every start; a frozen dataclass ~1.3 ms to build (bench/README.md)."""
+    from batchtui.sim import SimConfig, Simulator
+    from batchtui.sim.server import BackgroundServer
+
+    sim = Simulator(SimConfig(seed=3, jobs=20, time_scale=0))
+    code = (
+        "import sys, io, contextlib\n"
+        "from batchtui.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    rc = main(['--once', '-o', 'json'])\n"
+        "jobs = len(__import__('json').loads(out.getvalue())['jobs'])\n"
+        f"print(rc, jobs, [m for m in {ONCE_NEVER_LOADS!r} if m in sys.modules])\n"
+    )
+    with BackgroundServer(sim) as server:
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),  # no config file of the developer's
+            "XDG_CONFIG_HOME": str(tmp_path / "config"),
+            "AZURE_CONFIG_DIR": str(tmp_path / "az"),
+            "AZURE_BATCH_ENDPOINT": server.url,
+            "AZURE_BATCH_ACCOUNT": sim.config.account,
+            "AZURE_BATCH_ACCESS_KEY": sim.config.key,
+        }
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+        )
+    assert done.returncode == 0, done.stderr
+    rc, jobs, loaded = done.stdout.split(maxsplit=2)
+    assert (rc, loaded.strip()) == ("0", "[]") and int(jobs) >= 15
+
+
 def test_log_file_has_requests_and_no_secret(capsys, tmp_path: Path) -> None:
     from batchtui.sim import DEMO_KEY
 

@@ -12,7 +12,7 @@ from test_client import ENDPOINT, Recorder, batch_error, make_client
 from batchtui.batch.client import RetryPolicy
 from batchtui.batch.errors import BatchServiceError, ModelError
 from batchtui.batch.files import FileUnavailable, NodeFileRef, TaskFileRef, join_root, rank_file
-from batchtui.batch.models import NodeInfo
+from batchtui.batch.task_models import NodeInfo
 from tests.conftest import load_data
 
 

@@ -15,11 +15,9 @@ from batchtui.batch.models import (
     parse_duration,
     parse_job,
     parse_job_page,
-    parse_subtask_page,
-    parse_task,
     parse_task_counts,
-    parse_task_page,
 )
+from batchtui.batch.task_models import parse_subtask_page, parse_task, parse_task_page
 from tests.conftest import DATA, load_data
 
 # TimeSpan.MaxValue, the service's "unlimited" (10675199.02:48:05.4775807), to the microsecond.

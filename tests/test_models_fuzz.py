@@ -11,16 +11,16 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from batchtui.batch import models
+from batchtui.batch import models, task_models
 from batchtui.batch.errors import ModelError
 
 PARSERS = [
     models.parse_job,
-    models.parse_task,
+    task_models.parse_task,
     models.parse_task_counts,
     models.parse_job_page,
-    models.parse_task_page,
-    models.parse_subtask_page,
+    task_models.parse_task_page,
+    task_models.parse_subtask_page,
 ]
 
 scalars = st.one_of(
@@ -144,7 +144,7 @@ def test_almost_right_bodies_raise_only_model_error(body: Any) -> None:
 def test_unknown_enum_values_and_fields_are_kept_as_text() -> None:
     job = models.parse_job({"id": "j", "state": "hibernating", "futureField": {"x": 1}})
     assert job.state == "hibernating"
-    task = models.parse_task(
+    task = task_models.parse_task(
         {"id": "t", "executionInfo": {"result": "partial", "failureInfo": {"category": "cosmicray"}}}
     )
     assert task.result == "partial"
@@ -154,7 +154,7 @@ def test_unknown_enum_values_and_fields_are_kept_as_text() -> None:
 
 def test_wrong_shape_names_the_field() -> None:
     try:
-        models.parse_task({"id": "t", "nodeInfo": ["not", "an", "object"]})
+        task_models.parse_task({"id": "t", "nodeInfo": ["not", "an", "object"]})
     except ModelError as exc:
         assert "task.nodeInfo" in str(exc)
     else:

@@ -8,13 +8,8 @@ from typing import Any
 import pytest
 
 from batchtui.batch.errors import ModelError
-from batchtui.batch.pools import (
-    parse_node,
-    parse_node_counts_page,
-    parse_node_page,
-    parse_pool,
-    parse_pool_page,
-)
+from batchtui.batch.node_counts import parse_node_counts_page
+from batchtui.batch.pools import parse_node, parse_node_page, parse_pool, parse_pool_page
 from tests.conftest import load_data
 
 

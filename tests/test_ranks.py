@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from batchtui.batch.models import Subtask, Task, TaskCounts
+from batchtui.batch.models import TaskCounts
+from batchtui.batch.task_models import Subtask, Task
 from batchtui.refresh import task_query
 from batchtui.refresh.task_query import TaskQuery, expected_total, load_note, near_bottom
 from batchtui.ui.ranks import (

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from sim_support import make_client, make_sim
 
-from batchtui.batch.pools import Pool, PoolNodeCounts
+from batchtui.batch.node_counts import PoolNodeCounts
+from batchtui.batch.pools import Pool
 from batchtui.refresh.failures import Failure, FailuresPoller, summarize
 from batchtui.refresh.pools import (
     NodePoller,

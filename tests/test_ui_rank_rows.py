@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from rich.text import Text
 from ui_support import TableApp, make_sim, make_sim_app, wait_for
 
-from batchtui.batch.models import Subtask
+from batchtui.batch.task_models import Subtask
 from batchtui.refresh.views import SubtasksSnapshot
 from batchtui.ui.screens.jobs import JobsScreen
 from batchtui.ui.screens.subtasks import SubtasksScreen

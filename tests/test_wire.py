@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 from batchtui.batch import wire
 from batchtui.batch.client import BatchClient
 from batchtui.batch.errors import BatchClientError, ModelError
-from batchtui.batch.models import parse_job, parse_task_page
+from batchtui.batch.models import parse_job
 from batchtui.batch.pools import parse_node, parse_pool
 from batchtui.batch.retry import RetryPolicy
+from batchtui.batch.task_models import parse_task_page
 
 moments = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC))
 

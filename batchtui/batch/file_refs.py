@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from batchtui.batch.errors import BatchClientError
-from batchtui.batch.models import NodeInfo
+from batchtui.batch.task_models import NodeInfo
 
 #: The start task's directory under the node root, as the recorded listings show it.
 START_TASK_DIR = "startup"

@@ -1,4 +1,5 @@
-"""Tolerant, immutable models of jobs, tasks, subtasks and task counts on the Batch wire.
+"""Tolerant, immutable models of jobs and task counts on the Batch wire, and the parts tasks
+share with them (tasks and subtasks: :mod:`batchtui.batch.task_models`).
 
 Every field says which wire key it is read from and how (see :mod:`batchtui.batch.wire`):
 every field is optional, enums stay plain text, int64 counters may arrive as strings, and the
@@ -37,31 +38,21 @@ __all__ = [
     "SUBTASK_STATES",
     "TASK_RESULTS",
     "TASK_STATES",
-    "ContainerInfo",
+    "Entity",
     "FailureInfo",
     "Job",
     "JobExecutionInfo",
-    "MultiInstanceSettings",
     "NameValue",
-    "NodeInfo",
     "Page",
-    "ResourceFile",
     "Statistics",
-    "Subtask",
-    "Task",
-    "TaskConstraints",
     "TaskCounts",
     "TaskCountsResult",
-    "TaskExecutionInfo",
     "parse_datetime",
     "parse_duration",
     "parse_job",
     "parse_job_page",
     "parse_page",
-    "parse_subtask_page",
-    "parse_task",
     "parse_task_counts",
-    "parse_task_page",
     "require_object",
 ]
 
@@ -110,71 +101,6 @@ class FailureInfo(WireModel):
 
 
 @dataclass(frozen=True, slots=True)
-class ContainerInfo(WireModel):
-    where: ClassVar[str] = "containerInfo"
-    container_id: str | None = wire("containerId", conv=text)
-    state: str | None = wire("state", conv=text)
-    error: str | None = wire("error", conv=text)
-
-
-@dataclass(frozen=True, slots=True)
-class NodeInfo(WireModel):
-    """``BatchNodeInfo``: the node a task or subtask ran on."""
-
-    where: ClassVar[str] = "nodeInfo"
-    affinity_id: str | None = wire("affinityId", conv=text)
-    node_url: str | None = wire("nodeUrl", conv=text)
-    pool_id: str | None = wire("poolId", conv=text)
-    node_id: str | None = wire("nodeId", conv=text)
-    task_root_directory: str | None = wire("taskRootDirectory", conv=text)
-    task_root_directory_url: str | None = wire("taskRootDirectoryUrl", conv=text)
-
-
-@dataclass(frozen=True, slots=True)
-class TaskExecutionInfo(WireModel):
-    where: ClassVar[str] = "executionInfo"
-    start_time: datetime | None = wire("startTime", conv=when)
-    end_time: datetime | None = wire("endTime", conv=when)
-    exit_code: int | None = wire("exitCode", conv=integer)
-    container_info: ContainerInfo | None = wire("containerInfo", conv=one(ContainerInfo))
-    failure_info: FailureInfo | None = wire("failureInfo", conv=one(FailureInfo))
-    retry_count: int | None = wire("retryCount", conv=integer)
-    last_retry_time: datetime | None = wire("lastRetryTime", conv=when)
-    requeue_count: int | None = wire("requeueCount", conv=integer)
-    last_requeue_time: datetime | None = wire("lastRequeueTime", conv=when)
-    result: str | None = wire("result", conv=text)
-
-
-@dataclass(frozen=True, slots=True)
-class ResourceFile(WireModel):
-    where: ClassVar[str] = "resourceFile"
-    http_url: str | None = wire("httpUrl", conv=text)
-    storage_container_url: str | None = wire("storageContainerUrl", conv=text)
-    auto_storage_container_name: str | None = wire("autoStorageContainerName", conv=text)
-    file_path: str | None = wire("filePath", conv=text)
-
-
-@dataclass(frozen=True, slots=True)
-class MultiInstanceSettings(WireModel):
-    """Presence on a task means it is a multi-instance (MPI) task."""
-
-    where: ClassVar[str] = "multiInstanceSettings"
-    number_of_instances: int | None = wire("numberOfInstances", conv=integer)
-    coordination_command_line: str | None = wire("coordinationCommandLine", conv=text)
-    common_resource_files: tuple[ResourceFile, ...] = wire(
-        "commonResourceFiles", conv=many(ResourceFile), default=()
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class TaskConstraints(WireModel):
-    where: ClassVar[str] = "constraints"
-    max_wall_clock_time: timedelta | None = wire("maxWallClockTime", conv=span)
-    retention_time: timedelta | None = wire("retentionTime", conv=span)
-    max_task_retry_count: int | None = wire("maxTaskRetryCount", conv=integer)
-
-
-@dataclass(frozen=True, slots=True)
 class Statistics(WireModel):
     """Job or task ``stats`` (``$expand=stats``); int64 counters arrive as strings."""
 
@@ -195,7 +121,7 @@ class Statistics(WireModel):
 
 
 @dataclass(frozen=True, slots=True)
-class _Entity(WireModel):
+class Entity(WireModel):
     """The identity and state properties every Batch entity (job, task) carries first."""
 
     id: str | None = wire("id", conv=text)
@@ -224,7 +150,7 @@ class JobExecutionInfo(WireModel):
 
 
 @dataclass(frozen=True, slots=True)
-class Job(_Entity):
+class Job(Entity):
     where: ClassVar[str] = "job"
     priority: int | None = wire("priority", conv=integer)
     max_parallel_tasks: int | None = wire("maxParallelTasks", conv=integer)
@@ -304,61 +230,11 @@ class TaskCountsResult(WireModel):
 # --------------------------------------------------------------------------- tasks
 
 
-@dataclass(frozen=True, slots=True)
-class Task(_Entity):
-    where: ClassVar[str] = "task"
-    command_line: str | None = wire("commandLine", conv=text)
-    affinity_id: str | None = wire("affinityInfo", "affinityId", conv=text)
-    constraints: TaskConstraints | None = wire("constraints", conv=one(TaskConstraints))
-    required_slots: int | None = wire("requiredSlots", conv=integer)
-    execution_info: TaskExecutionInfo | None = wire("executionInfo", conv=one(TaskExecutionInfo))
-    node_info: NodeInfo | None = wire("nodeInfo", conv=one(NodeInfo))
-    multi_instance_settings: MultiInstanceSettings | None = wire(
-        "multiInstanceSettings", conv=one(MultiInstanceSettings)
-    )
-    stats: Statistics | None = wire("stats", conv=one(Statistics))
-
-    @property
-    def is_multi_instance(self) -> bool:
-        return self.multi_instance_settings is not None
-
-    @property
-    def result(self) -> str | None:
-        return self.execution_info.result if self.execution_info else None
-
-    @property
-    def exit_code(self) -> int | None:
-        return self.execution_info.exit_code if self.execution_info else None
-
-
-@dataclass(frozen=True, slots=True)
-class Subtask(WireModel):
-    """One rank of a multi-instance task (``BatchSubtask``)."""
-
-    where: ClassVar[str] = "subtask"
-    id: int | None = wire("id", conv=integer)
-    node_info: NodeInfo | None = wire("nodeInfo", conv=one(NodeInfo))
-    start_time: datetime | None = wire("startTime", conv=when)
-    end_time: datetime | None = wire("endTime", conv=when)
-    exit_code: int | None = wire("exitCode", conv=integer)
-    container_info: ContainerInfo | None = wire("containerInfo", conv=one(ContainerInfo))
-    failure_info: FailureInfo | None = wire("failureInfo", conv=one(FailureInfo))
-    state: str | None = wire("state", conv=text)
-    state_transition_time: datetime | None = wire("stateTransitionTime", conv=when)
-    previous_state: str | None = wire("previousState", conv=text)
-    previous_state_transition_time: datetime | None = wire("previousStateTransitionTime", conv=when)
-    result: str | None = wire("result", conv=text)
-
-
 # --------------------------------------------------------------------------- bodies
 
 
 def parse_job(body: object) -> Job:
     return Job.parse(require_object(body, "job"))
-
-
-def parse_task(body: object) -> Task:
-    return Task.parse(require_object(body, "task"))
 
 
 def parse_task_counts(body: object) -> TaskCountsResult:
@@ -367,11 +243,3 @@ def parse_task_counts(body: object) -> TaskCountsResult:
 
 def parse_job_page(body: object) -> Page[Job]:
     return model_page(body, Job, "jobs")
-
-
-def parse_task_page(body: object) -> Page[Task]:
-    return model_page(body, Task, "tasks")
-
-
-def parse_subtask_page(body: object) -> Page[Subtask]:
-    return model_page(body, Subtask, "subtasks")

@@ -29,6 +29,8 @@ class ListLimits:
 
 
 DEFAULT_LIST_LIMITS = ListLimits()
+#: the most nodes (or pools) one pool listing returns: a pool of 10,000 nodes is 10 pages
+MAX_ITEMS = 10_000
 
 
 def check_bounds(call: str, limits: ListLimits, pages: int, items: int, seconds: float) -> None:

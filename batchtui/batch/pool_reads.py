@@ -4,21 +4,19 @@ node, and every pool's node counts by state. Listings stop at ``MAX_ITEMS`` unle
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Sequence
+from typing import TYPE_CHECKING
 
 from batchtui.batch.listing import ListingCore
-from batchtui.batch.pools import (
-    MAX_ITEMS,
-    Node,
-    Pool,
-    PoolNodeCounts,
-    parse_node,
-    parse_node_counts_page,
-    parse_node_page,
-    parse_pool,
-    parse_pool_page,
-)
+from batchtui.batch.node_counts import PoolNodeCounts, parse_node_counts_page
+from batchtui.batch.paging import MAX_ITEMS
 from batchtui.batch.urls import join_select, segment
 from batchtui.batch.wire import Page
+
+if TYPE_CHECKING:
+    from batchtui.batch.pools import Node, Pool
+
+# The pools' and nodes' models are imported by the first read of one: --once reads only the
+# node counts (node_counts.py).
 
 
 class PoolReads(ListingCore):
@@ -35,10 +33,14 @@ class PoolReads(ListingCore):
     ) -> list[Pool]:
         """The account's pools (every page, up to ``limit``)."""
         params = {"maxresults": max_results, "$filter": filter, "$select": join_select(select)}
+        from batchtui.batch.pools import parse_pool_page
+
         return await self._collect(self._pages("list_pools", "/pools", params, parse_pool_page), limit)
 
     async def get_pool(self, pool_id: str, *, select: Sequence[str] | None = None) -> Pool:
         url = self._url(f"/pools/{segment(pool_id, 'pool id')}", {"$select": join_select(select)})
+        from batchtui.batch.pools import parse_pool
+
         return self._parse("get_pool", parse_pool, await self._get_json("get_pool", url))
 
     async def list_nodes(
@@ -64,11 +66,15 @@ class PoolReads(ListingCore):
     ) -> AsyncGenerator[Page[Node], None]:
         path = f"/pools/{segment(pool_id, 'pool id')}/nodes"
         params = {"maxresults": max_results, "$filter": filter, "$select": join_select(select)}
+        from batchtui.batch.pools import parse_node_page
+
         return self._pages("list_nodes", path, params, parse_node_page)
 
     async def get_node(self, pool_id: str, node_id: str, *, select: Sequence[str] | None = None) -> Node:
         path = f"/pools/{segment(pool_id, 'pool id')}/nodes/{segment(node_id, 'node id')}"
         url = self._url(path, {"$select": join_select(select)})
+        from batchtui.batch.pools import parse_node
+
         return self._parse("get_node", parse_node, await self._get_json("get_node", url))
 
     async def list_pool_node_counts(

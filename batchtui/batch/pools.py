@@ -1,12 +1,12 @@
-"""Pools, compute nodes and node counts: tolerant models of the wire (NEXT-APIS §3).
+"""Pools and compute nodes: tolerant models of the wire (NEXT-APIS §3); every pool's node
+counts by state are in :mod:`batchtui.batch.node_counts`.
 
 Facts the models follow: a node has no ``errors`` or ``recentTasks`` key when they are empty;
-``startTaskInfo`` carries ``result`` and ``failureInfo`` for a failed start task; ``/nodecounts``
-spells its states in camelCase (``startTaskFailed``, ``waitingForStartTask``), unlike a node's
-``state`` (``starttaskfailed``), and its counts are kept here as spelled, in the order received;
-a pool's ``resizeErrors`` are set only once it is steady again.
+``startTaskInfo`` carries ``result`` and ``failureInfo`` for a failed start task; a pool's
+``resizeErrors`` are set only once it is steady again.
 
-The read calls are :class:`~batchtui.batch.pool_reads.PoolReads`, part of the client.
+The read calls are :class:`~batchtui.batch.pool_reads.PoolReads`, part of the client, which
+imports this module on the first pool or node read.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Self
 
-from batchtui.batch.models import ContainerInfo, FailureInfo, NameValue, Page, TaskExecutionInfo
+from batchtui.batch.models import FailureInfo, NameValue, Page
+from batchtui.batch.task_models import ContainerInfo, TaskExecutionInfo
 from batchtui.batch.wire import (
     Bad,
     WireModel,
@@ -56,10 +57,6 @@ NODE_STATES = (
 )
 #: the node states an operator must look at (a node with errors is sick whatever its state)
 SICK_STATES = frozenset({"unusable", "starttaskfailed", "unknown", "offline", "preempted"})
-#: /nodecounts keys of the sick states, as that call spells them
-SICK_COUNT_KEYS = ("unusable", "startTaskFailed", "unknown", "offline", "preempted")
-#: the most nodes (or pools) one listing returns: a pool of 10,000 nodes is 10 pages
-MAX_ITEMS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,72 +113,6 @@ class Pool(WireModel):
     task_slots_per_node: int | None = wire("taskSlotsPerNode", conv=integer)
     enable_inter_node_communication: bool | None = wire("enableInterNodeCommunication", conv=flag)
     start_task_command_line: str | None = wire("startTask", "commandLine", conv=text)
-
-
-@dataclass(frozen=True, slots=True)
-class NodeCounts:
-    """One side (dedicated or low priority) of a pool's ``/nodecounts``, as spelled on the wire."""
-
-    counts: tuple[tuple[str, int], ...] = ()  # every key but total, in the order received
-    total: int = 0
-
-    @classmethod
-    def parse(cls, d: Mapping[str, Any], where: str = "nodeCounts") -> NodeCounts:
-        try:
-            return _node_counts(d)
-        except Bad as bad:
-            raise bad.at(where) from None
-
-    def get(self, key: str) -> int:
-        """The count under its /nodecounts key (``startTaskFailed``, not ``starttaskfailed``)."""
-        return next((n for k, n in self.counts if k == key), 0)
-
-    @property
-    def sick(self) -> int:
-        return sum(self.get(k) for k in SICK_COUNT_KEYS)
-
-    def items(self) -> tuple[tuple[str, int], ...]:
-        """(state as /nodecounts spells it, count), total left out: every node once."""
-        return self.counts
-
-    def to_wire(self) -> dict[str, int]:
-        return {**dict(self.counts), "total": self.total}
-
-
-def _node_counts(value: object) -> NodeCounts:
-    """Its keys are states, some to come: read every one, not a fixed list of fields."""
-    counts = []
-    total = 0
-    for key, count in an_object(value).items():
-        try:
-            n = 0 if count is None else integer(count)
-        except Bad as bad:
-            bad.path.append(f".{key}")
-            raise
-        if key == "total":
-            total = n
-        else:
-            counts.append((str(key), n))
-    return NodeCounts(tuple(counts), total)
-
-
-@dataclass(frozen=True, slots=True)
-class PoolNodeCounts(WireModel):
-    where: ClassVar[str] = "poolNodeCounts"
-    pool_id: str | None = wire("poolId", conv=text)
-    dedicated: NodeCounts = wire("dedicated", conv=_node_counts, default=NodeCounts())
-    low_priority: NodeCounts = wire("lowPriority", conv=_node_counts, default=NodeCounts())
-
-    def get(self, key: str) -> int:
-        return self.dedicated.get(key) + self.low_priority.get(key)
-
-    @property
-    def total(self) -> int:
-        return self.dedicated.total + self.low_priority.total
-
-    @property
-    def sick(self) -> int:
-        return self.dedicated.sick + self.low_priority.sick
 
 
 # --------------------------------------------------------------------------- nodes
@@ -305,7 +236,3 @@ def parse_node(body: object) -> Node:
 
 def parse_node_page(body: object) -> Page[Node]:
     return model_page(body, Node, "nodes")
-
-
-def parse_node_counts_page(body: object) -> Page[PoolNodeCounts]:
-    return model_page(body, PoolNodeCounts, "poolNodeCounts")

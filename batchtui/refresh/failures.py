@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from batchtui.batch.models import Task
+from batchtui.batch.task_models import Task
 
 if TYPE_CHECKING:
     from batchtui.batch.client import BatchClient

@@ -14,7 +14,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from batchtui.batch.errors import BatchServiceError
-from batchtui.batch.pools import MAX_ITEMS, Node, Pool, PoolNodeCounts
+from batchtui.batch.node_counts import PoolNodeCounts
+from batchtui.batch.paging import MAX_ITEMS
+from batchtui.batch.pools import Node, Pool
 from batchtui.refresh.views import gather_all
 
 if TYPE_CHECKING:

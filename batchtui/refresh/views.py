@@ -15,7 +15,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from batchtui.batch.errors import BatchServiceError
-from batchtui.batch.models import Job, Subtask, Task, TaskCountsResult
+from batchtui.batch.models import Job, TaskCountsResult
+from batchtui.batch.task_models import Subtask, Task
 from batchtui.refresh.task_query import TaskQuery
 
 if TYPE_CHECKING:

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 from batchtui.batch import actions
 from batchtui.batch.client import BatchClient
-from batchtui.batch.models import Job, Task, TaskCounts
+from batchtui.batch.models import Job, TaskCounts
+from batchtui.batch.task_models import Task
 from batchtui.refresh.actions import ActionPlan, Target, plural
 
 

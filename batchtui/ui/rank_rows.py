@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from rich.style import Style
 from rich.text import Text
 
-from batchtui.batch.models import Subtask, Task
+from batchtui.batch.task_models import Subtask, Task
 from batchtui.timefmt import fmt_when
 from batchtui.ui.ranks import Rank, RankAlert
 from batchtui.ui.text import fmt_duration, literal, runtime

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from batchtui.batch.models import Subtask, Task
+from batchtui.batch.task_models import Subtask, Task
 from batchtui.ui.text import fmt_duration
 
 # Display order of the summary after "N/M running"; unknown service states follow.

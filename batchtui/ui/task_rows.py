@@ -12,7 +12,7 @@ from datetime import datetime
 from rich.style import Style
 from rich.text import Text
 
-from batchtui.batch.models import Task
+from batchtui.batch.task_models import Task
 from batchtui.ui.text import fmt_duration, literal, runtime
 from batchtui.ui.widgets.keyed_table import Row
 

@@ -34,7 +34,7 @@ from batchtui.ui.widgets.log_header import STDERR, STDOUT, LogHeader, file_name,
 from batchtui.ui.widgets.log_view import LogView
 
 if TYPE_CHECKING:
-    from batchtui.batch.models import Subtask, Task
+    from batchtui.batch.task_models import Subtask, Task
 
 
 def open_task_log(app: App[object], job_id: str, task: Task) -> None:

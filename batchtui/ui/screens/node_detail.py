@@ -16,8 +16,8 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from batchtui.batch.errors import BatchServiceError
-from batchtui.batch.models import NodeInfo
 from batchtui.batch.pools import Node, RecentTask
+from batchtui.batch.task_models import NodeInfo
 from batchtui.refresh.failures import FailureSummary
 from batchtui.refresh.pools import NodePoller, NodeSnapshot
 from batchtui.refresh.views import is_gone

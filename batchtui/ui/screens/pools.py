@@ -10,7 +10,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 
-from batchtui.batch.pools import Pool, PoolNodeCounts
+from batchtui.batch.node_counts import PoolNodeCounts
+from batchtui.batch.pools import Pool
 from batchtui.refresh.pools import PoolsPoller, PoolsSnapshot
 from batchtui.ui.screens.base import PollingScreen
 from batchtui.ui.text import literal

@@ -21,7 +21,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from batchtui.batch.errors import BatchServiceError
-from batchtui.batch.models import Subtask, Task
+from batchtui.batch.task_models import Subtask, Task
 from batchtui.refresh.failures import Failure, FailureSummary
 from batchtui.refresh.failures import summarize as summarize_failures
 from batchtui.refresh.views import SubtasksPoller, SubtasksSnapshot, is_gone

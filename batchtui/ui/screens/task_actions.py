@@ -9,7 +9,8 @@ from typing import ClassVar
 from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 
-from batchtui.batch.models import Job, Task, TaskCounts, TaskCountsResult
+from batchtui.batch.models import Job, TaskCounts, TaskCountsResult
+from batchtui.batch.task_models import Task
 from batchtui.ui import action_plans
 from batchtui.ui.acting import confirm_then_run, say_read_only
 from batchtui.ui.screens.base import PollingScreen

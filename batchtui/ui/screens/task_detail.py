@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from batchtui.batch.models import Task
+from batchtui.batch.task_models import Task
 from batchtui.refresh.engine import PollHandle
 from batchtui.refresh.views import TaskPoller, TaskSnapshot, is_gone
 from batchtui.ui.app import BatchApp

@@ -16,7 +16,8 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.widgets import Static
 
-from batchtui.batch.models import Job, Task, TaskCountsResult
+from batchtui.batch.models import Job, TaskCountsResult
+from batchtui.batch.task_models import Task
 from batchtui.refresh.failures import FailureSummary
 from batchtui.refresh.task_query import (
     CAP_STEP,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from batchtui.batch.models import NodeInfo
 from batchtui.batch.pools import Node, NodeError
+from batchtui.batch.task_models import NodeInfo
 from batchtui.ui.text import clean, fmt_age
 from batchtui.ui.widgets.subtask_detail import Section, failure_section
 

@@ -18,7 +18,8 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from batchtui.batch.models import ContainerInfo, FailureInfo, NodeInfo, Subtask, Task
+from batchtui.batch.models import FailureInfo
+from batchtui.batch.task_models import ContainerInfo, NodeInfo, Subtask, Task
 from batchtui.timefmt import fmt_when
 from batchtui.ui.text import clean, fmt_duration, runtime
 from batchtui.ui.when import when_text
