@@ -11,6 +11,7 @@ import asyncio
 import gc
 import re
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from batchtui import __version__
@@ -192,8 +193,23 @@ def _run_once(args: argparse.Namespace, client: BatchClient, *, own_process: boo
             await client.aclose()
         return json_for_terminal(render_json(result)) if args.output == "json" else render_table(result)
 
-    sys.stdout.write(asyncio.run(go()) + "\n")
+    with asyncio.Runner(loop_factory=_once_loop()) as runner:
+        sys.stdout.write(runner.run(go()) + "\n")
     return 0
+
+
+def _once_loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop where it is installed (not on Windows), else asyncio's own.
+
+    --once is CPU-bound on a near account, and uvloop's loop and TLS take ~10% less of it than
+    asyncio's (bench/README.md, session 6). The dashboard keeps asyncio's: Textual's loop.
+    """
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
 
 
 def make_dashboard(argv: list[str], **app_kw: Any) -> BatchApp:

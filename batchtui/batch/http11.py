@@ -98,6 +98,13 @@ class Connection:
         origin = origin_of(url)
         port = origin[2]
         tls = ssl_context if url.scheme == "https" else None
+        # As anyio: an IPv6 address that hangs is not waited on. uvloop's loop (--once) has no
+        # such option and tries the addresses one after the other.
+        eyeballs: dict[str, Any] = (
+            {"happy_eyeballs_delay": 0.25}
+            if isinstance(asyncio.get_running_loop(), asyncio.BaseEventLoop)
+            else {}
+        )
         try:
             async with asyncio.timeout(timeout):  # the TCP connection and the TLS handshake
                 reader, writer = await asyncio.open_connection(
@@ -105,7 +112,7 @@ class Connection:
                     port,
                     ssl=tls,
                     server_hostname=host if tls is not None else None,
-                    happy_eyeballs_delay=0.25,  # as anyio: an IPv6 address that hangs is not waited on
+                    **eyeballs,
                 )
         except TimeoutError:  # before OSError: it is one
             raise httpx.ConnectTimeout(f"no connection within {timeout} s", request=request) from None
