@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from batchtui import __version__
-from batchtui.batch.client import DEFAULT_CONCURRENCY, ONCE_CONCURRENCY
+from batchtui.batch.client import DEFAULT_CONCURRENCY
 from batchtui.batch.models import JOB_STATES
 from batchtui.cli_account import (
     EXIT_FAILURE,
@@ -127,10 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_concurrency,
         default=None,
         metavar="N",
-        help=(
-            f"most requests in flight to the account at once "
-            f"(default {DEFAULT_CONCURRENCY}, {ONCE_CONCURRENCY} with --once)"
-        ),
+        help=(f"most requests in flight to the account at once (default {DEFAULT_CONCURRENCY})"),
     )
     p.add_argument("--log", metavar="FILE", help="write a diagnostic log (requests, retries, errors)")
     return p

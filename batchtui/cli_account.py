@@ -110,11 +110,9 @@ def _make_client(
     """The client, a label for the status line, config warnings, and extra app options."""
     on_event = _log_event if logging_on else None
     if args.concurrency is None:
-        from batchtui.batch.client import DEFAULT_CONCURRENCY, ONCE_CONCURRENCY
+        from batchtui.batch.client import DEFAULT_CONCURRENCY
 
-        # --once reads every job's counts in one burst, and is CPU-bound on a near account:
-        # past ONCE_CONCURRENCY more connections cost handshakes and finish no sooner.
-        args.concurrency = ONCE_CONCURRENCY if vars(args).get("once") else DEFAULT_CONCURRENCY
+        args.concurrency = DEFAULT_CONCURRENCY
     if args.demo if demo is None else demo:
         from batchtui.demo import demo_client
 

@@ -1,5 +1,6 @@
-"""``--once`` keeps few connections (bench/README.md, "--once: fewer connections"): httpcore's
-pool spends CPU on every idle connection at every request, and --once is CPU-bound."""
+"""``--once`` opens no more connections than requests it may have in flight, and the flag sets
+how many (bench/README.md, sessions 4-6: --once is CPU-bound, and each connection over TLS
+costs a handshake)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import batchtui.demo as demo
-from batchtui.batch.client import DEFAULT_CONCURRENCY, ONCE_CONCURRENCY, BatchClient
+from batchtui.batch.client import DEFAULT_CONCURRENCY, BatchClient
 from batchtui.cli import main
 from batchtui.sim import SimConfig, Simulator
 from batchtui.sim.server import BackgroundServer
@@ -33,18 +34,18 @@ def test_once_over_tls_opens_at_most_its_connections_and_reads_every_count(
     jobs = json.loads(out)["jobs"]
     assert len(jobs) >= 70 and all(j["taskCounts"] is not None for j in jobs)
     assert counts == len(jobs)
-    assert 1 < handshakes <= ONCE_CONCURRENCY
+    assert 1 < handshakes <= DEFAULT_CONCURRENCY
 
 
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["--once"], ONCE_CONCURRENCY),
-        (["--once", "--concurrency", "32"], 32),
+        (["--once"], DEFAULT_CONCURRENCY),
+        (["--once", "--concurrency", "12"], 12),
         (["--concurrency", "5", "--once"], 5),
     ],
 )
-def test_the_flag_rules_and_once_defaults_to_fewer_than_the_dashboard(
+def test_the_flag_sets_how_many_requests_once_has_in_flight(
     argv: list[str], expected: int, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: dict[str, object] = {}
@@ -58,4 +59,3 @@ def test_the_flag_rules_and_once_defaults_to_fewer_than_the_dashboard(
     assert main(["--demo", *argv, "-o", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["jobs"]
     assert seen["max_concurrency"] == expected
-    assert ONCE_CONCURRENCY < DEFAULT_CONCURRENCY

@@ -42,12 +42,10 @@ from batchtui.batch.urls import origin
 DEFAULT_API_VERSION = "2025-06-01"
 #: Requests in flight at once, per account: the dashboard's first tick reads a screen of
 #: jobs' counts (~35 rows at 120x40) in one round trip (later ticks one at a time, jobs.py).
+#: ``--once`` too: with its CPU per request halved (session 6: http11.py, sending.py), 32 in
+#: flight finish a 200-job run sooner than the 24 it had used, and 48 no sooner than 32
+#: (bench/README.md, session 6).
 DEFAULT_CONCURRENCY = 32
-#: ... for ``--once``, which is CPU-bound on a near account. Since the client's own pool
-#: (network.py) its CPU no longer grows with the connections; at 200 jobs and 20 ms, 24 in
-#: flight finished as soon as 32 with a little less CPU and 8 fewer TLS handshakes, and
-#: 0.2 s sooner than 12 (bench/README.md, session 5).
-ONCE_CONCURRENCY = 24
 
 
 @dataclass(frozen=True)
