@@ -180,7 +180,8 @@ def test_once_does_not_import_the_ui() -> None:
 
 
 #: what --once never needs: the task, pool and node models, file reads, the log file's handler,
-#: the config files' parsers (with none to read), and httpcore's connections with anyio
+#: the config files' parsers (with none to read), and httpcore with anyio (httpx imports it
+#: for its own transport only)
 ONCE_NEVER_LOADS = (
     "batchtui.batch.task_models",
     "batchtui.batch.pools",
@@ -189,7 +190,7 @@ ONCE_NEVER_LOADS = (
     "tomllib",
     "configparser",
     "anyio",
-    "httpcore._async.http11",
+    "httpcore",
 )
 
 

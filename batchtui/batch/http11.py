@@ -120,9 +120,14 @@ class Connection:
             raise httpx.ConnectError(_failed(exc), request=request) from exc
         return cls(reader, writer, origin, keepalive_expiry)
 
+    def finished(self) -> bool:
+        """The last exchange ran to its end and both sides may start another."""
+        return not self._broken and self._h11.our_state is h11.IDLE
+
     def reusable(self) -> bool:
-        """Idle, kept alive no longer than allowed, and not closed by the server meanwhile."""
-        if self._broken or self._h11.our_state is not h11.IDLE:
+        """:meth:`finished`, kept alive no longer than allowed, and not closed by the server
+        meanwhile: asked when a request picks the connection, since that is when it matters."""
+        if not self.finished():
             return False
         if self._keepalive is not None and time.monotonic() - self._idle_since > self._keepalive:
             return False
@@ -147,7 +152,7 @@ class Connection:
                 out.append(self._h11.send(h11.EndOfMessage()))
             except h11.LocalProtocolError as exc:  # a header h11 will not send, a body too long
                 raise httpx.LocalProtocolError(_failed(exc), request=request) from exc
-            await self._write(b"".join(p for p in out if p), request, timeouts.get("write"))
+            await self._write(b"".join(out), request, timeouts.get("write"))
             while True:
                 event = await self._next(request, timeouts.get("read"))
                 if isinstance(event, h11.Response):

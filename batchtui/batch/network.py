@@ -75,7 +75,7 @@ class _Pool:
         """The request on ``conn`` is over: kept if it can take another, closed otherwise."""
         self._busy.discard(conn)
         self._slots.release()
-        if conn.reusable():
+        if conn.finished():  # its expiry and the server's close are looked at when it is picked
             self._idle.append(conn)
         else:  # the server said close, or the answer was abandoned half read
             conn.close()

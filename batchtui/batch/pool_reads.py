@@ -32,15 +32,15 @@ class PoolReads(ListingCore):
         limit: int | None = MAX_ITEMS,
     ) -> list[Pool]:
         """The account's pools (every page, up to ``limit``)."""
-        params = {"maxresults": max_results, "$filter": filter, "$select": join_select(select)}
         from batchtui.batch.pools import parse_pool_page
 
+        params = {"maxresults": max_results, "$filter": filter, "$select": join_select(select)}
         return await self._collect(self._pages("list_pools", "/pools", params, parse_pool_page), limit)
 
     async def get_pool(self, pool_id: str, *, select: Sequence[str] | None = None) -> Pool:
-        url = self._url(f"/pools/{segment(pool_id, 'pool id')}", {"$select": join_select(select)})
         from batchtui.batch.pools import parse_pool
 
+        url = self._url(f"/pools/{segment(pool_id, 'pool id')}", {"$select": join_select(select)})
         return self._parse("get_pool", parse_pool, await self._get_json("get_pool", url))
 
     async def list_nodes(
@@ -64,17 +64,17 @@ class PoolReads(ListingCore):
         select: Sequence[str] | None = None,
         max_results: int | None = None,
     ) -> AsyncGenerator[Page[Node], None]:
-        path = f"/pools/{segment(pool_id, 'pool id')}/nodes"
-        params = {"maxresults": max_results, "$filter": filter, "$select": join_select(select)}
         from batchtui.batch.pools import parse_node_page
 
+        path = f"/pools/{segment(pool_id, 'pool id')}/nodes"
+        params = {"maxresults": max_results, "$filter": filter, "$select": join_select(select)}
         return self._pages("list_nodes", path, params, parse_node_page)
 
     async def get_node(self, pool_id: str, node_id: str, *, select: Sequence[str] | None = None) -> Node:
-        path = f"/pools/{segment(pool_id, 'pool id')}/nodes/{segment(node_id, 'node id')}"
-        url = self._url(path, {"$select": join_select(select)})
         from batchtui.batch.pools import parse_node
 
+        path = f"/pools/{segment(pool_id, 'pool id')}/nodes/{segment(node_id, 'node id')}"
+        url = self._url(path, {"$select": join_select(select)})
         return self._parse("get_node", parse_node, await self._get_json("get_node", url))
 
     async def list_pool_node_counts(

@@ -7,8 +7,8 @@ again. On the direct path that was a third of a ``--once``'s CPU per request bes
 transport's own (bench/README.md, session 6), and the Batch service sets no cookie. So with no
 proxy, :class:`DirectSender` hands the request to the transport itself, on the two interfaces
 httpx documents for extending it: the transport's ``handle_async_request`` and the auth's
-``async_auth_flow``. Its requests carry the client's own default headers and timeouts (read
-from the client, not copied), so both paths send the same bytes.
+``async_auth_flow``. Its requests carry the client's own default headers and timeouts, taken
+from the client once it is built, so both paths send the same bytes.
 """
 
 from __future__ import annotations
