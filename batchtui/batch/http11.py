@@ -31,6 +31,8 @@ from typing import Any, NoReturn
 import h11
 import httpx
 
+from batchtui.batch.tls_sessions import ResumingContext
+
 #: the most bytes a status line and its headers may take (httpcore's own limit)
 MAX_HEAD_BYTES = 100 * 1024
 #: the most bytes asked of the socket at once
@@ -73,6 +75,7 @@ class Connection:
         writer: asyncio.StreamWriter,
         origin: tuple[bytes, bytes, int],
         keepalive_expiry: float | None,
+        resume: tuple[ResumingContext, str] | None = None,
     ) -> None:
         self.origin = origin
         self._reader = reader
@@ -82,6 +85,9 @@ class Connection:
         self._keepalive = keepalive_expiry
         self._idle_since = time.monotonic()
         self._broken = False
+        #: the context to give this connection's TLS session to after its first answer, and the
+        #: host name it was opened for (the key asyncio's handshake looks the session up by)
+        self._resume = resume
 
     @classmethod
     async def open(
@@ -118,7 +124,14 @@ class Connection:
             raise httpx.ConnectTimeout(f"no connection within {timeout} s", request=request) from None
         except OSError as exc:  # ssl.SSLError (a certificate that does not verify) is one
             raise httpx.ConnectError(_failed(exc), request=request) from exc
-        return cls(reader, writer, origin, keepalive_expiry)
+        resume = (tls, host) if isinstance(tls, ResumingContext) else None
+        return cls(reader, writer, origin, keepalive_expiry, resume)
+
+    @property
+    def resumed(self) -> bool:
+        """Whether the TLS handshake resumed an earlier session (batch/tls_sessions.py)."""
+        tls = self._writer.get_extra_info("ssl_object")
+        return bool(tls is not None and tls.session_reused)
 
     def finished(self) -> bool:
         """The last exchange ran to its end and both sides may start another."""
@@ -180,6 +193,10 @@ class Connection:
         if self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE:
             self._h11.start_next_cycle()
             self._idle_since = time.monotonic()
+            if self._resume is not None:  # by now the server's session tickets have come
+                context, host = self._resume
+                context.remember(host, self._writer.get_extra_info("ssl_object"))
+                self._resume = None
         else:  # the server said close (MUST_CLOSE)
             self.close()
 

@@ -15,6 +15,8 @@ any program: proxies from ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` / ``N
 - **Trust**: ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` as well, which httpx does not read
   but requests (and so the Azure SDK and ``az``) does: operators behind a TLS-inspecting
   proxy have set them for those tools already.
+- **Resumption**: the context is a :class:`~batchtui.batch.tls_sessions.ResumingContext`, so
+  the direct transport's new connections resume the TLS session of an earlier one.
 
 Which transport: with a proxy configured, httpx's own (it picks the proxy per URL and honours
 ``NO_PROXY``); with none, :class:`~batchtui.batch.network.DirectTransport`, h11
@@ -34,6 +36,7 @@ import httpx
 
 from batchtui.batch.auth import is_loopback_host
 from batchtui.batch.errors import ConfigError
+from batchtui.batch.tls_sessions import resuming_context
 
 #: Idle connections are kept this long (seconds). Longer than the refresh interval and the
 #: slowest pacing of a quiet job (about a minute), shorter than the simulator keeps them
@@ -118,7 +121,7 @@ def trust_store(env: Mapping[str, str] = os.environ) -> ssl.SSLContext:
     bundle = next(((n, env[n].strip()) for n in REQUESTS_BUNDLE_VARIABLES if env.get(n, "").strip()), None)
     if bundle is not None:
         sources.append(bundle)
-    context: ssl.SSLContext | None = None
+    context: ssl.SSLContext | None = None  # a ResumingContext (batch/tls_sessions.py)
     loaded: set[str] = set()
     for name, path in sources:
         if os.path.realpath(path) in loaded:  # machines often point both at the system bundle
@@ -128,7 +131,7 @@ def trust_store(env: Mapping[str, str] = os.environ) -> ssl.SSLContext:
         cafile = None if capath else path
         try:
             if context is None:  # Python's defaults (protocols, host names checked), this trust only
-                context = ssl.create_default_context(cafile=cafile, capath=capath)
+                context = resuming_context(cafile=cafile, capath=capath)
             else:
                 context.load_verify_locations(cafile=cafile, capath=capath)
         except (OSError, ssl.SSLError) as exc:
