@@ -31,6 +31,7 @@ FULL: list[list[str]] = [
     ["pools_nodes.py"],
     ["models_parse.py"],
     ["throttle_recovery.py"],
+    ["tls_resume.py"],
 ]
 QUICK: list[list[str]] = [
     ["once_vs_sdk.py", "--sizes", "50", "--repeat", "1"],
@@ -48,6 +49,7 @@ QUICK: list[list[str]] = [
     ["pools_nodes.py", "--nodes", "200", "--tasks", "10000", "--repeat", "2"],
     ["models_parse.py", "--repeat", "1"],
     ["throttle_recovery.py", "--jobs", "20", "--calm", "4", "--storm", "8"],
+    ["tls_resume.py", "--rounds", "2"],
 ]
 
 

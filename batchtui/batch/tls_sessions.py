@@ -1,8 +1,8 @@
 """TLS session resumption for the direct transport: a new connection to a host offers the
 session of the last one, so it skips the certificate exchange and its checks.
 
-A full TLS 1.3 handshake costs this process ~1.9 ms of CPU with OpenSSL 3.0 (most of it not
-the cryptography); a resumed one ~1.1 ms (bench/README.md, session 7). ``--once`` opens its 32
+A full TLS 1.3 handshake costs this process 1.25-1.9 ms of CPU with OpenSSL 3.0 (most of it not
+the cryptography), a resumed one 0.9-1.1 ms (bench/tls_resume.py; bench/README.md, session 7). ``--once`` opens its 32
 connections at once after the job list, and a dashboard reopens one whenever the service's
 front end has closed it, so both pay it. Browsers and curl resume the same way.
 
