@@ -74,40 +74,42 @@ async def burst(transport: DirectTransport, url: str, n: int) -> list[int]:
     return list(await asyncio.gather(*(get(transport, url) for _ in range(n))))
 
 
-def client(cert: ServerCertificate) -> DirectTransport:
-    return DirectTransport(
-        limits=connection_limits(8), ssl_context=trust_store({"SSL_CERT_FILE": str(cert.ca_file)})
-    )
+def trusting(cert: ServerCertificate) -> ssl.SSLContext:
+    return trust_store({"SSL_CERT_FILE": str(cert.ca_file)})
+
+
+def client(context: ssl.SSLContext) -> DirectTransport:
+    return DirectTransport(limits=connection_limits(8), ssl_context=context)
+
+
+async def one_then_burst(server: ssl.SSLContext, context: ssl.SSLContext, n: int) -> list[bool]:
+    """One request, then ``n`` at once; whether each connection the server saw resumed."""
+    async with https_server(server) as (url, resumed):
+        transport = client(context)
+        try:
+            assert await get(transport, url) == 200
+            if n:
+                assert await burst(transport, url, n) == [200] * n
+        finally:
+            await transport.aclose()
+    return resumed
 
 
 async def test_connections_after_the_first_resume_its_session(cert: ServerCertificate) -> None:
-    async with https_server(server_context(cert)) as (url, resumed):
-        transport = client(cert)
-        try:
-            assert await get(transport, url) == 200
-            assert await burst(transport, url, 4) == [200] * 4
-        finally:
-            await transport.aclose()
     # the first connection is reused by one of the four; three are new, and all three resumed
-    assert resumed == [False, True, True, True]
+    assert await one_then_burst(server_context(cert), trusting(cert), 4) == [False, True, True, True]
 
 
 async def test_a_server_that_sends_no_ticket_gets_full_handshakes(cert: ServerCertificate) -> None:
-    async with https_server(server_context(cert, tickets=False)) as (url, resumed):
-        transport = client(cert)
-        try:
-            assert await get(transport, url) == 200
-            assert await burst(transport, url, 3) == [200] * 3
-        finally:
-            await transport.aclose()
-    assert resumed == [False, False, False]
-    assert isinstance(transport.pool._ssl, ResumingContext) and transport.pool._ssl.sessions == {}
+    context = trusting(cert)
+    assert await one_then_burst(server_context(cert, tickets=False), context, 3) == [False, False, False]
+    assert isinstance(context, ResumingContext) and context.sessions == {}
 
 
 async def test_a_server_that_forgot_the_ticket_is_reached_with_a_full_handshake(
     cert: ServerCertificate,
 ) -> None:
-    transport = client(cert)
+    transport = client(trusting(cert))
     try:
         async with https_server(server_context(cert)) as (url, first):
             assert await get(transport, url) == 200
@@ -124,13 +126,8 @@ async def test_a_server_that_forgot_the_ticket_is_reached_with_a_full_handshake(
 
 
 async def test_a_session_is_offered_only_to_the_host_it_was_made_with(cert: ServerCertificate) -> None:
-    async with https_server(server_context(cert)) as (url, _):
-        transport = client(cert)
-        try:
-            assert await get(transport, url) == 200
-        finally:
-            await transport.aclose()
-    context = transport.pool._ssl
+    context = trusting(cert)
+    assert await one_then_burst(server_context(cert), context, 0) == [False]
     assert isinstance(context, ResumingContext) and list(context.sessions) == ["127.0.0.1"]
     same = context.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_hostname="127.0.0.1")
     other = context.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_hostname="localhost")
